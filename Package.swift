@@ -1,0 +1,45 @@
+// swift-tools-version:6.0
+// descent: model-wise double descent and step-wise grokking, reproduced, measured and contrasted.
+import PackageDescription
+
+// The numeric modules run their hot loops over unsafe buffers; in release builds they drop the
+// bounds checks (-Ounchecked) and export their generic code to clients (-cross-module-optimization)
+// so that Float and Double instantiations are specialized where they are used.
+let fast: [SwiftSetting] = [
+    .unsafeFlags(["-Ounchecked", "-cross-module-optimization"], .when(configuration: .release)),
+]
+
+let package = Package(
+    name: "descent",
+    products: [
+        .executable(name: "descent", targets: ["descent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .target(name: "Linalg", dependencies: ["CBLAS"], swiftSettings: fast),
+        .target(name: "Datasets", dependencies: ["Linalg"], swiftSettings: fast),
+        .target(name: "Models", dependencies: ["Linalg"], swiftSettings: fast),
+        .target(name: "Training", dependencies: ["Linalg", "Datasets", "Models"], swiftSettings: fast),
+        .target(name: "Studies", dependencies: ["Training", "Yams"], swiftSettings: fast),
+        .target(name: "Analysis", dependencies: ["CGSL"], swiftSettings: fast),
+        .target(name: "Reports", dependencies: ["Studies", "Analysis"]),
+        .executableTarget(name: "descent", dependencies: [
+            "Reports", "Studies", "Training", "Analysis",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Linalg"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Models"]),
+        .testTarget(name: "StudiesTests", dependencies: ["Studies"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
+        .testTarget(name: "descentTests", dependencies: ["Studies"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,94 @@
+// Scalar: the floating-point types the numeric code is generic over.
+// Float is the training path (every matrix product goes to OpenBLAS sgemm); Double serves the
+// finite-difference gradient checks and the optional Float64 training path (dgemm).
+import CBLAS
+import Foundation
+
+public protocol Scalar: BinaryFloatingPoint, Sendable, LosslessStringConvertible
+where RawSignificand: FixedWidthInteger {
+    /// C[m,n] = alpha * op(A)[m,k] * op(B)[k,n] + beta * C, row-major, through CBLAS.
+    static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Self, a: UnsafePointer<Self>, lda: Int,
+        b: UnsafePointer<Self>, ldb: Int,
+        beta: Self, c: UnsafeMutablePointer<Self>, ldc: Int)
+    static func exp(_ x: Self) -> Self
+    static func log(_ x: Self) -> Self
+    static func tanh(_ x: Self) -> Self
+    static func squareRoot(_ x: Self) -> Self
+}
+
+@inline(__always)
+private func cblasTranspose(_ t: Bool) -> CBLAS_TRANSPOSE { t ? CblasTrans : CblasNoTrans }
+
+extension Float: Scalar {
+    @inlinable public static func exp(_ x: Float) -> Float { Foundation.expf(x) }
+    @inlinable public static func log(_ x: Float) -> Float { Foundation.logf(x) }
+    @inlinable public static func tanh(_ x: Float) -> Float { Foundation.tanhf(x) }
+    @inlinable public static func squareRoot(_ x: Float) -> Float { x.squareRoot() }
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, cblasTranspose(transA), cblasTranspose(transB),
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
+
+extension Double: Scalar {
+    @inlinable public static func exp(_ x: Double) -> Double { Foundation.exp(x) }
+    @inlinable public static func log(_ x: Double) -> Double { Foundation.log(x) }
+    @inlinable public static func tanh(_ x: Double) -> Double { Foundation.tanh(x) }
+    @inlinable public static func squareRoot(_ x: Double) -> Double { x.squareRoot() }
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Double, a: UnsafePointer<Double>, lda: Int,
+        b: UnsafePointer<Double>, ldb: Int,
+        beta: Double, c: UnsafeMutablePointer<Double>, ldc: Int
+    ) {
+        guard m > 0, n > 0 else { return }
+        cblas_dgemm(CblasRowMajor, cblasTranspose(transA), cblasTranspose(transB),
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+}
+
+/// The naive reference for `Scalar.gemm`, otherwise identical (row-major, same transposes),
+/// accumulating in Double. Tests compare the two on odd shapes.
+public func gemmReference<T: Scalar>(
+    transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+    alpha: T, a: UnsafePointer<T>, lda: Int,
+    b: UnsafePointer<T>, ldb: Int,
+    beta: T, c: UnsafeMutablePointer<T>, ldc: Int
+) {
+    for i in 0..<m {
+        for j in 0..<n {
+            var sum = 0.0
+            for p in 0..<k {
+                let aip = transA ? a[p * lda + i] : a[i * lda + p]
+                let bpj = transB ? b[j * ldb + p] : b[p * ldb + j]
+                sum += Double(aip) * Double(bpj)
+            }
+            let old = beta == 0 ? 0 : Double(beta) * Double(c[i * ldc + j])
+            c[i * ldc + j] = T(Double(alpha) * sum + old)
+        }
+    }
+}
+
+/// Controls for the BLAS library behind `gemm`.
+public enum BLAS {
+    /// The number of threads OpenBLAS uses for one product (global to the process).
+    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
+    public static var threads: Int { Int(openblas_get_num_threads()) }
+    /// The kernel OpenBLAS chose when it loaded (for example "Haswell" or "SkylakeX").
+    public static var coreName: String {
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+    }
+    public static var config: String {
+        guard let c = openblas_get_config() else { return "unknown" }
+        return String(cString: c)
+    }
+}

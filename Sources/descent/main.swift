@@ -1,0 +1,2 @@
+import Linalg
+print("descent: BLAS core \(BLAS.coreName)")
