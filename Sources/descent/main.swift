@@ -1,2 +1,4 @@
-import Linalg
-print("descent: BLAS core \(BLAS.coreName)")
+// descent: the command-line tool. The BLAS kernel is chosen before anything else runs (see
+// BLASKernel.swift), then the subcommands take over.
+selectBLASKernel()
+Descent.main()

@@ -1,0 +1,229 @@
+// The report of one results folder: report.md, report.html (inline SVG), summary.json, junit.xml and
+// figures/*.svg. Every sentence is built from the measured numbers.
+import Foundation
+import Studies
+import Training
+
+public struct ReportOutput {
+    public let directory: URL
+    public let files: [String]
+    public let expectations: [ExpectationResult]
+    public var passed: Bool { expectations.allSatisfy(\.passed) }
+}
+
+public enum ReportWriter {
+    struct Row {
+        let trial: Trial
+        let summary: TrialSummary?
+        func step(_ e: String) -> Int? { summary?.events[e]?.step }
+    }
+
+    static func median(_ v: [Int]) -> Double? {
+        guard !v.isEmpty else { return nil }
+        let s = v.sorted()
+        return s.count % 2 == 1 ? Double(s[s.count / 2]) : Double(s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    static func num(_ d: Double?) -> String {
+        guard let d else { return "—" }
+        return d == d.rounded() ? String(Int(d)) : String(format: "%.1f", d)
+    }
+
+    /// Writes the report into `<results>/report` (or `out`).
+    public static func write(_ r: StudyResults, to out: URL? = nil, command: String? = nil) throws -> ReportOutput {
+        let dir = out ?? r.store.root.appendingPathComponent("report")
+        let figDir = dir.appendingPathComponent("figures")
+        do {
+            try FileManager.default.createDirectory(at: figDir, withIntermediateDirectories: true)
+        } catch {
+            throw StudyError(nil, "cannot create the report folder '\(dir.path)': \(error.localizedDescription)", hint: "check that the folder is writable")
+        }
+        let s = r.study
+        let exps = ExpectationEvaluator.evaluate(r)
+        let eventNames = s.events.map(\.name)
+        let memo = eventNames.contains("memorization") ? "memorization" : eventNames.first
+        let gen = eventNames.contains("generalization") ? "generalization" : eventNames.dropFirst().first
+        var files: [String] = []
+        var figures: [(String, String, String)] = []   // (file, caption, svg)
+
+        var md = "# \(s.name)\n\n"
+        if !s.question.isEmpty { md += "**Question.** \(s.question)\n\n" }
+        let done = r.summaries.count
+        let statuses = Dictionary(grouping: r.summaries.values, by: \.status).mapValues(\.count)
+        md += "Profile: `\(s.profile ?? "default")` · trials: \(r.trials.count) (\(done) with results"
+        md += statuses.keys.sorted().map { ", \(statuses[$0]!) \($0)" }.joined() + ")"
+        if let command { md += " · command: `\(command)`" }
+        md += "\n\n"
+        if !r.missing.isEmpty {
+            md += "> **Incomplete:** \(r.missing.count) of \(r.trials.count) trials have no result; run the study again to finish them.\n\n"
+        }
+
+        // Expectations first: they are the gate.
+        if !exps.isEmpty {
+            md += "## Expectations\n\n"
+            for x in exps {
+                md += "- \(x.passed ? "✅ pass" : "❌ **FAIL**"): `\(x.expectation.text)` — \(x.detail)\n"
+            }
+            md += "\n"
+        }
+
+        // Events per configuration.
+        md += "## Events per configuration\n\n"
+        md += "An event's step is the first evaluation step at which it held (it happened between the previous evaluation and that step). "
+        md += "A trial that never reached an event within its budget is censored: it counts in k/n but never as a step.\n\n"
+        let cols = ["configuration", "seeds"] + eventNames.flatMap { ["\($0) k/n", "median \($0) step", "\($0) steps per seed"] }
+            + ((memo != nil && gen != nil) ? ["median delay (\(gen!) − \(memo!))"] : [])
+        md += "| " + cols.joined(separator: " | ") + " |\n|" + cols.map { _ in "---" }.joined(separator: "|") + "|\n"
+        var groupsJSON: [JSON] = []
+        for (gi, g) in r.groups.enumerated() {
+            let rows = g.trials.map { Row(trial: $0, summary: r.summaries[$0.id]) }
+            var cells = [g.key.isEmpty ? "(single configuration)" : g.key, String(rows.count)]
+            var evJSON: [(String, JSON)] = []
+            for e in eventNames {
+                let steps = rows.compactMap { $0.step(e) }
+                let k = steps.count, n = rows.count
+                let med = k * 2 > n ? median(steps) : nil
+                cells += ["\(k)/\(n)", num(med), rows.map { $0.step(e).map(String.init) ?? ($0.summary == nil ? "missing" : "censored") }.joined(separator: ", ")]
+                evJSON.append((e, .object([("reached", .int(k)), ("trials", .int(n)), ("median_step", .num(med)),
+                                           ("median_method", .string("sample median of the reached steps, reported only when more than half of the trials reached the event")),
+                                           ("steps", .array(rows.map { $0.step(e).map { .int($0) } ?? .null }))])))
+            }
+            if let memo, let gen {
+                let delays = rows.compactMap { row -> Int? in
+                    guard let a = row.step(memo), let b = row.step(gen) else { return nil }
+                    return b - a
+                }
+                cells.append(delays.count * 2 > rows.count ? num(median(delays)) : "—")
+            }
+            md += "| " + cells.joined(separator: " | ") + " |\n"
+            groupsJSON.append(.object([("configuration", .object(g.trials[0].point.map { ($0.0, $0.1.jsonValue) })),
+                                       ("trial_ids", .array(g.trials.map { .string($0.id) })), ("events", .object(evJSON))]))
+
+            // The accuracy curves of this configuration, every seed.
+            var chart = Chart(title: "Accuracy against training steps" + (g.key.isEmpty ? "" : " (\(g.key))"),
+                              xLabel: "training step (log scale; step 0 not shown)", yLabel: "accuracy", xLog: true, yRange: (0, 1))
+            for (si, row) in rows.enumerated() {
+                guard let curve = r.store.curve(row.trial.id), let st = curve.column("step"),
+                      let tr = curve.column("train_accuracy"), let va = curve.column("val_accuracy") else { continue }
+                let color = Palette.color(si)
+                chart.series.append(Series(name: "seed \(row.trial.seedIndex) train", points: Array(zip(st, tr)), color: color, dashed: true))
+                chart.series.append(Series(name: "seed \(row.trial.seedIndex) validation", points: Array(zip(st, va)), color: color))
+                if let gen, let gs = row.step(gen) { chart.markers.append(Marker(x: Double(gs), label: "\(gen) seed \(row.trial.seedIndex)", color: color)) }
+                if let memo, let ms = row.step(memo) { chart.markers.append(Marker(x: Double(ms), label: "\(memo) seed \(row.trial.seedIndex)", color: color)) }
+            }
+            let file = "figures/accuracy-\(gi + 1).svg"
+            figures.append((file, "Train (dashed) and validation (solid) accuracy per seed; dotted verticals mark each seed's \([memo, gen].compactMap { $0 }.joined(separator: " and ")) steps.", chart.svg()))
+        }
+        md += "\n"
+
+        // Per-trial detail.
+        md += "## Trials\n\n| trial | configuration | seed | status | steps run | "
+        md += eventNames.map { "\($0) step" }.joined(separator: " | ")
+        md += " | final train acc | final val acc | wall s |\n|---|---|---|---|---|" + eventNames.map { _ in "---" }.joined(separator: "|") + "|---|---|---|\n"
+        for t in r.trials {
+            let sm = r.summaries[t.id]
+            var cells = ["`\(t.id)`", t.groupKey.isEmpty ? "—" : t.groupKey, String(t.seedIndex), sm?.status ?? "missing", sm.map { String($0.stepsRun) } ?? "—"]
+            cells += eventNames.map { e in sm.map { s in s.events[e]?.step.map(String.init) ?? "censored" } ?? "—" }
+            cells += [sm?.final["train_accuracy"].map { String(format: "%.4f", $0) } ?? "—", sm?.final["val_accuracy"].map { String(format: "%.4f", $0) } ?? "—",
+                      sm.map { String(format: "%.1f", $0.wallSeconds) } ?? "—"]
+            md += "| " + cells.joined(separator: " | ") + " |\n"
+        }
+        md += "\n## Figures\n\n"
+        for (file, caption, svg) in figures {
+            try writeAtomically(svg, to: dir.appendingPathComponent(file))
+            files.append(file)
+            md += "![\(caption)](\(file))\n\n*\(caption)*\n\n"
+        }
+
+        try writeAtomically(md, to: dir.appendingPathComponent("report.md")); files.append("report.md")
+        try writeAtomically(html(title: s.name, markdown: md, figures: figures), to: dir.appendingPathComponent("report.html")); files.append("report.html")
+
+        let summary = JSON.object([
+            ("study", .string(s.name)), ("question", .string(s.question)), ("axis", .string(s.axis)),
+            ("profile", s.profile.map { .string($0) } ?? .null), ("study_hash", .string(s.hash)),
+            ("trials", .int(r.trials.count)), ("trials_with_results", .int(done)),
+            ("configurations", .array(groupsJSON)),
+            ("expectations", .array(exps.map { .object([("expectation", .string($0.expectation.text)), ("passed", .bool($0.passed)), ("detail", .string($0.detail))]) })),
+        ])
+        try writeAtomically(summary.render() + "\n", to: dir.appendingPathComponent("summary.json")); files.append("summary.json")
+        try writeAtomically(junit(s, exps), to: dir.appendingPathComponent("junit.xml")); files.append("junit.xml")
+        return ReportOutput(directory: dir, files: files, expectations: exps)
+    }
+
+    static func xml(_ s: String) -> String { esc(s).replacingOccurrences(of: "'", with: "&apos;") }
+
+    /// One test case per expectation (JUnit XML as read by CI systems).
+    static func junit(_ s: Study, _ exps: [ExpectationResult]) -> String {
+        let failures = exps.filter { !$0.passed }.count
+        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+        x += "<testsuites tests=\"\(exps.count)\" failures=\"\(failures)\">\n"
+        x += "  <testsuite name=\"\(xml(s.name))\" tests=\"\(exps.count)\" failures=\"\(failures)\">\n"
+        for (i, e) in exps.enumerated() {
+            x += "    <testcase classname=\"\(xml(s.name))\" name=\"expect[\(i)] \(xml(e.expectation.text))\">"
+            if e.passed {
+                x += "<system-out>\(xml(e.detail))</system-out>"
+            } else {
+                x += "<failure message=\"\(xml(e.detail))\">\(xml(e.expectation.location.description)): \(xml(e.detail))</failure>"
+            }
+            x += "</testcase>\n"
+        }
+        x += "  </testsuite>\n</testsuites>\n"
+        return x
+    }
+
+    /// A self-contained HTML page: the Markdown's text in <pre>-free blocks, figures inline as SVG.
+    static func html(title: String, markdown: String, figures: [(String, String, String)]) -> String {
+        var body = ""
+        var inTable = false
+        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+            if line.hasPrefix("|") {
+                let cells = line.trimmingCharacters(in: CharacterSet(charactersIn: "|")).components(separatedBy: " | ").map { $0.trimmingCharacters(in: .whitespaces) }
+                if cells.allSatisfy({ $0.allSatisfy { $0 == "-" || $0 == "|" } }) { continue }
+                if !inTable { body += "<div class=\"scroll\"><table>\n"; inTable = true; body += "<tr>" + cells.map { "<th>\(inline($0))</th>" }.joined() + "</tr>\n"; continue }
+                body += "<tr>" + cells.map { "<td>\(inline($0))</td>" }.joined() + "</tr>\n"
+                continue
+            }
+            if inTable { body += "</table></div>\n"; inTable = false }
+            if line.hasPrefix("# ") { body += "<h1>\(inline(String(line.dropFirst(2))))</h1>\n" }
+            else if line.hasPrefix("## ") { body += "<h2>\(inline(String(line.dropFirst(3))))</h2>\n" }
+            else if line.hasPrefix("- ") { body += "<p class=\"item\">\(inline(String(line.dropFirst(2))))</p>\n" }
+            else if line.hasPrefix("> ") { body += "<blockquote>\(inline(String(line.dropFirst(2))))</blockquote>\n" }
+            else if line.hasPrefix("![") , let f = figures.first(where: { line.contains("(\($0.0))") }) { body += "<figure>\(f.2)</figure>\n" }
+            else if !line.isEmpty { body += "<p>\(inline(line))</p>\n" }
+        }
+        if inTable { body += "</table></div>\n" }
+        return """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(esc(title))</title>
+        <style>
+        body { font-family: Helvetica, Arial, sans-serif; max-width: 1000px; margin: 0 auto; padding: 16px; color: #222; line-height: 1.45; }
+        table { border-collapse: collapse; font-size: 13px; } td, th { border: 1px solid #ccc; padding: 3px 6px; text-align: left; }
+        th { background: #f3f3f3; } .scroll { overflow-x: auto; margin: 8px 0 16px; }
+        figure { margin: 12px 0; } figure svg { max-width: 100%; height: auto; }
+        code { background: #f4f4f4; padding: 0 3px; } blockquote { border-left: 4px solid #D55E00; margin: 8px 0; padding: 4px 10px; background: #fff4ec; }
+        @media print { .scroll { overflow: visible; } }
+        </style></head><body>
+        \(body)</body></html>
+
+        """
+    }
+
+    /// Markdown inline code and bold to HTML, everything else escaped.
+    static func inline(_ s: String) -> String {
+        var out = ""
+        var code = false, bold = false
+        var chars = Array(s)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if c == "`" { out += code ? "</code>" : "<code>"; code.toggle(); i += 1; continue }
+            if !code && c == "*" && i + 1 < chars.count && chars[i + 1] == "*" { out += bold ? "</b>" : "<b>"; bold.toggle(); i += 2; continue }
+            if !code && c == "*" { i += 1; continue }
+            out += esc(String(c))
+            i += 1
+        }
+        chars.removeAll()
+        return out
+    }
+}

@@ -1,0 +1,254 @@
+// The results store (DESIGN.md, "Results store"):
+//
+//   <root>/study.yaml               the study file as run (its text, byte for byte)
+//   <root>/study.resolved.yaml      the resolved study (JSON, which is YAML), with its hash and profile
+//   <root>/trials/<id>/config.json  the trial's resolved configuration
+//   <root>/trials/<id>/curve.csv    the evaluation curve (deterministic: same seed and threads, same bytes)
+//   <root>/trials/<id>/timing.csv   wall-clock seconds per evaluation (kept apart: it differs run to run)
+//   <root>/trials/<id>/summary.json final metrics, event steps, status; its presence marks the trial done
+//   <root>/trials.csv               one row per trial: flattened config and summary
+//
+// A trial is written into a hidden temporary folder and renamed into place, so a trial folder is
+// either complete or absent, whatever moment the process is killed at.
+import Foundation
+import Training
+
+public struct TrialSummary {
+    public let id: String
+    public let status: String
+    public let stepsRun: Int
+    public let parameterCount: Int
+    public let wallSeconds: Double
+    public let events: [String: EventTime]
+    public let final: [String: Double]
+    public let raw: [String: Any]
+    public init?(json: Any) {
+        guard let o = json as? [String: Any], let id = o["id"] as? String, let status = o["status"] as? String,
+              let steps = o["steps_run"] as? Int else { return nil }
+        self.id = id; self.status = status; stepsRun = steps
+        parameterCount = o["parameter_count"] as? Int ?? 0
+        wallSeconds = (o["wall_seconds"] as? NSNumber)?.doubleValue ?? 0
+        var ev: [String: EventTime] = [:]
+        for (k, v) in (o["events"] as? [String: Any]) ?? [:] {
+            guard let e = v as? [String: Any] else { return nil }
+            ev[k] = EventTime(name: k, step: e["step"] as? Int, previousEvalStep: e["previous_eval_step"] as? Int, censoredAt: e["censored_at"] as? Int)
+        }
+        events = ev
+        var f: [String: Double] = [:]
+        for (k, v) in (o["final"] as? [String: Any]) ?? [:] { if let n = v as? NSNumber { f[k] = n.doubleValue } }
+        final = f
+        raw = o
+    }
+}
+
+extension TrialSummary: @unchecked Sendable {}
+
+public struct TrialCurve: Sendable {
+    public let columns: [String]
+    public let rows: [[Double]]
+    public func column(_ name: String) -> [Double]? {
+        guard let i = columns.firstIndex(of: name) else { return nil }
+        return rows.map { $0[i] }
+    }
+}
+
+public final class ResultsStore: @unchecked Sendable {
+    public let root: URL
+    let fm = FileManager.default
+
+    public init(root: URL) { self.root = root }
+
+    public var trialsDir: URL { root.appendingPathComponent("trials") }
+    public func trialDir(_ id: String) -> URL { trialsDir.appendingPathComponent(id) }
+
+    /// Creates the folder for a study, or checks that an existing one was made by the same study.
+    public func prepare(_ study: Study, sourceText: String, force: Bool) throws {
+        let resolved = root.appendingPathComponent("study.resolved.yaml")
+        if fm.fileExists(atPath: resolved.path) {
+            let old = (try? Data(contentsOf: resolved)).flatMap { JSON.parse($0) as? [String: Any] }
+            let oldHash = old?["study_hash"] as? String
+            if oldHash != study.hash && !force {
+                throw StudyError(nil, "the results folder '\(root.path)' holds a different study (hash \(oldHash ?? "unreadable"), this one \(study.hash))",
+                                 hint: "pass --out to use another folder, or --force to run this study into it (trials of the old study stay but are not reported)")
+            }
+        } else if fm.fileExists(atPath: root.path) {
+            let contents = (try? fm.contentsOfDirectory(atPath: root.path)) ?? []
+            if !contents.filter({ !$0.hasPrefix(".") }).isEmpty && !force {
+                throw StudyError(nil, "'\(root.path)' exists and is not a descent results folder", hint: "pass --out with a new or empty folder")
+            }
+        }
+        do {
+            try fm.createDirectory(at: trialsDir, withIntermediateDirectories: true)
+            try writeAtomically(sourceText, to: root.appendingPathComponent("study.yaml"))
+            try writeAtomically(resolvedDocument(study).render() + "\n", to: resolved)
+        } catch let e as StudyError { throw e } catch {
+            throw StudyError(nil, "cannot write the results folder '\(root.path)': \(error.localizedDescription)",
+                             hint: "check that the folder is writable and the disk has space, or pass --out")
+        }
+        removeStalePartials()
+    }
+
+    func resolvedDocument(_ s: Study) -> JSON {
+        let events: [(String, JSON)] = s.events.map { e in
+            var fields: [(String, JSON)] = [("metric", .string(e.rule.metric.rawValue))]
+            if let a = e.rule.atLeast { fields.append(("at_least", .number(a))) }
+            if let b = e.rule.atMost { fields.append(("at_most", .number(b))) }
+            return (e.name, .object(fields))
+        }
+        let sweep: [(String, JSON)] = s.sweep.map { ($0.path, .array($0.values.map(\.jsonValue))) }
+        let config = nestedJSON(s.values.filter { Schema.byPath[$0.key]!.trialKey })
+        let profile: JSON = s.profile.map { .string($0) } ?? .null
+        return .object([
+            ("study_hash", .string(s.hash)),
+            ("name", .string(s.name)),
+            ("question", .string(s.question)),
+            ("axis", .string(s.axis)),
+            ("profile", profile),
+            ("source", .string(s.file)),
+            ("seeds", .int(s.seeds)),
+            ("config", config),
+            ("sweep", .object(sweep)),
+            ("events", .object(events)),
+            ("expect", .array(s.expectations.map { .string($0.text) })),
+            ("trials", .array(s.trials.map { .string($0.id) })),
+        ])
+    }
+
+    /// Reads the profile a folder was run with (nil for none), and the path of its study copy.
+    public func recordedStudy() throws -> (file: URL, profile: String?) {
+        let resolved = root.appendingPathComponent("study.resolved.yaml")
+        let copy = root.appendingPathComponent("study.yaml")
+        guard fm.fileExists(atPath: resolved.path), fm.fileExists(atPath: copy.path),
+              let doc = (try? Data(contentsOf: resolved)).flatMap({ JSON.parse($0) as? [String: Any] }) else {
+            throw StudyError(nil, "'\(root.path)' is not a descent results folder (study.yaml or study.resolved.yaml is missing or unreadable)",
+                             hint: "pass the folder that 'descent run' wrote, such as results/grokking-modular-addition")
+        }
+        return (copy, doc["profile"] as? String)
+    }
+
+    func removeStalePartials() {
+        for name in (try? fm.contentsOfDirectory(atPath: trialsDir.path)) ?? [] where name.hasPrefix(".partial-") {
+            try? fm.removeItem(at: trialsDir.appendingPathComponent(name))
+        }
+    }
+
+    /// The stored summary of a finished trial, or nil when the trial must (re)run. A folder whose files
+    /// are missing, truncated or made by another configuration is removed so that the trial runs again.
+    public func completed(_ trial: Trial) -> TrialSummary? {
+        let dir = trialDir(trial.id)
+        guard fm.fileExists(atPath: dir.path) else { return nil }
+        if let cfg = try? Data(contentsOf: dir.appendingPathComponent("config.json")),
+           let cfgObj = JSON.parse(cfg) as? [String: Any], cfgObj["id"] as? String == trial.id,
+           let s = try? Data(contentsOf: dir.appendingPathComponent("summary.json")),
+           let summary = JSON.parse(s).flatMap(TrialSummary.init(json:)), summary.id == trial.id,
+           fm.fileExists(atPath: dir.appendingPathComponent("curve.csv").path),
+           summary.status == "done" || summary.status == "diverged" {
+            return summary
+        }
+        try? fm.removeItem(at: dir)
+        return nil
+    }
+
+    public func summary(_ id: String) -> TrialSummary? {
+        (try? Data(contentsOf: trialDir(id).appendingPathComponent("summary.json"))).flatMap { JSON.parse($0) }.flatMap(TrialSummary.init(json:))
+    }
+
+    public func curve(_ id: String) -> TrialCurve? {
+        guard let text = try? String(contentsOf: trialDir(id).appendingPathComponent("curve.csv"), encoding: .utf8) else { return nil }
+        var lines = text.split(separator: "\n")
+        guard !lines.isEmpty else { return nil }
+        let header = lines.removeFirst().split(separator: ",").map(String.init)
+        let rows = lines.map { $0.split(separator: ",", omittingEmptySubsequences: false).map { Double($0) ?? .nan } }
+        return TrialCurve(columns: header, rows: rows.filter { $0.count == header.count })
+    }
+
+    /// Writes a finished trial: everything into a hidden folder, summary.json last, then one rename.
+    public func save(_ r: TrialResult, study: Study) throws {
+        let tmp = trialsDir.appendingPathComponent(".partial-\(r.trial.id)-\(getpid())")
+        try? fm.removeItem(at: tmp)
+        try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
+        let config = JSON.object([("id", .string(r.trial.id)), ("study", .string(study.name))] + { if case .object(let o) = nestedJSON(r.trial.config) { return o }; return [] }())
+        try writeAtomically(config.render() + "\n", to: tmp.appendingPathComponent("config.json"))
+        try writeAtomically(curveCSV(r), to: tmp.appendingPathComponent("curve.csv"))
+        var timing = "step,wall_seconds\n"
+        for (rec, w) in zip(r.outcome.records, r.outcome.wallSeconds) { timing += "\(rec.step),\(w)\n" }
+        try writeAtomically(timing, to: tmp.appendingPathComponent("timing.csv"))
+        try writeAtomically(summaryJSON(r, study: study).render() + "\n", to: tmp.appendingPathComponent("summary.json"))
+        let dest = trialDir(r.trial.id)
+        try? fm.removeItem(at: dest)
+        try fm.moveItem(at: tmp, to: dest)
+    }
+
+    public static func curveColumns(tensors: [String]) -> [String] {
+        ["step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "weight_norm", "lr"] + tensors.map { "norm_" + $0 }
+    }
+
+    func curveCSV(_ r: TrialResult) -> String {
+        var s = ResultsStore.curveColumns(tensors: r.metricColumns).joined(separator: ",") + "\n"
+        for rec in r.outcome.records {
+            let vals = [rec.trainLoss, rec.trainAccuracy, rec.valLoss, rec.valAccuracy, rec.weightNorm, rec.learningRate] + rec.tensorNorms
+            s += String(rec.step) + "," + vals.map(csvNumber).joined(separator: ",") + "\n"
+        }
+        return s
+    }
+
+    func summaryJSON(_ r: TrialResult, study: Study) -> JSON {
+        let last = r.outcome.records.last
+        let final: JSON = last.map { l in
+            .object([("step", .int(l.step)), ("train_loss", .num(l.trainLoss)), ("train_accuracy", .num(l.trainAccuracy)),
+                     ("val_loss", .num(l.valLoss)), ("val_accuracy", .num(l.valAccuracy)), ("weight_norm", .num(l.weightNorm))])
+        } ?? .null
+        return .object([
+            ("id", .string(r.trial.id)),
+            ("study", .string(study.name)),
+            ("status", .string(r.outcome.status.rawValue)),
+            ("message", r.outcome.message.map { .string($0) } ?? .null),
+            ("seed_index", .int(r.trial.seedIndex)),
+            ("sweep", .object(r.trial.point.map { ($0.0, $0.1.jsonValue) })),
+            ("steps_run", .int(r.outcome.stepsRun)),
+            ("stopped_by_event", .bool(r.outcome.stoppedByEvent)),
+            ("parameter_count", .int(r.parameterCount)),
+            ("train_size", .int(r.trainSize)),
+            ("validation_size", .int(r.validationSize)),
+            ("events", .object(r.events.map { e in
+                (e.name, .object([("step", e.step.map { .int($0) } ?? .null),
+                                  ("previous_eval_step", e.previousEvalStep.map { .int($0) } ?? .null),
+                                  ("censored", .bool(e.step == nil)),
+                                  ("censored_at", e.censoredAt.map { .int($0) } ?? .null)]))
+            })),
+            ("final", final),
+            ("wall_seconds", .num(r.outcome.totalSeconds)),
+            ("threads", .int(r.threads)),
+        ])
+    }
+
+    /// trials.csv: one row per trial of the study (finished or not), pandas-ready.
+    public func writeTrialsCSV(_ study: Study) throws {
+        let trials = study.trials
+        let configKeys = trials.first.map { $0.config.keys.sorted() } ?? []
+        let eventNames = study.events.map(\.name)
+        var header = ["id", "status"] + configKeys + ["steps_run", "parameter_count", "wall_seconds"]
+        header += eventNames.flatMap { ["\($0)_step", "\($0)_censored"] }
+        header += ["final_train_accuracy", "final_val_accuracy", "final_train_loss", "final_val_loss"]
+        var s = header.joined(separator: ",") + "\n"
+        for t in trials {
+            let sum = summary(t.id)
+            var row = [t.id, sum?.status ?? "pending"] + configKeys.map { csvField(t.config[$0]!.description) }
+            row += [sum.map { String($0.stepsRun) } ?? "", sum.map { String($0.parameterCount) } ?? "", sum.map { csvNumber($0.wallSeconds) } ?? ""]
+            for e in eventNames {
+                let ev = sum?.events[e]
+                row += [ev?.step.map(String.init) ?? "", ev.map { $0.step == nil ? "true" : "false" } ?? ""]
+            }
+            for k in ["train_accuracy", "val_accuracy", "train_loss", "val_loss"] { row.append(sum?.final[k].map(csvNumber) ?? "") }
+            s += row.joined(separator: ",") + "\n"
+        }
+        try writeAtomically(s, to: root.appendingPathComponent("trials.csv"))
+    }
+}
+
+/// Numbers in CSV: shortest round-trip text; non-finite values as empty fields.
+public func csvNumber(_ d: Double) -> String { d.isFinite ? d.description : "" }
+
+func csvField(_ s: String) -> String {
+    s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+}

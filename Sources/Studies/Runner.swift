@@ -1,0 +1,97 @@
+// The local runner: the study's trials that are not finished yet, over a pool of worker threads.
+// With more than one worker each trial's BLAS is single-threaded (trial-level parallelism); with one,
+// BLAS uses every core.
+import Foundation
+import Linalg
+import Training
+
+public protocol RunObserver: AnyObject {
+    func runStarted(study: Study, total: Int, pending: Int, jobs: Int)
+    func trialStarted(_ trial: Trial)
+    func trialProgress(_ trial: Trial, _ progress: TrainingProgress)
+    func trialFinished(_ result: TrialResult)
+    func trialFailed(_ trial: Trial, _ error: Error)
+}
+
+public struct RunReport: Sendable {
+    public var total = 0
+    public var skipped = 0
+    public var finished = 0
+    public var diverged = 0
+    public var failed: [(String, String)] = []
+    public var interrupted = false
+    public var seconds = 0.0
+}
+
+public final class StudyRunner {
+    public let study: Study
+    public let store: ResultsStore
+    public let jobs: Int
+    public let shard: (index: Int, count: Int)?
+    public weak var observer: RunObserver?
+    public var shouldStop: @Sendable () -> Bool = { false }
+
+    public init(study: Study, store: ResultsStore, jobs: Int, shard: (Int, Int)? = nil) {
+        self.study = study; self.store = store; self.jobs = max(1, jobs); self.shard = shard
+    }
+
+    /// The trials this process is responsible for: all of them, or every n-th from index i for shard i/n.
+    public var assignedTrials: [Trial] {
+        let all = study.trials
+        guard let shard else { return all }
+        return all.filter { $0.index % shard.count == shard.index }
+    }
+
+    public func run() -> RunReport {
+        let start = Date()
+        var report = RunReport()
+        let mine = assignedTrials
+        report.total = mine.count
+        let pending = mine.filter { store.completed($0) == nil }
+        report.skipped = mine.count - pending.count
+        let workers = min(jobs, max(1, pending.count))
+        BLAS.setThreads(workers > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
+        observer?.runStarted(study: study, total: mine.count, pending: pending.count, jobs: workers)
+
+        let lock = NSLock()
+        var next = 0
+        let group = DispatchGroup()
+        for _ in 0..<workers {
+            let thread = Thread { [self] in
+                while true {
+                    lock.lock()
+                    if next >= pending.count || report.interrupted || shouldStop() { lock.unlock(); break }
+                    let trial = pending[next]; next += 1
+                    lock.unlock()
+                    observer?.trialStarted(trial)
+                    do {
+                        let result = try TrialRunner.run(trial, progress: { [weak self] p in self?.observer?.trialProgress(trial, p) },
+                                                         shouldStop: shouldStop)
+                        if result.outcome.status == .interrupted {
+                            lock.lock(); report.interrupted = true; lock.unlock()
+                            break
+                        }
+                        try store.save(result, study: study)
+                        lock.lock()
+                        report.finished += 1
+                        if result.outcome.status == .diverged { report.diverged += 1 }
+                        lock.unlock()
+                        observer?.trialFinished(result)
+                    } catch {
+                        lock.lock(); report.failed.append((trial.id, "\(error)")); lock.unlock()
+                        observer?.trialFailed(trial, error)
+                    }
+                }
+                group.leave()
+            }
+            thread.stackSize = 8 << 20
+            group.enter()
+            thread.start()
+        }
+        group.wait()
+        if shouldStop() { report.interrupted = true }
+        try? store.writeTrialsCSV(study)
+        report.seconds = Date().timeIntervalSince(start)
+        return report
+    }
+}

@@ -1,0 +1,463 @@
+// A study: the parsed, validated and resolved study file (defaults applied, a profile applied),
+// ready to expand into trials. Nothing here trains.
+import Foundation
+import Training
+import Yams
+
+public struct EventSpec: Sendable, Equatable {
+    public let name: String
+    public let rule: EventRule
+}
+
+/// A comparison on a swept key, from `where:` ("≥ 0.5", ">= 0.5", "< 3", "== 97" or a bare value).
+public struct Condition: Sendable, Equatable, CustomStringConvertible {
+    public enum Op: String, Sendable { case ge = ">=", le = "<=", gt = ">", lt = "<", eq = "==", ne = "!=" }
+    public let path: String
+    public let op: Op
+    public let value: Value
+    public func holds(_ v: Value?) -> Bool {
+        guard let v else { return false }
+        if let a = v.asDouble, let b = value.asDouble {
+            switch op {
+            case .ge: return a >= b
+            case .le: return a <= b
+            case .gt: return a > b
+            case .lt: return a < b
+            case .eq: return a == b
+            case .ne: return a != b
+            }
+        }
+        switch op {
+        case .eq: return v.description == value.description
+        case .ne: return v.description != value.description
+        default: return false
+        }
+    }
+    public var description: String { "\(path) \(op.rawValue) \(value)" }
+}
+
+public struct Expectation: Sendable, Equatable {
+    public enum Kind: Sendable, Equatable {
+        /// The event is reached in at least `fraction` of the matching trials.
+        case reached(event: String, fraction: Double)
+        /// In at least `fraction` of the matching trials, `first` is reached strictly before `then`.
+        case order(first: String, then: String, fraction: Double)
+        /// At the evaluation where `event` is first reached, the metric satisfies the bound,
+        /// in at least `fraction` of the trials that reach the event.
+        case atEvent(event: String, metric: Metric, atLeast: Double?, atMost: Double?, fraction: Double)
+        /// y (an event step, or a final metric) moves with x in the given direction, at the confidence level.
+        case trend(x: String, y: String, direction: String, confidence: Double)
+    }
+    public let kind: Kind
+    public let conditions: [Condition]
+    public let location: SourceLocation
+    public let text: String   // the expectation as written, for messages and reports
+}
+
+public struct SweepAxis: Sendable, Equatable {
+    public let path: String
+    public let values: [Value]
+    public let location: SourceLocation
+}
+
+public struct Study: Sendable {
+    public let file: String
+    public let name: String
+    public let question: String
+    public let description: String
+    public let axis: String
+    public let profile: String?
+    public let profileNames: [String]
+    /// Every schema key, resolved: defaults, then the file, then the profile.
+    public let values: [String: Value]
+    /// Where each key that the file or profile set came from.
+    public let locations: [String: SourceLocation]
+    public let sweep: [SweepAxis]
+    public let seeds: Int
+    public let events: [EventSpec]
+    public let expectations: [Expectation]
+
+    public func value(_ path: String) -> Value { values[path]! }
+}
+
+// MARK: - Parsing
+
+public enum StudyParser {
+    /// Reads, parses, validates and resolves a study file, applying `profile` if given.
+    public static func load(path: String, profile: String? = nil) throws -> Study {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StudyError(nil, "no study file at '\(path)'", hint: "run 'descent list' to see the shipped studies in studies/")
+        }
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw StudyError(SourceLocation(file: path, line: 1, column: 1), "cannot read the file as UTF-8 text")
+        }
+        return try parse(text, file: path, profile: profile)
+    }
+
+    public static func parse(_ text: String, file: String, profile: String? = nil) throws -> Study {
+        var p = Parser(file: file)
+        return try p.parse(text, profile: profile)
+    }
+}
+
+struct Parser {
+    let file: String
+    var values: [String: Value] = Dictionary(uniqueKeysWithValues: Schema.keys.map { ($0.path, $0.defaultValue) })
+    var locations: [String: SourceLocation] = [:]
+    var sweep: [SweepAxis] = []
+    var events: [String: (EventSpec, SourceLocation)] = [:]
+    var eventOrder: [String] = []
+    var expectations: [(Node, SourceLocation)] = []
+    var profiles: [String: (Node, SourceLocation)] = [:]
+    var profileOrder: [String] = []
+
+    init(file: String) { self.file = file }
+
+    func loc(_ node: Node) -> SourceLocation {
+        SourceLocation(file: file, line: node.mark?.line ?? 1, column: node.mark?.column ?? 1)
+    }
+
+    func fail(_ node: Node, _ message: String, hint: String? = nil) -> StudyError { StudyError(loc(node), message, hint: hint) }
+
+    mutating func parse(_ text: String, profile: String?) throws -> Study {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let e as YamlError {
+            throw yamlError(e)
+        }
+        guard let root else {
+            throw StudyError(SourceLocation(file: file, line: 1, column: 1), "the study file is empty", hint: "a study needs at least a task; see studies/grokking-modular-addition.yaml")
+        }
+        guard case .mapping(let map) = root else {
+            throw fail(root, "a study file must be a mapping of keys (task:, model:, ...), not a \(kind(root))")
+        }
+        for (k, v) in map {
+            let key = try keyString(k)
+            switch key {
+            case "sweep": try parseSweep(v)
+            case "profiles": try collectProfiles(v)
+            case "events": try parseEvents(v)
+            case "expect":
+                guard case .sequence(let seq) = v else { throw fail(v, "expect: must be a list of expectations", hint: "write each expectation as '- { event: generalization, reached_in_fraction_of_trials: 0.8 }'") }
+                for item in seq { expectations.append((item, loc(item))) }
+            default: try assign(key, v, prefix: "")
+            }
+        }
+        if events.isEmpty {
+            addDefaultEvents()
+        }
+        // Every profile is validated, used or not, so that a typo never waits for the day it is used.
+        var chosen: String? = nil
+        for name in profileOrder {
+            var trial = self
+            try trial.applyProfile(name)
+            if name == profile { chosen = name; self = trial }
+        }
+        if let profile, chosen == nil {
+            throw StudyError(SourceLocation(file: file, line: 1, column: 1), "the study has no profile '\(profile)'",
+                             hint: profileOrder.isEmpty ? "this study defines no profiles; run it without --profile" : "available profiles: " + profileOrder.joined(separator: ", "))
+        }
+        let exps = try expectations.map { try parseExpectation($0.0) }
+        let stop = values["training.stop_after"]!.asString!
+        if stop != "never" && events[stop] == nil {
+            throw StudyError(locations["training.stop_after"] ?? SourceLocation(file: file, line: 1, column: 1),
+                             "training.stop_after names the event '\(stop)', which the study does not define",
+                             hint: "use 'never' or one of: " + eventOrder.joined(separator: ", "))
+        }
+        let fileName = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        let name = values["name"]!.asString!.isEmpty ? fileName : values["name"]!.asString!
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !name.hasPrefix(".") else {
+            throw StudyError(locations["name"], "the study name '\(name)' cannot name a results folder", hint: "use letters, digits, '-', '_' and '.' only")
+        }
+        return Study(file: file, name: name, question: values["question"]!.asString!, description: values["description"]!.asString!,
+                     axis: values["axis"]!.asString!, profile: chosen, profileNames: profileOrder, values: values, locations: locations,
+                     sweep: sweep, seeds: values["seeds"]!.asInt!, events: eventOrder.map { events[$0]!.0 }, expectations: exps)
+    }
+
+    mutating func addDefaultEvents() {
+        for (n, m) in [("memorization", Metric.trainAccuracy), ("generalization", Metric.valAccuracy)] {
+            events[n] = (EventSpec(name: n, rule: EventRule(metric: m, atLeast: 0.99)), SourceLocation(file: file, line: 1, column: 1))
+            eventOrder.append(n)
+        }
+    }
+
+    func yamlError(_ e: YamlError) -> StudyError {
+        switch e {
+        case .scanner(let ctx, let problem, let mark, _), .parser(let ctx, let problem, let mark, _), .composer(let ctx, let problem, let mark, _):
+            let where_ = ctx.map { " (\($0.text) at line \($0.mark.line), column \($0.mark.column))" } ?? ""
+            return StudyError(SourceLocation(file: file, line: mark.line, column: mark.column), "YAML syntax: \(problem)\(where_)",
+                              hint: "check the indentation and that every mapping entry is 'key: value'")
+        case .duplicatedKeysInMapping(let dups, let ctx):
+            return StudyError(SourceLocation(file: file, line: ctx.mark.line, column: ctx.mark.column), "duplicated keys: \(dups.joined(separator: ", "))", hint: "give each key once")
+        case .reader(let problem, _, _, _):
+            return StudyError(SourceLocation(file: file, line: 1, column: 1), "cannot read the YAML: \(problem)")
+        default:
+            return StudyError(SourceLocation(file: file, line: 1, column: 1), "YAML: \(e)")
+        }
+    }
+
+    func kind(_ n: Node) -> String {
+        switch n {
+        case .scalar: return "single value"
+        case .mapping: return "mapping"
+        case .sequence: return "list"
+        case .alias: return "alias"
+        }
+    }
+
+    func keyString(_ k: Node) throws -> String {
+        guard case .scalar(let s) = k else { throw fail(k, "a key must be a plain word, not a \(kind(k))") }
+        return s.string
+    }
+
+    func scalar(_ n: Node) -> (String, Bool)? {
+        guard case .scalar(let s) = n else { return nil }
+        return (s.string, s.style == .singleQuoted || s.style == .doubleQuoted)
+    }
+
+    /// Converts a node to a value of the key's type, with the key named in errors.
+    func convert(_ spec: KeySpec, _ n: Node) throws -> Value {
+        if case .doubles = spec.type, case .sequence(let seq) = n {
+            var items: [Value] = []
+            for item in seq {
+                guard let (t, q) = scalar(item), !q, let d = Double(t), d.isFinite else {
+                    throw fail(item, "\(spec.path): expected a number in the list, got \(scalar(item).map { "'\($0.0)'" } ?? "a \(kind(item))")")
+                }
+                items.append(.double(d))
+            }
+            switch spec.type.check(.list(items)) {
+            case .ok(let v): return v
+            case .bad(let m): throw fail(n, "\(spec.path): \(m)", hint: spec.doc)
+            }
+        }
+        guard let (text, quoted) = scalar(n) else {
+            throw fail(n, "\(spec.path): expected \(spec.type.name), got a \(kind(n))", hint: spec.doc)
+        }
+        switch spec.type.convert(text, quoted: quoted) {
+        case .ok(let v): return v
+        case .bad(let m): throw fail(n, "\(spec.path): \(m)", hint: spec.doc)
+        }
+    }
+
+    /// Sets a key (or a section of keys) from the file.
+    mutating func assign(_ key: String, _ v: Node, prefix: String) throws {
+        let path = prefix.isEmpty ? key : prefix + "." + key
+        if Schema.sections.contains(path) {
+            guard case .mapping(let m) = v else {
+                throw fail(v, "\(path): expected a mapping of keys, got a \(kind(v))", hint: "write '\(path):' followed by indented 'key: value' lines")
+            }
+            for (k2, v2) in m { try assign(try keyString(k2), v2, prefix: path) }
+            return
+        }
+        guard let spec = Schema.byPath[path] else {
+            let candidates = Schema.keys.map(\.path).filter { prefix.isEmpty || $0.hasPrefix(prefix + ".") } + (prefix.isEmpty ? Array(Schema.structural) : [])
+            let hint = Schema.suggestion(for: path, among: candidates).map { "did you mean '\($0)'?" }
+                ?? "known keys here: " + candidates.map { prefix.isEmpty ? $0 : String($0.dropFirst(prefix.count + 1)) }.sorted().joined(separator: ", ")
+            throw StudyError(loc(v), "unknown key '\(path)'", hint: hint)
+        }
+        values[path] = try convert(spec, v)
+        locations[path] = loc(v)
+    }
+
+    mutating func parseSweep(_ v: Node) throws {
+        guard case .mapping(let m) = v else { throw fail(v, "sweep: expected a mapping of key: [values]", hint: "for example 'sweep: { task.train_fraction: [0.3, 0.5, 0.7] }'") }
+        for (k, list) in m {
+            let path = try keyString(k)
+            try addSweep(path, list, at: k)
+        }
+    }
+
+    mutating func addSweep(_ path: String, _ list: Node, at k: Node) throws {
+        guard let spec = Schema.byPath[path] else {
+            throw fail(k, "sweep: unknown key '\(path)'", hint: Schema.suggestion(for: path, among: Schema.keys.map(\.path)).map { "did you mean '\($0)'?" } ?? "sweep keys are dotted paths such as task.train_fraction or model.width")
+        }
+        guard spec.trialKey, path != "seed" else {
+            throw fail(k, "sweep: '\(path)' cannot be swept", hint: path == "seed" ? "use 'seeds: N' for repetitions" : "only keys that configure a trial can be swept")
+        }
+        guard case .sequence(let seq) = list, !seq.isEmpty else {
+            throw fail(list, "sweep: '\(path)' needs a non-empty list of values", hint: "for example '\(path): [\(spec.defaultValue)]'")
+        }
+        var vals: [Value] = []
+        for item in seq {
+            let val = try convert(spec, item)
+            if vals.contains(val) { throw fail(item, "sweep: '\(path)' lists \(val) twice") }
+            vals.append(val)
+        }
+        sweep.removeAll { $0.path == path }
+        sweep.append(SweepAxis(path: path, values: vals, location: loc(list)))
+    }
+
+    mutating func collectProfiles(_ v: Node) throws {
+        guard case .mapping(let m) = v else { throw fail(v, "profiles: expected a mapping of profile names to overrides", hint: "for example 'profiles: { ci: { task.modulus: 31, seeds: 2 } }'") }
+        for (k, body) in m {
+            let name = try keyString(k)
+            guard case .mapping = body else { throw fail(body, "profile '\(name)': expected a mapping of key: value overrides") }
+            profiles[name] = (body, loc(k))
+            profileOrder.append(name)
+        }
+    }
+
+    mutating func applyProfile(_ name: String) throws {
+        guard let (body, _) = profiles[name], case .mapping(let m) = body else { return }
+        for (k, v) in m {
+            let path = try keyString(k)
+            if path.hasPrefix("sweep.") {
+                try addSweep(String(path.dropFirst(6)), v, at: k)
+                continue
+            }
+            if Schema.descriptive.contains(path) || Schema.structural.contains(path) {
+                throw fail(k, "profile '\(name)': '\(path)' cannot be overridden by a profile", hint: "profiles override configuration keys, 'seeds', or 'sweep.<key>' lists")
+            }
+            if case .mapping = v, Schema.sections.contains(path) {
+                try assign(path, v, prefix: "")
+                continue
+            }
+            guard Schema.byPath[path] != nil else {
+                throw fail(k, "profile '\(name)': unknown key '\(path)'", hint: Schema.suggestion(for: path, among: Schema.keys.map(\.path)).map { "did you mean '\($0)'?" } ?? "profiles use dotted keys such as task.modulus or training.max_steps")
+            }
+            try assign(path, v, prefix: "")
+            // A profile that fixes a swept key removes that axis.
+            sweep.removeAll { $0.path == path }
+        }
+    }
+
+    mutating func parseEvents(_ v: Node) throws {
+        guard case .mapping(let m) = v else { throw fail(v, "events: expected a mapping of event names", hint: "for example 'events: { generalization: { metric: val_accuracy, at_least: 0.99 } }'") }
+        for (k, body) in m {
+            let name = try keyString(k)
+            guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !name.isEmpty, name != "never" else {
+                throw fail(k, "event name '\(name)' must be a word of letters, digits and '_'")
+            }
+            guard case .mapping(let fields) = body else { throw fail(body, "event '\(name)': expected { metric: ..., at_least: ... }") }
+            var metric: Metric? = nil, atLeast: Double? = nil, atMost: Double? = nil
+            for (fk, fv) in fields {
+                let f = try keyString(fk)
+                switch f {
+                case "metric":
+                    guard let (t, _) = scalar(fv), let mm = Metric(rawValue: t) else {
+                        throw fail(fv, "event '\(name)': metric must be one of \(Metric.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    metric = mm
+                case "at_least", "at_most":
+                    guard let (t, q) = scalar(fv), !q, let d = Double(t), d.isFinite else { throw fail(fv, "event '\(name)': \(f) must be a number") }
+                    if f == "at_least" { atLeast = d } else { atMost = d }
+                default:
+                    throw fail(fk, "event '\(name)': unknown key '\(f)'", hint: "an event has metric, and at_least or at_most")
+                }
+            }
+            guard let metric else { throw fail(body, "event '\(name)': metric is missing", hint: "for example 'metric: val_accuracy'") }
+            guard atLeast != nil || atMost != nil else { throw fail(body, "event '\(name)': give at_least or at_most") }
+            if events[name] == nil { eventOrder.append(name) }
+            events[name] = (EventSpec(name: name, rule: EventRule(metric: metric, atLeast: atLeast, atMost: atMost)), loc(k))
+        }
+    }
+
+    func fraction(_ n: Node, _ what: String) throws -> Double {
+        guard let (t, q) = scalar(n), !q, let d = Double(t), d >= 0, d <= 1 else { throw fail(n, "\(what) must be a number in [0, 1]") }
+        return d
+    }
+
+    func eventName(_ n: Node) throws -> String {
+        guard let (t, _) = scalar(n) else { throw fail(n, "expected an event name") }
+        guard events[t] != nil else {
+            throw fail(n, "unknown event '\(t)'", hint: "events of this study: " + eventOrder.joined(separator: ", "))
+        }
+        return t
+    }
+
+    func parseExpectation(_ node: Node) throws -> Expectation {
+        guard case .mapping(let m) = node else { throw fail(node, "an expectation must be a mapping such as { event: generalization, reached_in_fraction_of_trials: 0.8 }") }
+        var fields: [String: Node] = [:]
+        for (k, v) in m { fields[try keyString(k)] = v }
+        var conditions: [Condition] = []
+        if let w = fields.removeValue(forKey: "where") {
+            guard case .mapping(let wm) = w else { throw fail(w, "where: expected a mapping such as { task.train_fraction: \">= 0.5\" }") }
+            for (k, v) in wm {
+                let path = try keyString(k)
+                guard let spec = Schema.byPath[path] else { throw fail(k, "where: unknown key '\(path)'") }
+                guard let (t, _) = scalar(v) else { throw fail(v, "where: expected a comparison such as \">= 0.5\"") }
+                var op = Condition.Op.eq, rest = t.trimmingCharacters(in: .whitespaces)
+                for candidate in [Condition.Op.ge, .le, .ne, .eq, .gt, .lt] where rest.hasPrefix(candidate.rawValue) {
+                    op = candidate; rest = String(rest.dropFirst(candidate.rawValue.count)).trimmingCharacters(in: .whitespaces); break
+                }
+                rest = rest.replacingOccurrences(of: "≥", with: "").trimmingCharacters(in: .whitespaces)
+                let value: Value
+                switch spec.type.convert(rest, quoted: false) {
+                case .ok(let v2): value = v2
+                case .bad(let msg): throw fail(v, "where: \(path): \(msg)")
+                }
+                conditions.append(Condition(path: path, op: op, value: value))
+            }
+        }
+        let text = describe(node)
+        func frac(_ key: String) throws -> Double {
+            guard let n = fields.removeValue(forKey: key) else { return 1 }
+            return try fraction(n, key)
+        }
+        func finish(_ kind: Expectation.Kind) throws -> Expectation {
+            if let (k, _) = fields.first {
+                throw fail(node, "expectation: unknown key '\(k)'", hint: "see the expect keys in README.md")
+            }
+            return Expectation(kind: kind, conditions: conditions, location: loc(node), text: text)
+        }
+        if let e = fields.removeValue(forKey: "event") {
+            let name = try eventName(e)
+            guard let f = fields.removeValue(forKey: "reached_in_fraction_of_trials") else {
+                throw fail(node, "expectation on event '\(name)' needs reached_in_fraction_of_trials")
+            }
+            return try finish(.reached(event: name, fraction: try fraction(f, "reached_in_fraction_of_trials")))
+        }
+        if let o = fields.removeValue(forKey: "order") {
+            guard case .sequence(let seq) = o, seq.count == 2 else { throw fail(o, "order: expected a list of two event names, such as [memorization, generalization]") }
+            let a = try eventName(seq[0]), b = try eventName(seq[1])
+            return try finish(.order(first: a, then: b, fraction: try frac("in_fraction_of_trials")))
+        }
+        if let at = fields.removeValue(forKey: "at_event") {
+            guard case .mapping(let am) = at else { throw fail(at, "at_event: expected { event: ..., metric: ..., at_most: ... }") }
+            var event: String? = nil, metric: Metric? = nil, lo: Double? = nil, hi: Double? = nil
+            for (k, v) in am {
+                switch try keyString(k) {
+                case "event": event = try eventName(v)
+                case "metric":
+                    guard let (t, _) = scalar(v), let mm = Metric(rawValue: t) else { throw fail(v, "at_event: metric must be one of \(Metric.allCases.map(\.rawValue).joined(separator: ", "))") }
+                    metric = mm
+                case "at_least", "at_most":
+                    guard let (t, q) = scalar(v), !q, let d = Double(t) else { throw fail(v, "at_event: bounds must be numbers") }
+                    if try keyString(k) == "at_least" { lo = d } else { hi = d }
+                default: throw fail(k, "at_event: unknown key '\(try keyString(k))'", hint: "at_event has event, metric, at_least or at_most")
+                }
+            }
+            guard let event, let metric, lo != nil || hi != nil else { throw fail(at, "at_event needs event, metric and at_least or at_most") }
+            return try finish(.atEvent(event: event, metric: metric, atLeast: lo, atMost: hi, fraction: try frac("in_fraction_of_trials")))
+        }
+        if let t = fields.removeValue(forKey: "trend") {
+            guard case .mapping(let tm) = t else { throw fail(t, "trend: expected { x: <swept key>, y: <event>_step }") }
+            var x: String? = nil, y: String? = nil
+            for (k, v) in tm {
+                let key = try keyString(k)
+                guard let (s, _) = scalar(v) else { throw fail(v, "trend: \(key) must be a name") }
+                if key == "x" { x = s } else if key == "y" { y = s } else { throw fail(k, "trend: unknown key '\(key)'") }
+            }
+            guard let x, let y else { throw fail(t, "trend needs x and y") }
+            guard sweep.contains(where: { $0.path == x }) else { throw fail(t, "trend: x = '\(x)' is not a swept key", hint: "swept keys: " + sweep.map(\.path).joined(separator: ", ")) }
+            let yEvent = y.hasSuffix("_step") ? String(y.dropLast(5)) : y
+            guard events[yEvent] != nil || Metric(rawValue: y) != nil else { throw fail(t, "trend: y = '\(y)' is neither <event>_step nor a metric") }
+            let dir = fields.removeValue(forKey: "direction").flatMap { scalar($0)?.0 } ?? ""
+            guard dir == "increasing" || dir == "decreasing" else { throw fail(node, "trend: direction must be increasing or decreasing") }
+            let conf = try fields.removeValue(forKey: "confidence").map { try fraction($0, "confidence") } ?? 0.95
+            return try finish(.trend(x: x, y: y, direction: dir, confidence: conf))
+        }
+        throw fail(node, "an expectation needs one of event, order, at_event or trend")
+    }
+
+    /// The expectation as one line of flow YAML, for messages.
+    func describe(_ n: Node) -> String {
+        switch n {
+        case .scalar(let s): return s.string
+        case .sequence(let seq): return "[" + seq.map(describe).joined(separator: ", ") + "]"
+        case .mapping(let m): return "{ " + m.map { "\(describe($0.key)): \(describe($0.value))" }.joined(separator: ", ") + " }"
+        case .alias: return "*alias"
+        }
+    }
+}

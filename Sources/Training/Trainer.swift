@@ -1,0 +1,221 @@
+// The training loop, top to bottom: draw a batch, forward, loss, backward, update; evaluate on the
+// schedule; stop at the budget, after the stop event plus its patience, on divergence, or when asked.
+import Foundation
+import Linalg
+import Models
+
+public enum Metric: String, CaseIterable, Sendable, Codable {
+    case trainLoss = "train_loss", trainAccuracy = "train_accuracy"
+    case valLoss = "val_loss", valAccuracy = "val_accuracy"
+}
+
+/// A threshold event on a metric: the first evaluation at which the metric is ≥ atLeast
+/// (or ≤ atMost, for losses and errors).
+public struct EventRule: Sendable, Equatable, Codable {
+    public var metric: Metric
+    public var atLeast: Double?
+    public var atMost: Double?
+    public init(metric: Metric, atLeast: Double? = nil, atMost: Double? = nil) { self.metric = metric; self.atLeast = atLeast; self.atMost = atMost }
+    public func holds(_ r: EvalRecord) -> Bool {
+        let v = r.value(metric)
+        if let a = atLeast, !(v >= a) { return false }
+        if let b = atMost, !(v <= b) { return false }
+        return true
+    }
+}
+
+public struct TrainingConfig: Sendable, Equatable {
+    public var maxSteps = 10_000
+    public var batchSize: Int? = nil           // nil: full batch
+    public var loss: LossKind = .crossEntropy
+    public var schedule: EvalScheduleKind = .log
+    public var evalPoints = 200
+    /// Stop `patience` steps after this event first holds (nil: run the whole budget).
+    public var stopEvent: EventRule? = nil
+    public var patience = 0
+    public init() {}
+}
+
+public struct EvalRecord: Sendable, Equatable {
+    public var step: Int
+    public var trainLoss: Double
+    public var trainAccuracy: Double
+    public var valLoss: Double
+    public var valAccuracy: Double
+    public var weightNorm: Double
+    public var tensorNorms: [Double]    // in the order of the model's parameter layout
+    public var learningRate: Double
+
+    public func value(_ m: Metric) -> Double {
+        switch m {
+        case .trainLoss: return trainLoss
+        case .trainAccuracy: return trainAccuracy
+        case .valLoss: return valLoss
+        case .valAccuracy: return valAccuracy
+        }
+    }
+}
+
+public enum TrialStatus: String, Sendable, Codable {
+    case done, diverged, failed, interrupted
+}
+
+public struct TrainingOutcome: Sendable {
+    public var records: [EvalRecord] = []
+    public var wallSeconds: [Double] = []     // since the start, per record
+    public var status: TrialStatus = .done
+    public var stepsRun = 0
+    public var message: String? = nil
+    public var stoppedByEvent = false
+    public var totalSeconds = 0.0
+}
+
+public struct TrainingProgress: Sendable {
+    public var step: Int
+    public var maxSteps: Int
+    public var last: EvalRecord?
+    public init(step: Int, maxSteps: Int, last: EvalRecord?) { self.step = step; self.maxSteps = maxSteps; self.last = last }
+}
+
+public final class Trainer<M: Classifier> {
+    public typealias T = M.T
+    public let model: M
+    public let optimizer: Optimizer<T>
+    public let config: TrainingConfig
+    public let data: ClassificationData<T>
+    var rng: RNG
+
+    // Minibatch workspaces (unused in full batch).
+    let batchTokens: UnsafeMutablePointer<Int32>
+    let batchValues: UnsafeMutablePointer<T>
+    let batchLabels: UnsafeMutablePointer<Int32>
+    let dlogits: UnsafeMutablePointer<T>
+    var order: [Int]
+    var cursor = 0
+
+    public init(model: M, optimizer: OptimizerConfig, config: TrainingConfig, data: ClassificationData<T>, rng: RNG) {
+        self.model = model
+        self.optimizer = Optimizer(config: optimizer, layout: model.store.layout)
+        self.config = config
+        self.data = data
+        self.rng = rng.split("batches")
+        let B = model.capacity
+        batchTokens = .allocate(capacity: B * max(1, data.train.positions))
+        batchValues = .allocate(capacity: B * max(1, data.train.features))
+        batchLabels = .allocate(capacity: B)
+        dlogits = .allocate(capacity: B * model.classes)
+        order = Array(0..<data.train.count)
+        cursor = order.count
+    }
+
+    deinit { batchTokens.deallocate(); batchValues.deallocate(); batchLabels.deallocate(); dlogits.deallocate() }
+
+    public var batchSize: Int { min(config.batchSize ?? data.train.count, data.train.count) }
+
+    /// The next minibatch: rows drawn without replacement, reshuffled each epoch.
+    func nextBatch() -> (InputBatch<T>, UnsafePointer<Int32>) {
+        let B = batchSize
+        if B == data.train.count { return (data.train.batch(from: 0, count: B), UnsafePointer(data.train.labels)) }
+        let split = data.train
+        for i in 0..<B {
+            if cursor == order.count { rng.shuffle(&order); cursor = 0 }
+            let r = order[cursor]; cursor += 1
+            batchLabels[i] = split.labels[r]
+            if split.isTokens {
+                for l in 0..<split.positions { batchTokens[i * split.positions + l] = split.tokens[r * split.positions + l] }
+            } else {
+                (batchValues + i * split.features).update(from: split.values + r * split.features, count: split.features)
+            }
+        }
+        let input = split.isTokens ? InputBatch<T>(count: B, tokens: batchTokens) : InputBatch<T>(count: B, features: batchValues)
+        return (input, UnsafePointer(batchLabels))
+    }
+
+    /// One update; returns the batch's loss sums (before the update).
+    public func step() -> LossSums {
+        let (input, labels) = nextBatch()
+        let logits = model.forward(input)
+        let sums = lossForwardBackward(config.loss, logits: logits, labels: labels, B: input.count, C: model.classes,
+                                       dlogits: dlogits, scale: T(1) / T(input.count))
+        model.store.zeroGrads()
+        model.backward(input, dlogits: dlogits)
+        optimizer.step(model.store)
+        return sums
+    }
+
+    /// Loss and accuracy over a whole split, in chunks of the workspace capacity.
+    public func evaluate(_ split: ClassificationSplit<T>) -> LossSums {
+        var total = LossSums()
+        var start = 0
+        while start < split.count {
+            let n = min(model.capacity, split.count - start)
+            let logits = model.forward(split.batch(from: start, count: n))
+            total.add(lossForwardBackward(config.loss, logits: logits, labels: split.labels + start, B: n, C: model.classes,
+                                          dlogits: nil, scale: 1))
+            start += n
+        }
+        return total
+    }
+
+    public func record(step: Int) -> EvalRecord {
+        let tr = evaluate(data.train), va = evaluate(data.validation)
+        let store = model.store
+        return EvalRecord(step: step, trainLoss: tr.meanLoss, trainAccuracy: tr.accuracy, valLoss: va.meanLoss,
+                          valAccuracy: va.accuracy, weightNorm: store.totalNorm,
+                          tensorNorms: store.layout.views.map { store.norm($0) },
+                          learningRate: optimizer.config.learningRate(atStep: max(1, step)))
+    }
+
+    /// Runs from step 0 to the budget (or an earlier stop). `shouldStop` is polled between steps.
+    public func run(progress: ((TrainingProgress) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) -> TrainingOutcome {
+        var out = TrainingOutcome()
+        let start = DispatchTime.now().uptimeNanoseconds
+        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        let evalAt = evaluationSteps(config.schedule, maxSteps: config.maxSteps, points: config.evalPoints)
+        var nextEval = 0
+        var eventStep: Int? = nil
+        var step = 0
+        while true {
+            if nextEval < evalAt.count && evalAt[nextEval] == step {
+                nextEval += 1
+                let r = record(step: step)
+                out.records.append(r)
+                out.wallSeconds.append(elapsed())
+                progress?(TrainingProgress(step: step, maxSteps: config.maxSteps, last: r))
+                if !(r.trainLoss.isFinite && r.valLoss.isFinite && r.weightNorm.isFinite) {
+                    out.status = .diverged
+                    out.message = "loss or weights not finite at step \(step) (train loss \(r.trainLoss), weight norm \(r.weightNorm))"
+                    break
+                }
+                if let rule = config.stopEvent {
+                    if eventStep == nil && rule.holds(r) { eventStep = step }
+                    if let e = eventStep, step >= e + config.patience {
+                        out.stoppedByEvent = true
+                        break
+                    }
+                }
+            }
+            if step >= config.maxSteps { break }
+            if let shouldStop, shouldStop() {
+                out.status = .interrupted
+                out.message = "interrupted at step \(step)"
+                break
+            }
+            let sums = step_()
+            step += 1
+            if !sums.loss.isFinite {
+                out.status = .diverged
+                out.message = "training loss not finite at step \(step)"
+                out.records.append(record(step: step))
+                out.wallSeconds.append(elapsed())
+                break
+            }
+            if step % 64 == 0 { progress?(TrainingProgress(step: step, maxSteps: config.maxSteps, last: out.records.last)) }
+        }
+        out.stepsRun = step
+        out.totalSeconds = elapsed()
+        return out
+    }
+
+    @inline(__always) private func step_() -> LossSums { step() }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Linalg
+import Models
+import Studies
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the operations, model families and shipped studies.")
+
+    func run() throws {
+        print("Operations (task.operation):")
+        for op in BinaryOperation.allCases {
+            let note = op.isPermutation ? "permutations of S_n (task.modulus = n, 5 in the paper: 120 elements)"
+                : op.needsPrimeModulus ? "modulo a prime p (y ≠ 0 for x/y)" : "modulo p"
+            print("  \(op.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(note)")
+        }
+        print("\nModel families (model.family):")
+        print("  mlp                      token embeddings or one-hot inputs, \(Activation.allCases.map(\.rawValue).joined(separator: "/")) hidden layers")
+        print("\nShipped studies:")
+        guard let dir = studiesDirectory(),
+              let files = try? FileManager.default.contentsOfDirectory(atPath: dir.path).filter({ $0.hasSuffix(".yaml") }).sorted() else {
+            print("  (no studies/ folder found here)")
+            return
+        }
+        for f in files {
+            let path = dir.appendingPathComponent(f).path
+            do {
+                let s = try StudyParser.load(path: path)
+                print("  studies/\(f)\n      \(s.question.isEmpty ? "(no question)" : s.question)\n      axis \(s.axis), \(s.trials.count) trials; profiles: \(s.profileNames.joined(separator: ", "))")
+            } catch {
+                print("  studies/\(f)\n      INVALID: \(error)")
+            }
+        }
+        print("\nBLAS: OpenBLAS kernel \(BLAS.coreName), \(BLAS.threads) threads")
+    }
+}

@@ -1,0 +1,212 @@
+import ArgumentParser
+import Datasets
+import Foundation
+import Linalg
+import Reports
+import Studies
+import Training
+
+/// Set by SIGINT/SIGTERM; trainers poll it between steps, so the trial in flight stops and every
+/// finished trial stays written.
+nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train every trial of a study that has no result yet, then write its report.",
+        discussion: "Results go to results/<study> (results/<study>-<profile> with --profile). A re-run skips finished trials.")
+
+    @Argument(help: "The study file (YAML), e.g. studies/grokking-modular-addition.yaml.")
+    var study: String
+
+    @Option(name: .long, help: "A profile of the study to apply, e.g. 'ci' for the fast version.")
+    var profile: String?
+
+    @Option(name: .long, help: "The results folder (default: results/<study>[-<profile>]).")
+    var out: String?
+
+    @Option(name: .long, help: "Trials to run at once (each single-threaded when more than one).")
+    var jobs: Int = 1
+
+    @Option(name: .long, help: "Run only shard i of n (i/n, 0-based): every n-th trial from i.")
+    var shard: String?
+
+    @Flag(name: .long, help: "Use a results folder made by a different version of the study.")
+    var force = false
+
+    @Flag(name: .long, help: "Do not write the report after the run.")
+    var noReport = false
+
+    func validate() throws {
+        guard jobs >= 1 && jobs <= 256 else { throw ValidationError("--jobs must be between 1 and 256, not \(jobs)") }
+        if let shard { _ = try parseShard(shard) }
+    }
+
+    func parseShard(_ s: String) throws -> (Int, Int) {
+        let parts = s.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 0, i < n else {
+            throw ValidationError("--shard must be i/n with 0 ≤ i < n, such as 0/4; got '\(s)'")
+        }
+        return (i, n)
+    }
+
+    func run() throws {
+        // 1. Parse and validate everything before anything is written.
+        let parsed: Study
+        do {
+            parsed = try StudyParser.load(path: study, profile: profile)
+            try validateTrials(parsed)
+        } catch let e as StudyError {
+            throw fail(e.description, code: 64)
+        }
+        let source = (try? String(contentsOfFile: study, encoding: .utf8)) ?? ""
+        let folder = out ?? "results/" + parsed.name + (parsed.profile.map { "-" + $0 } ?? "")
+        let store = ResultsStore(root: URL(fileURLWithPath: folder))
+        do {
+            try store.prepare(parsed, sourceText: source, force: force)
+        } catch let e as StudyError {
+            throw fail(e.description, code: 1)
+        }
+
+        // 2. Train.
+        signal(SIGINT) { _ in stopRequested = 1 }
+        signal(SIGTERM) { _ in stopRequested = 1 }
+        let observer = ProgressObserver(terminal: isatty(STDERR_FILENO) == 1)
+        let runner = StudyRunner(study: parsed, store: store, jobs: jobs, shard: try shard.map(parseShard))
+        runner.observer = observer
+        runner.shouldStop = { stopRequested != 0 }
+        let report = runner.run()
+        observer.finish()
+        print("descent: \(report.finished) trials trained, \(report.skipped) already done, \(report.diverged) diverged, \(report.failed.count) failed in \(String(format: "%.1f", report.seconds)) s; results in \(folder)")
+        for (id, message) in report.failed { print("  trial \(id) failed: \(message)") }
+        if report.interrupted {
+            throw fail("interrupted; finished trials are kept in \(folder). Run the same command again to finish the rest.", code: 130)
+        }
+
+        // 3. Report and gate.
+        if noReport { if !report.failed.isEmpty { throw ExitCode(1) }; return }
+        let results = StudyResults(study: parsed, store: store)
+        let command = "descent run " + CommandLine.arguments.dropFirst(2).joined(separator: " ")
+        let written: ReportOutput
+        do {
+            written = try ReportWriter.write(results, command: command)
+        } catch {
+            throw fail("cannot write the report: \(error)", code: 1)
+        }
+        print("descent: report in \(written.directory.path)/report.md")
+        printExpectations(written.expectations)
+        if !written.passed || !report.failed.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Builds every trial's data set once (cheap) so that impossible combinations, such as division
+    /// with a non-prime modulus, are reported with the key's place in the file before any training.
+    func validateTrials(_ s: Study) throws {
+        for t in s.trials {
+            do {
+                try TrialRunner.validate(t)
+            } catch let e as DatasetError {
+                let loc = s.sweep.first { $0.path == e.key }?.location ?? s.locations[e.key]
+                let msg = e.message.components(separatedBy: "; HINT: ")
+                throw StudyError(loc ?? SourceLocation(file: s.file, line: 1, column: 1),
+                                 "\(e.key): \(msg[0])" + (t.point.isEmpty ? "" : " (in the trial \(t.groupKey))"),
+                                 hint: msg.count > 1 ? msg[1] : nil)
+            }
+        }
+    }
+}
+
+func printExpectations(_ results: [ExpectationResult]) {
+    guard !results.isEmpty else { return }
+    let failed = results.filter { !$0.passed }.count
+    print("descent: expectations: \(results.count - failed) of \(results.count) hold")
+    for r in results {
+        print("  \(r.passed ? "pass" : "FAIL") \(r.expectation.location): \(r.expectation.text)\n       \(r.detail)")
+    }
+}
+
+/// Progress on a terminal (one line redrawn: trials done, the current step, ETA), plain log lines otherwise.
+final class ProgressObserver: RunObserver, @unchecked Sendable {
+    let terminal: Bool
+    let lock = NSLock()
+    var total = 0, pending = 0, done = 0, jobs = 1
+    let start = Date()
+    var lastDraw = Date.distantPast
+    var current: [String: (Trial, TrainingProgress, Date)] = [:]
+    var trialSeconds: [Double] = []
+
+    init(terminal: Bool) { self.terminal = terminal }
+
+    func emit(_ line: String) { FileHandle.standardError.write(Data(line.utf8)) }
+
+    func runStarted(study: Study, total: Int, pending: Int, jobs: Int) {
+        lock.lock(); defer { lock.unlock() }
+        self.total = total; self.pending = pending; self.jobs = jobs
+        emit("descent: \(study.name)\(study.profile.map { " (profile \($0))" } ?? ""): \(total) trials, \(total - pending) already done, \(pending) to train with \(jobs) job\(jobs == 1 ? "" : "s"); BLAS kernel \(BLAS.coreName)\n")
+    }
+
+    func trialStarted(_ trial: Trial) {
+        lock.lock(); defer { lock.unlock() }
+        current[trial.id] = (trial, TrainingProgress(step: 0, maxSteps: trial.config["training.max_steps"]!.asInt!, last: nil), Date())
+        if !terminal { emit("  start \(trial.id) \(label(trial))\n") }
+    }
+
+    func label(_ t: Trial) -> String { (t.groupKey.isEmpty ? "" : t.groupKey + ", ") + "seed \(t.seedIndex)" }
+
+    func trialProgress(_ trial: Trial, _ p: TrainingProgress) {
+        lock.lock(); defer { lock.unlock() }
+        if let c = current[trial.id] { current[trial.id] = (trial, p, c.2) }
+        guard terminal, Date().timeIntervalSince(lastDraw) > 0.2 else { return }
+        lastDraw = Date()
+        draw()
+    }
+
+    func eta() -> String {
+        let remaining = pending - done
+        if !trialSeconds.isEmpty {
+            let avg = trialSeconds.reduce(0, +) / Double(trialSeconds.count)
+            return "ETA ≤ " + duration(avg * Double(remaining) / Double(jobs))
+        }
+        // No trial finished yet: extrapolate the running trials' step rate to their budgets (an upper bound).
+        let rates = current.values.compactMap { (_, p, started) -> Double? in
+            let el = Date().timeIntervalSince(started)
+            return p.step > 0 ? el / Double(p.step) * Double(p.maxSteps) : nil
+        }
+        guard let per = rates.max() else { return "ETA …" }
+        return "ETA ≤ " + duration(per * Double(remaining) / Double(jobs))
+    }
+
+    func duration(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", (t % 3600) / 60))m" : t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
+    }
+
+    func draw() {
+        let running = current.values.sorted { $0.0.index < $1.0.index }.map { (t, p, _) -> String in
+            var s = "\(label(t)) step \(p.step)/\(p.maxSteps)"
+            if let l = p.last { s += String(format: " train %.2f val %.2f", l.trainAccuracy, l.valAccuracy) }
+            return s
+        }.joined(separator: " | ")
+        var line = "[\(done)/\(pending) trained] \(running) · \(eta())"
+        let cols = 160
+        if line.count > cols { line = String(line.prefix(cols - 1)) + "…" }
+        emit("\r\u{1B}[K" + line)
+    }
+
+    func trialFinished(_ result: TrialResult) {
+        lock.lock(); defer { lock.unlock() }
+        done += 1
+        trialSeconds.append(result.outcome.totalSeconds)
+        current[result.trial.id] = nil
+        let ev = result.events.map { "\($0.name) \($0.step.map(String.init) ?? "censored")" }.joined(separator: ", ")
+        let line = "  done  \(result.trial.id) \(label(result.trial)): \(result.outcome.status.rawValue) after \(result.outcome.stepsRun) steps (\(ev)) in \(String(format: "%.1f", result.outcome.totalSeconds)) s [\(done)/\(pending)]"
+        emit(terminal ? "\r\u{1B}[K" + line + "\n" : line + "\n")
+        if terminal { draw() }
+    }
+
+    func trialFailed(_ trial: Trial, _ error: Error) {
+        lock.lock(); defer { lock.unlock() }
+        current[trial.id] = nil
+        emit((terminal ? "\r\u{1B}[K" : "") + "  FAILED \(trial.id) \(label(trial)): \(error)\n")
+    }
+
+    func finish() { if terminal { emit("\r\u{1B}[K") } }
+}
