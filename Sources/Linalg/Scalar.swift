@@ -16,6 +16,8 @@ where RawSignificand: FixedWidthInteger {
     static func log(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
     static func squareRoot(_ x: Self) -> Self
+    /// out[i] = sign[i] > 0 ? value[i] : 0, branch-free (out may alias value or sign).
+    static func reluMask(out: UnsafeMutablePointer<Self>, value: UnsafePointer<Self>, sign: UnsafePointer<Self>, N: Int)
 }
 
 @inline(__always)
@@ -90,5 +92,54 @@ public enum BLAS {
     public static var config: String {
         guard let c = openblas_get_config() else { return "unknown" }
         return String(cString: c)
+    }
+}
+
+// MARK: - Branch-free ReLU kernels
+//
+// A float compare-and-select in a loop compiles to a branch here, and ReLU's signs are a coin flip, so
+// half the branches mispredict. These kernels build the mask from the sign and zero bits with integer
+// operations only (m = ~((x − 1) >> 31) & ~(x >> 31) is all ones exactly when the float is > 0), which
+// the loop vectorizer turns into vector code.
+
+/// out[i] = max(inp[i], 0)
+public func reluForward<T: Scalar>(out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>, N: Int) {
+    T.reluMask(out: out, value: inp, sign: inp, N: N)
+}
+
+/// dinp[i] = inp[i] > 0 ? dout[i] : 0
+public func reluBackwardAssign<T: Scalar>(dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, inp: UnsafePointer<T>, N: Int) {
+    T.reluMask(out: dinp, value: dout, sign: inp, N: N)
+}
+
+/// acc[i] += x[i]
+@inline(__always)
+public func addAssign<T: Scalar>(_ acc: UnsafeMutablePointer<T>, _ x: UnsafePointer<T>, N: Int) {
+    for i in 0..<N { acc[i] += x[i] }
+}
+
+extension Float {
+    /// out[i] = sign[i] > 0 ? value[i] : 0
+    public static func reluMask(out: UnsafeMutablePointer<Float>, value: UnsafePointer<Float>, sign: UnsafePointer<Float>, N: Int) {
+        let o = UnsafeMutableRawPointer(out).assumingMemoryBound(to: Int32.self)
+        let v = UnsafeRawPointer(value).assumingMemoryBound(to: Int32.self)
+        let s = UnsafeRawPointer(sign).assumingMemoryBound(to: Int32.self)
+        for i in 0..<N {
+            let x = s[i]
+            o[i] = v[i] & ~((x &- 1) >> 31) & ~(x >> 31)
+        }
+    }
+}
+
+extension Double {
+    /// out[i] = sign[i] > 0 ? value[i] : 0
+    public static func reluMask(out: UnsafeMutablePointer<Double>, value: UnsafePointer<Double>, sign: UnsafePointer<Double>, N: Int) {
+        let o = UnsafeMutableRawPointer(out).assumingMemoryBound(to: Int64.self)
+        let v = UnsafeRawPointer(value).assumingMemoryBound(to: Int64.self)
+        let s = UnsafeRawPointer(sign).assumingMemoryBound(to: Int64.self)
+        for i in 0..<N {
+            let x = s[i]
+            o[i] = v[i] & ~((x &- 1) >> 63) & ~(x >> 63)
+        }
     }
 }

@@ -42,8 +42,7 @@ public func linearBackward<T: Scalar>(
 @inline(__always)
 public func columnSumAccumulate<T: Scalar>(_ acc: UnsafeMutablePointer<T>, _ m: UnsafePointer<T>, rows: Int, cols: Int) {
     for r in 0..<rows {
-        let row = m + r * cols
-        for c in 0..<cols { acc[c] += row[c] }
+        addAssign(acc, m + r * cols, N: cols)
     }
 }
 
@@ -58,7 +57,7 @@ private let geluC: Double = 0.7978845608028654 // √(2/π)
 /// out[N] = f(inp[N]). GELU is the tanh approximation (Hendrycks and Gimpel 2016), as in GPT-2.
 public func activationForward<T: Scalar>(_ f: Activation, out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>, N: Int) {
     switch f {
-    case .relu: for i in 0..<N { let x = inp[i]; out[i] = x > 0 ? x : 0 }
+    case .relu: reluForward(out: out, inp: inp, N: N)
     case .quadratic: for i in 0..<N { let x = inp[i]; out[i] = x * x }
     case .tanh: for i in 0..<N { out[i] = T.tanh(inp[i]) }
     case .identity: out.update(from: inp, count: N)
@@ -93,7 +92,7 @@ public func activationBackward<T: Scalar>(_ f: Activation, dinp: UnsafeMutablePo
 /// Overwriting variant for the hot path: dinp[N] = f'(inp) · dout (saves zeroing dinp first).
 public func activationBackwardAssign<T: Scalar>(_ f: Activation, dinp: UnsafeMutablePointer<T>, dout: UnsafePointer<T>, inp: UnsafePointer<T>, N: Int) {
     switch f {
-    case .relu: for i in 0..<N { dinp[i] = inp[i] > 0 ? dout[i] : 0 }
+    case .relu: reluBackwardAssign(dinp: dinp, dout: dout, inp: inp, N: N)
     case .quadratic: for i in 0..<N { dinp[i] = 2 * inp[i] * dout[i] }
     default:
         dinp.update(repeating: 0, count: N)
@@ -165,7 +164,7 @@ public func tokenGatherForward<T: Scalar>(
         o.update(from: bias, count: H)
         for l in 0..<L {
             let t = tables + (l * V + Int(tokens[b * L + l])) * H
-            for h in 0..<H { o[h] += t[h] }
+            addAssign(o, t, N: H)
         }
     }
 }
@@ -180,7 +179,7 @@ public func tokenGatherBackward<T: Scalar>(
         let d = dout + b * H
         for l in 0..<L {
             let t = dtables + (l * V + Int(tokens[b * L + l])) * H
-            for h in 0..<H { t[h] += d[h] }
+            addAssign(t, d, N: H)
         }
     }
 }
