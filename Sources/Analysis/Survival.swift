@@ -89,12 +89,12 @@ public struct KaplanMeier: Codable, Sendable {
         /// Smallest t with S(t) ≤ 0.5; when S equals 0.5 exactly on a step, the midpoint between that
         /// time and the next event time (R's survfit convention). Nil when S never drops to 0.5.
         public var estimate: Double?
-        /// Both ends defined: the times at which the upper and lower pointwise bands first drop to
+        /// Both ends defined: the times at which the lower and the upper pointwise band first drop to
         /// ≤ 0.5 (Brookmeyer and Crowley 1982, as R's survfit computes it). Nil when either is undefined.
         public var interval: Interval?
         /// Lower end of that interval on its own (defined more often than the upper end).
         public var lowerBound: Double?
-        /// Upper end on its own; nil means "not reached": the lower band never drops to 0.5.
+        /// Upper end on its own; nil means "not reached": the upper band never drops to 0.5.
         public var upperBound: Double?
         public var note: String
     }
@@ -187,8 +187,10 @@ private func kmMedian(_ rows: [KaplanMeier.Row], level: Double, method: String) 
     }
     // Bands: the pointwise interval ends as step functions over the event rows. Where the band is
     // undefined (S = 0 after the last event) the curve itself (0) is used.
-    let lowerBound = eventRows.first(where: { ($0.interval?.upper ?? $0.survival) <= 0.5 + tol })?.time
-    let upperBound = eventRows.first(where: { ($0.interval?.lower ?? $0.survival) <= 0.5 + tol })?.time
+    // The interval is {t : lower band(t) ≤ 0.5 ≤ upper band(t)}: it opens where the lower band first
+    // drops to 0.5 and closes where the upper band does.
+    let lowerBound = eventRows.first(where: { ($0.interval?.lower ?? $0.survival) <= 0.5 + tol })?.time
+    let upperBound = eventRows.first(where: { ($0.interval?.upper ?? $0.survival) <= 0.5 + tol })?.time
     var interval: Interval? = nil
     if estimate != nil, let lo = lowerBound, let hi = upperBound {
         interval = Interval.make(lo, hi, level: level, method: "brookmeyer-crowley-\(method)")
@@ -197,7 +199,7 @@ private func kmMedian(_ rows: [KaplanMeier.Row], level: Double, method: String) 
     if estimate == nil {
         note = "S(t) never drops to 0.5: fewer than half the runs had the event; no median"
     } else if upperBound == nil {
-        note = "upper confidence limit not reached: the lower band stays above 0.5"
+        note = "upper confidence limit not reached: the upper band stays above 0.5"
     } else {
         note = "median: smallest t with S(t) <= 0.5; interval: band crossings of 0.5 (Brookmeyer-Crowley)"
     }
