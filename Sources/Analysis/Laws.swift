@@ -460,11 +460,11 @@ public func fitLawCensored(_ law: Law, points: [LawPoint], level: Double = 0.95)
         throw AnalysisError.from(status: Int32(GSL_ENOMEM), context: "gsl_multimin_fdfminimizer_alloc")
     }
     defer { gsl_multimin_fdfminimizer_free(minimizer) }
-    var converged = false
     var iterations = 0
     var stop = ""
-    // Two rounds: BFGS can stall after a long line search; a restart from the stall point finishes.
-    for _ in 0..<3 {
+    // BFGS from the least-squares start; it may stall (GSL_ENOPROG) near the optimum, where the line
+    // search cannot resolve the decrease, so a restart follows.
+    for _ in 0..<2 {
         let start = GVector(v0)
         try check(gsl_multimin_fdfminimizer_set(minimizer, &fn, start.p, 0.1, 0.1), "gsl_multimin_fdfminimizer_set")
         var status: Int32 = Int32(GSL_CONTINUE)
@@ -477,31 +477,52 @@ public func fitLawCensored(_ law: Law, points: [LawPoint], level: Double = 0.95)
         } while status == GSL_CONTINUE && it < 5000
         iterations += it
         v0 = GVector.array(minimizer.pointee.x)
-        let gnorm = gsl_blas_dnrm2(minimizer.pointee.gradient)
-        if status == GSL_SUCCESS || gnorm < 1e-6 { converged = true; stop = "gradient norm \(gnorm)"; break }
+        if status == GSL_SUCCESS { stop = "BFGS gradient test passed"; break }
     }
-    let v = v0
-    let (nll, _) = state.evaluate(v, gradient: false)
-    // Observed information by central differences of the analytic gradient.
+    // Newton polish with the observed information (Hessian of -log L by central differences of the
+    // analytic gradient), halving the step until -log L does not increase.
     let q = p + 1
-    let H = GMatrix(q, q)
-    for j in 0..<q {
-        let h = 1e-5 * max(1, abs(v[j]))
-        var vp = v, vm = v
-        vp[j] += h
-        vm[j] -= h
-        let gp = state.evaluate(vp, gradient: true).1, gm = state.evaluate(vm, gradient: true).1
-        for i in 0..<q { gsl_matrix_set(H.p, i, j, (gp[i] - gm[i]) / (2 * h)) }
+    func information(_ v: [Double]) -> [[Double]] {
+        var H = [[Double]](repeating: [Double](repeating: 0, count: q), count: q)
+        for j in 0..<q {
+            let h = 1e-5 * max(1, abs(v[j]))
+            var vp = v, vm = v
+            vp[j] += h
+            vm[j] -= h
+            let gp = state.evaluate(vp, gradient: true).1, gm = state.evaluate(vm, gradient: true).1
+            for i in 0..<q { H[i][j] = (gp[i] - gm[i]) / (2 * h) }
+        }
+        for i in 0..<q { for j in (i + 1)..<q { let a = 0.5 * (H[i][j] + H[j][i]); H[i][j] = a; H[j][i] = a } }
+        return H
     }
-    for i in 0..<q { for j in (i + 1)..<q {
-        let a = 0.5 * (gsl_matrix_get(H.p, i, j) + gsl_matrix_get(H.p, j, i))
-        gsl_matrix_set(H.p, i, j, a)
-        gsl_matrix_set(H.p, j, i, a)
-    } }
-    var cov: [[Double]]? = nil
-    if gsl_linalg_cholesky_decomp1(H.p) == GSL_SUCCESS, gsl_linalg_cholesky_invert(H.p) == GSL_SUCCESS {
-        cov = H.array
+    func choleskyInverse(_ H: [[Double]]) -> [[Double]]? {
+        let M = GMatrix(H, cols: q)
+        guard gsl_linalg_cholesky_decomp1(M.p) == GSL_SUCCESS, gsl_linalg_cholesky_invert(M.p) == GSL_SUCCESS else { return nil }
+        let inv = M.array
+        return inv.joined().allSatisfy { $0.isFinite } ? inv : nil
     }
+    var v = v0
+    var newton = 0
+    for _ in 0..<30 {
+        let (f, g) = state.evaluate(v, gradient: true)
+        if g.map({ abs($0) }).max()! < 1e-10 { break }
+        guard let Hinv = choleskyInverse(information(v)) else { break }
+        let step = (0..<q).map { i in (0..<q).reduce(0.0) { $0 + Hinv[i][$1] * g[$1] } }
+        var scale = 1.0
+        var accepted = false
+        while scale > 1e-6 {
+            let trial = (0..<q).map { v[$0] - scale * step[$0] }
+            if state.evaluate(trial, gradient: false).0 <= f + 1e-12 * abs(f) { v = trial; accepted = true; break }
+            scale /= 2
+        }
+        newton += 1
+        if !accepted || step.map({ abs($0) }).max()! * scale < 1e-13 { break }
+    }
+    let (nll, gFinal) = state.evaluate(v, gradient: true)
+    let gmax = gFinal.map { abs($0) }.max()!
+    let converged = gmax < 1e-6
+    stop += "; \(newton) Newton step(s); max |gradient of -log L| = \(String(format: "%.2g", gmax))"
+    let cov = choleskyInverse(information(v))
     let z = zQuantile(level: level)
     let names = law.internalNames
     let fitted: [FittedParameter] = (0..<p).map { j in
@@ -519,5 +540,5 @@ public func fitLawCensored(_ law: Law, points: [LawPoint], level: Double = 0.95)
                   aicc: n - k - 1 > 0 ? finite(aic + 2 * Double(k * (k + 1)) / Double(n - k - 1)) : nil,
                   bic: finite(Double(k) * Foundation.log(Double(n)) + 2 * nll), deltaAIC: nil, akaikeWeight: nil,
                   converged: converged && cov != nil,
-                  note: "BFGS \(iterations) iterations, \(stop)\(cov == nil ? "; information matrix not positive definite: no standard errors" : ""); log L of log T with censored points contributing log Q((log c - mu)/sigma); k = p + 1")
+                  note: "BFGS \(iterations) iterations (\(stop))\(cov == nil ? "; information matrix not positive definite: no standard errors" : ""); log L of log T with censored points contributing log Q((log c - mu)/sigma); k = p + 1")
 }

@@ -56,6 +56,7 @@ public struct NonlinearFitOptions: Sendable {
 /// The result of a nonlinear fit (formulas in the file header).
 public struct NonlinearFit: Codable, Sendable {
     public var parameters: [FittedParameter]
+    /// Covariance of the estimates (see `covarianceNote` for the scaling); empty when undefined.
     public var covariance: [[Double]]
     public var n: Int
     public var degreesOfFreedom: Int
@@ -228,13 +229,16 @@ public func fitNonlinear(x: [Double], y: [Double], weights: [Double]? = nil, wei
         cov = cov.map { $0.map { $0 * scale } }
         covarianceNote = "sigma unknown: covariance (J^T W J)^-1 scaled by the reduced chi-square chi2/(n-p)"
     }
-    if covStatus != GSL_SUCCESS || !cov.joined().allSatisfy({ $0.isFinite }) {
-        cov = cov.map { $0.map { $0.isFinite ? $0 : 0 } }
-    }
-    var parameters = parametersFrom(names: model.parameterNames, estimates: theta, covariance: cov, dof: dof,
+    var parameters: [FittedParameter]
+    var covNote = covarianceNote
+    if covStatus == GSL_SUCCESS, cov.joined().allSatisfy({ $0.isFinite }) {
+        parameters = parametersFrom(names: model.parameterNames, estimates: theta, covariance: cov, dof: dof,
                                     level: options.level, normal: sigmaKnown)
-    if covStatus != GSL_SUCCESS {
-        parameters = parameters.map { FittedParameter(name: $0.name, estimate: $0.estimate, standardError: nil, interval: nil) }
+    } else {
+        // Singular Jacobian or no residual degrees of freedom: no covariance, no standard errors.
+        parameters = zip(model.parameterNames, theta).map { FittedParameter(name: $0, estimate: $1, standardError: nil, interval: nil) }
+        cov = []
+        covNote += "; covariance undefined (singular Jacobian or n = p): no standard errors"
     }
     let info2 = gaussianInformation(chiSquare: chi2, n: n, p: p, weights: weights, sigmaKnown: sigmaKnown)
     let reason: String
@@ -255,7 +259,7 @@ public func fitNonlinear(x: [Double], y: [Double], weights: [Double]? = nil, wei
         residualSD: dof > 0 ? finite((chi2 / Double(dof)).squareRoot()) : nil,
         rSquared: rSquared(y, weights: weights, rss: chi2),
         logLikelihood: info2.logL, aic: info2.aic, aicc: info2.aicc, bic: info2.bic,
-        informationParameters: info2.k, informationNote: info2.note, covarianceNote: covarianceNote,
+        informationParameters: info2.k, informationNote: info2.note, covarianceNote: covNote,
         converged: status == GSL_SUCCESS, status: statusText, stopReason: reason,
         iterations: Int(gsl_multifit_nlinear_niter(work)),
         functionEvaluations: Int(fdf.pointee.nevalf), jacobianEvaluations: Int(fdf.pointee.nevaldf),

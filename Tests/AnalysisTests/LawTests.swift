@@ -129,4 +129,30 @@ final class LawTests: XCTestCase {
                            ls.fittedParameters[1].standardError! * ((n - p) / n).squareRoot(), accuracy: 1e-3 * ls.fittedParameters[1].standardError!, "\(law)")
         }
     }
+    func testTobitMatchesIndependentMaximumLikelihood() throws {
+        // 1000 x^-2.5 with log-normal noise (σ = 0.5), budget 20000: 4 of 30 runs censored. Reference:
+        // scipy.optimize.minimize of the same censored log-likelihood (norm.logpdf, norm.logsf), SEs from
+        // a numerical Hessian.
+        let raw: [(Double, Double, Bool)] = [
+            (0.3, 20000, true), (0.3, 20000, true), (0.3, 20000, true), (0.3, 12470.2, false), (0.3, 10110.1, false),
+            (0.4, 10219.8, false), (0.4, 15201.6, false), (0.4, 12747.3, false), (0.4, 20000, true), (0.4, 14384.5, false),
+            (0.5, 7789.27, false), (0.5, 3924.37, false), (0.5, 3251.15, false), (0.5, 11882.5, false), (0.5, 5796.9, false),
+            (0.6, 5380.73, false), (0.6, 1801.92, false), (0.6, 2883.14, false), (0.6, 1880.46, false), (0.6, 2433.24, false),
+            (0.7, 3831.36, false), (0.7, 1163.46, false), (0.7, 1867.58, false), (0.7, 2647.41, false), (0.7, 1746.22, false),
+            (0.8, 1539.89, false), (0.8, 1563.5, false), (0.8, 2153.14, false), (0.8, 1408.09, false), (0.8, 2001.68, false),
+        ]
+        let pts = raw.map { LawPoint(x: $0.0, t: $0.1, censored: $0.2) }
+        let f = try fitLawCensored(.powerLaw, points: pts)
+        XCTAssertTrue(f.converged, f.note)
+        XCTAssertEqual(f.fittedParameters[0].estimate, 6.69207221, accuracy: 1e-6)
+        XCTAssertEqual(f.fittedParameters[1].estimate, -2.81974563, accuracy: 1e-6)
+        XCTAssertEqual(log(f.sigma!), -0.81948014, accuracy: 1e-6)
+        XCTAssertEqual(f.logLikelihood!, -18.398103982811627, accuracy: 1e-8)
+        XCTAssertEqual(f.fittedParameters[0].standardError!, 0.18210027, accuracy: 2e-4)
+        XCTAssertEqual(f.fittedParameters[1].standardError!, 0.26196494, accuracy: 2e-4)
+        XCTAssertEqual(f.aic!, 2 * 3 + 2 * 18.398103982811627, accuracy: 1e-7)
+        // Excluding the censored runs instead gives a flatter slope (numpy polyfit: -2.4844).
+        let ls = try fitLaw(.powerLaw, x: pts.filter { !$0.censored }.map { $0.x }, t: pts.filter { !$0.censored }.map { $0.t })
+        XCTAssertEqual(ls.parameters[1].estimate, -2.484435185881504, accuracy: 1e-9)
+    }
 }

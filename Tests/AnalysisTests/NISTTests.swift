@@ -52,6 +52,31 @@ final class NISTLinearTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(digits.min()!, 8, "Longley: \(digits)")
         XCTAssertEqual(fit.parameters.map { $0.name }, ["intercept", "x1", "x2", "x3", "x4", "x5", "x6"])
     }
+
+    func testWeightedLineAgainstNumpy() throws {
+        // numpy: solve (XᵀWX) b = XᵀWy; covariance (XᵀWX)⁻¹, scaled by χ²/(n-2) for relative weights.
+        let x: [Double] = [1, 2, 3, 4, 5, 6, 7, 8]
+        let y = [2.1, 3.9, 6.2, 7.8, 10.1, 12.2, 13.8, 16.1]
+        let w: [Double] = [1, 2, 1, 4, 2, 1, 3, 1]
+        let known = try fitLinear(x: x, y: y, weights: w, weightsAreInverseVariances: true)
+        XCTAssertEqual(known["intercept"]!.estimate, -0.0219697, accuracy: 1e-7)
+        XCTAssertEqual(known["slope"]!.estimate, 1.99318182, accuracy: 1e-7)
+        XCTAssertEqual(known.residualSumOfSquares, 0.3744696969696955, accuracy: 1e-12)
+        XCTAssertEqual(known["intercept"]!.standardError!, 0.64044762, accuracy: 1e-7)
+        XCTAssertEqual(known["slope"]!.standardError!, 0.1274118, accuracy: 1e-7)
+        XCTAssertEqual(known["slope"]!.interval!.method, "covariance-normal")
+        XCTAssertEqual(known.rSquared!, 0.9984721592361823, accuracy: 1e-12)
+        let relative = try fitLinear(x: x, y: y, weights: w)
+        XCTAssertEqual(relative["intercept"]!.standardError!, 0.15999866, accuracy: 1e-7)
+        XCTAssertEqual(relative["slope"]!.standardError!, 0.03183042, accuracy: 1e-7)
+        XCTAssertEqual(relative["slope"]!.interval!.method, "covariance-t")
+        // The same fit through gsl_multifit_wlinear.
+        let multi = try fitMultilinear(predictors: x.map { [$0] }, y: y, weights: w)
+        XCTAssertEqual(multi.parameters[1].estimate, relative["slope"]!.estimate, accuracy: 1e-12)
+        XCTAssertEqual(multi.parameters[1].standardError!, relative["slope"]!.standardError!, accuracy: 1e-12)
+        XCTAssertThrowsError(try fitLinear(x: [1, 1, 1], y: [1, 2, 3]))
+        XCTAssertThrowsError(try fitLinear(x: [1, 2], y: [1, 2]))
+    }
 }
 
 final class NISTNonlinearTests: XCTestCase {
@@ -122,5 +147,21 @@ final class NISTNonlinearTests: XCTestCase {
         try run(NIST.misra1a, Self.misra1a, start: 1, analytic: false)
         try run(NIST.thurber, Self.thurber, start: 2, analytic: false)
         try run(NIST.eckerle4, Self.eckerle4, start: 2, analytic: false)
+    }
+    func testNonConvergenceAndDegenerateFitsAreReportedNotThrown() throws {
+        var options = NonlinearFitOptions()
+        options.maxIterations = 3
+        let p = NIST.thurber
+        let short = try fitNonlinear(x: p.x, y: p.y, model: Self.thurber, start: p.start1, options: options)
+        XCTAssertFalse(short.converged)
+        XCTAssertEqual(short.stopReason, "iteration limit 3 reached")
+        // n = p: an exact fit, no residual degrees of freedom, so no covariance and nothing NaN encoded.
+        let exact = try fitNonlinear(x: Array(p.x[0..<2]), y: Array(p.y[0..<2]), model: Self.misra1a, start: [100, 1e-3])
+        XCTAssertTrue(exact.covariance.isEmpty)
+        XCTAssertNil(exact.parameters[0].standardError)
+        XCTAssertNil(exact.reducedChiSquare)
+        XCTAssertNoThrow(try JSONEncoder().encode(exact))
+        XCTAssertThrowsError(try fitNonlinear(x: [1, 2], y: [1, .nan], model: Self.misra1a, start: [1, 1]))
+        XCTAssertThrowsError(try fitNonlinear(x: [1, 2, 3], y: [1, 2, 3], model: Self.misra1a, start: [1]))
     }
 }
