@@ -250,3 +250,21 @@ public func logRank(_ group1: [EventTime], _ group2: [EventTime]) -> LogRankTest
     }
     return result
 }
+
+// MARK: - One configuration's event times
+
+/// Everything a report needs about one event (memorization, generalization) in one configuration:
+/// k of n reached with its Clopper-Pearson interval, and the Kaplan-Meier curve with its median.
+/// Censored runs enter only as "not yet at their budget", never as events at the budget.
+public struct EventSummary: Codable, Sendable {
+    public var reached: Proportion?
+    public var kaplanMeier: KaplanMeier
+}
+
+/// k of n reached (observed events) and the Kaplan-Meier estimate (log-log Greenwood intervals by default).
+public func summarizeEvents(_ times: [EventTime], level: Double = 0.95,
+                            transform: SurvivalIntervalTransform = .logLog) -> EventSummary {
+    let valid = times.filter { $0.time.isFinite }
+    return EventSummary(reached: proportion(k: valid.filter { $0.observed }.count, n: valid.count, level: level),
+                        kaplanMeier: kaplanMeier(valid, level: level, transform: transform))
+}
