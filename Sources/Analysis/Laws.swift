@@ -426,9 +426,11 @@ private let tobitFDF: @convention(c) (UnsafePointer<gsl_vector>?, UnsafeMutableR
 }
 
 /// Maximum-likelihood fit of one law in log T with censored points (Tobit; file header), by BFGS
-/// (gsl_multimin vector_bfgs2, analytic gradient) from the least-squares fit of the observed points.
-/// Standard errors from the inverse observed information (Hessian of -log L by central differences of
-/// the analytic gradient); intervals estimate ± z SE ("wald-normal, observed information").
+/// (gsl_multimin vector_bfgs2, analytic gradient) from the least-squares fit of the observed points,
+/// then Newton steps on the observed information (Hessian of -log L by central differences of the
+/// analytic gradient, step 1e-5·max(1, |v_j|)). Converged when max_j |∂(-log L)/∂v_j| < 1e-6 and the
+/// information is positive definite. Standard errors from its inverse; intervals estimate ± z SE
+/// ("wald-normal, observed information"); a and x_c intervals back-transformed as in `LawFit`.
 public func fitLawCensored(_ law: Law, points: [LawPoint], level: Double = 0.95) throws -> LawFit {
     Analysis.setUp()
     try validateLevel(level)

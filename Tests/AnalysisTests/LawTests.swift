@@ -155,4 +155,20 @@ final class LawTests: XCTestCase {
         let ls = try fitLaw(.powerLaw, x: pts.filter { !$0.censored }.map { $0.x }, t: pts.filter { !$0.censored }.map { $0.t })
         XCTAssertEqual(ls.parameters[1].estimate, -2.484435185881504, accuracy: 1e-9)
     }
+    func testTobitShiftedLawWithRunsCensoredBelowTheCriticalSize() throws {
+        // T = 50 (x - 0.2)^-1.5; runs at x = 0.15 and 0.18 never generalize (censored at 1e4): below x_c
+        // they are certain to be censored and contribute log 1 = 0.
+        let xs = [0.22, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9]
+        var pts = sample(xs, sigma: 0.05, seed: 5) { 50 * pow($0 - 0.2, -1.5) }
+        pts += [0.15, 0.15, 0.18, 0.18].map { LawPoint(x: $0, t: 1e4, censored: true) }
+        let f = try fitLawCensored(.shiftedPowerLaw, points: pts)
+        XCTAssertTrue(f.converged, f.note)
+        XCTAssertEqual(f.censoredUsed, 4)
+        XCTAssertTrue(f.parameters[2].interval!.contains(0.2), "\(f.parameters[2])")
+        XCTAssertLessThan(f.parameters[2].estimate, 0.22)
+        XCTAssertGreaterThan(f.parameters[2].estimate, 0.18)
+        // The censored points carry no likelihood: same maximum as without them.
+        let without = try fitLawCensored(.shiftedPowerLaw, points: pts.filter { !$0.censored })
+        XCTAssertEqual(f.logLikelihood!, without.logLikelihood!, accuracy: 1e-6)
+    }
 }
