@@ -218,8 +218,10 @@ public struct LawComparison: Codable, Sendable {
     public var failures: [String]
     public var criterion: String
     public var notes: [String]
-    /// The law with the smallest AIC among the least-squares fits.
-    public var best: Law? { fits.first?.law }
+    /// The law with the smallest AIC among the least-squares fits (nil when none could be fitted).
+    public var best: Law?
+    /// The law with the smallest AIC among the censored-likelihood fits.
+    public var bestCensored: Law?
 }
 
 func lawStart(_ law: Law, x: [Double], logT: [Double], m: Double) -> [Double]? {
@@ -342,8 +344,10 @@ public func compareLaws(_ points: [LawPoint], laws: [Law] = Law.allCases, level:
         }
         if censored.isEmpty { notes.append("no censored points: the censored-likelihood fits equal least squares with sigma at its MLE") }
     }
-    return LawComparison(fits: rankByAIC(fits), censoredFits: rankByAIC(tobit), excluded: censored, failures: failures,
-                         criterion: "AIC (Gaussian likelihood of log T; smaller is better)", notes: notes)
+    let ranked = rankByAIC(fits), rankedTobit = rankByAIC(tobit)
+    return LawComparison(fits: ranked, censoredFits: rankedTobit, excluded: censored, failures: failures,
+                         criterion: "AIC (Gaussian likelihood of log T; smaller is better)", notes: notes,
+                         best: ranked.first { $0.aic != nil }?.law, bestCensored: rankedTobit.first { $0.aic != nil }?.law)
 }
 
 func rankByAIC(_ fits: [LawFit]) -> [LawFit] {

@@ -98,6 +98,8 @@ final class LawTests: XCTestCase {
         pts += [0.2, 0.2, 0.25, 0.25].map { LawPoint(x: $0, t: 15000, censored: true) }
         let c = compareLaws(pts, laws: [.powerLaw, .exponential])
         XCTAssertEqual(c.excluded.count, 4)
+        XCTAssertEqual(c.best, .powerLaw)
+        XCTAssertEqual(c.bestCensored, .powerLaw)
         XCTAssertTrue(c.notes.contains { $0.contains("4 censored point(s)") && $0.contains("0.2") && $0.contains("0.25") }, "\(c.notes)")
         XCTAssertEqual(c.fits.first { $0.law == .powerLaw }!.n, 28)
         let tobit = c.censoredFits.first { $0.law == .powerLaw }!
