@@ -113,6 +113,7 @@ public struct Example: Equatable, Sendable {
     public let x: Int32
     public let y: Int32
     public let label: Int32
+    public init(x: Int32, y: Int32, label: Int32) { self.x = x; self.y = y; self.label = label }
 }
 
 /// The full table of a binary operation: every valid pair with its result.
