@@ -57,7 +57,7 @@ public enum TrialRunner {
         let rng = RNG(seed: trial.seed)
         let table = try makeTable(c)
         let (train, val) = try table.split(trainFraction: c["task.train_fraction"]!.asDouble!, rng: rng.split("split"))
-        let data = ClassificationData<T>(train: ClassificationSplit(examples: train), validation: ClassificationSplit(examples: val), classes: table.classes)
+        let data = TrainingData<T>(train: ClassificationSplit(examples: train), validation: ClassificationSplit(examples: val), classes: table.classes)
 
         let input: MLPInput = c["model.input"]!.asString == "onehot" ? .oneHot : .embedding(dimension: c["model.embedding"]!.asInt!)
         let depth = c["model.depth"]!.asInt!, width = c["model.width"]!.asInt!

@@ -44,7 +44,7 @@ public final class ClassificationSplit<T: Scalar> {
     }
 }
 
-public struct ClassificationData<T: Scalar> {
+public struct TrainingData<T: Scalar> {
     public let train: ClassificationSplit<T>
     public let validation: ClassificationSplit<T>
     public let classes: Int

@@ -82,7 +82,7 @@ public final class Trainer<M: Classifier> {
     public let model: M
     public let optimizer: Optimizer<T>
     public let config: TrainingConfig
-    public let data: ClassificationData<T>
+    public let data: TrainingData<T>
     var rng: RNG
 
     // Minibatch workspaces (unused in full batch).
@@ -93,7 +93,7 @@ public final class Trainer<M: Classifier> {
     var order: [Int]
     var cursor = 0
 
-    public init(model: M, optimizer: OptimizerConfig, config: TrainingConfig, data: ClassificationData<T>, rng: RNG) {
+    public init(model: M, optimizer: OptimizerConfig, config: TrainingConfig, data: TrainingData<T>, rng: RNG) {
         self.model = model
         self.optimizer = Optimizer(config: optimizer, layout: model.store.layout)
         self.config = config

@@ -121,10 +121,10 @@ final class ScheduleTests: XCTestCase {
 }
 
 final class TrainerTests: XCTestCase {
-    func makeData(p: Int = 11, fraction: Double = 0.6) throws -> ClassificationData<Float> {
+    func makeData(p: Int = 11, fraction: Double = 0.6) throws -> TrainingData<Float> {
         let table = try OperationTable(operation: .add, modulus: p)
         let (tr, va) = try table.split(trainFraction: fraction, rng: RNG(seed: 1))
-        return ClassificationData(train: ClassificationSplit(examples: tr), validation: ClassificationSplit(examples: va), classes: p)
+        return TrainingData(train: ClassificationSplit(examples: tr), validation: ClassificationSplit(examples: va), classes: p)
     }
 
     func testMemorizesASmallTable() throws {
