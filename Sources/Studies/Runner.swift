@@ -53,32 +53,38 @@ public final class StudyRunner {
         BLAS.setThreads(workers > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
         observer?.runStarted(study: study, total: mine.count, pending: pending.count, jobs: workers)
 
-        let lock = NSLock()
-        var next = 0
+        final class Shared: @unchecked Sendable {   // guarded by `lock`
+            let lock = NSLock()
+            var next = 0
+            var report: RunReport
+            init(_ r: RunReport) { report = r }
+        }
+        let shared = Shared(report)
+        let lock = shared.lock
         let group = DispatchGroup()
         for _ in 0..<workers {
             let thread = Thread { [self] in
                 while true {
                     lock.lock()
-                    if next >= pending.count || report.interrupted || shouldStop() { lock.unlock(); break }
-                    let trial = pending[next]; next += 1
+                    if shared.next >= pending.count || shared.report.interrupted || shouldStop() { lock.unlock(); break }
+                    let trial = pending[shared.next]; shared.next += 1
                     lock.unlock()
                     observer?.trialStarted(trial)
                     do {
                         let result = try TrialRunner.run(trial, progress: { [weak self] p in self?.observer?.trialProgress(trial, p) },
                                                          shouldStop: shouldStop)
                         if result.outcome.status == .interrupted {
-                            lock.lock(); report.interrupted = true; lock.unlock()
+                            lock.lock(); shared.report.interrupted = true; lock.unlock()
                             break
                         }
                         try store.save(result, study: study)
                         lock.lock()
-                        report.finished += 1
-                        if result.outcome.status == .diverged { report.diverged += 1 }
+                        shared.report.finished += 1
+                        if result.outcome.status == .diverged { shared.report.diverged += 1 }
                         lock.unlock()
                         observer?.trialFinished(result)
                     } catch {
-                        lock.lock(); report.failed.append((trial.id, "\(error)")); lock.unlock()
+                        lock.lock(); shared.report.failed.append((trial.id, "\(error)")); lock.unlock()
                         observer?.trialFailed(trial, error)
                     }
                 }
@@ -89,6 +95,7 @@ public final class StudyRunner {
             thread.start()
         }
         group.wait()
+        report = shared.report
         if shouldStop() { report.interrupted = true }
         try? store.writeTrialsCSV(study)
         report.seconds = Date().timeIntervalSince(start)

@@ -101,8 +101,9 @@ public enum Schema {
     /// Keys a study may not sweep or override per profile (they describe, not configure).
     public static let descriptive: Set<String> = ["name", "question", "description", "axis"]
 
-    /// Closest known key, for "did you mean" hints (edit distance ≤ 3).
+    /// Closest known key, for "did you mean" hints: edit distance ≤ 3, or a truncation of a known key.
     public static func suggestion(for path: String, among candidates: [String]) -> String? {
+        if path.count >= 4, let long = candidates.first(where: { $0.hasPrefix(path) }) { return long }
         var best: (String, Int)? = nil
         for c in candidates {
             let d = editDistance(path, c)

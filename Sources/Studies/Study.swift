@@ -141,7 +141,7 @@ struct Parser {
             case "expect":
                 guard case .sequence(let seq) = v else { throw fail(v, "expect: must be a list of expectations", hint: "write each expectation as '- { event: generalization, reached_in_fraction_of_trials: 0.8 }'") }
                 for item in seq { expectations.append((item, loc(item))) }
-            default: try assign(key, v, prefix: "")
+            default: try assign(key, v, prefix: "", at: k)
             }
         }
         if events.isEmpty {
@@ -241,20 +241,21 @@ struct Parser {
     }
 
     /// Sets a key (or a section of keys) from the file.
-    mutating func assign(_ key: String, _ v: Node, prefix: String) throws {
+    mutating func assign(_ key: String, _ v: Node, prefix: String, at keyNode: Node? = nil) throws {
         let path = prefix.isEmpty ? key : prefix + "." + key
         if Schema.sections.contains(path) {
             guard case .mapping(let m) = v else {
                 throw fail(v, "\(path): expected a mapping of keys, got a \(kind(v))", hint: "write '\(path):' followed by indented 'key: value' lines")
             }
-            for (k2, v2) in m { try assign(try keyString(k2), v2, prefix: path) }
+            for (k2, v2) in m { try assign(try keyString(k2), v2, prefix: path, at: k2) }
             return
         }
         guard let spec = Schema.byPath[path] else {
-            let candidates = Schema.keys.map(\.path).filter { prefix.isEmpty || $0.hasPrefix(prefix + ".") } + (prefix.isEmpty ? Array(Schema.structural) : [])
+            let candidates = Schema.keys.map(\.path).filter { prefix.isEmpty || $0.hasPrefix(prefix + ".") }
+                + (prefix.isEmpty ? Array(Schema.structural) + Schema.sections.filter { !$0.contains(".") } : [])
             let hint = Schema.suggestion(for: path, among: candidates).map { "did you mean '\($0)'?" }
                 ?? "known keys here: " + candidates.map { prefix.isEmpty ? $0 : String($0.dropFirst(prefix.count + 1)) }.sorted().joined(separator: ", ")
-            throw StudyError(loc(v), "unknown key '\(path)'", hint: hint)
+            throw StudyError(loc(keyNode ?? v), "unknown key '\(path)'", hint: hint)
         }
         values[path] = try convert(spec, v)
         locations[path] = loc(v)
@@ -366,6 +367,10 @@ struct Parser {
         return t
     }
 
+    /// Every key an expectation may have (the kinds and their options).
+    static let expectationKeys = ["event", "reached_in_fraction_of_trials", "order", "in_fraction_of_trials", "at_event",
+                                  "trend", "direction", "confidence", "where"]
+
     func parseExpectation(_ node: Node) throws -> Expectation {
         guard case .mapping(let m) = node else { throw fail(node, "an expectation must be a mapping such as { event: generalization, reached_in_fraction_of_trials: 0.8 }") }
         var fields: [String: Node] = [:]
@@ -389,6 +394,15 @@ struct Parser {
                 }
                 conditions.append(Condition(path: path, op: op, value: value))
             }
+        }
+        for (k, v) in m {
+            let key = try keyString(k)
+            if !Parser.expectationKeys.contains(key) {
+                let hint = Schema.suggestion(for: key, among: Parser.expectationKeys).map { "did you mean '\($0)'?" }
+                    ?? "an expectation has one of event, order, at_event, trend, with their options"
+                throw fail(k, "expectation: unknown key '\(key)'", hint: hint)
+            }
+            _ = v
         }
         let text = describe(node)
         func frac(_ key: String) throws -> Double {

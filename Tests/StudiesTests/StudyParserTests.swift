@@ -1,0 +1,153 @@
+import XCTest
+import Studies
+
+final class StudyParserTests: XCTestCase {
+    let minimal = """
+    name: t
+    task: { operation: x+y, modulus: 11, train_fraction: 0.5 }
+    model: { width: 16, embedding: 8 }
+    training: { max_steps: 100 }
+    seeds: 2
+    """
+
+    func parse(_ text: String, profile: String? = nil) throws -> Study { try StudyParser.parse(text, file: "s.yaml", profile: profile) }
+
+    /// Parsing must fail at the given line and column with a message containing `fragment`.
+    func assertError(_ text: String, line: Int, column: Int? = nil, _ fragment: String, profile: String? = nil, file: StaticString = #filePath, l: UInt = #line) {
+        XCTAssertThrowsError(try parse(text, profile: profile), file: file, line: l) { error in
+            guard let e = error as? StudyError else { return XCTFail("not a StudyError: \(error)", file: file, line: l) }
+            XCTAssertEqual(e.location?.file, "s.yaml", file: file, line: l)
+            XCTAssertEqual(e.location?.line, line, "\(e)", file: file, line: l)
+            if let column { XCTAssertEqual(e.location?.column, column, "\(e)", file: file, line: l) }
+            XCTAssertTrue(e.description.contains(fragment), "'\(fragment)' not in: \(e)", file: file, line: l)
+        }
+    }
+
+    func testDefaultsFillEveryKey() throws {
+        let s = try parse("task: { modulus: 13 }")
+        XCTAssertEqual(s.value("task.modulus"), .int(13))
+        XCTAssertEqual(s.value("model.width"), .int(512))
+        XCTAssertEqual(s.value("optimizer.betas"), .list([.double(0.9), .double(0.98)]))
+        XCTAssertEqual(s.value("training.batch"), .string("full"))
+        XCTAssertEqual(s.events.map(\.name), ["memorization", "generalization"])
+        XCTAssertEqual(s.name, "s")
+        XCTAssertEqual(s.trials.count, 3)
+    }
+
+    func testSyntaxErrorHasLineAndColumn() {
+        assertError("task:\n  modulus: 13\n   operation: [x+y\n", line: 3, "YAML syntax")
+        assertError("task: { modulus: 13\nmodel: {}\n", line: 2, "YAML syntax")
+    }
+
+    func testUnknownKeysAreRejectedWithSuggestion() {
+        assertError("task:\n  modulos: 13\n", line: 2, column: 12, "unknown key 'task.modulos'")
+        assertError("task:\n  modulos: 13\n", line: 2, "did you mean 'task.modulus'")
+        assertError("traning: { max_steps: 10 }\n", line: 1, "did you mean 'training'")
+        assertError("task: { modulus: 13 }\nexpect:\n  - { event: generalization, reached_in_fraction: 1 }\n", line: 3, "did you mean 'reached_in_fraction_of_trials'")
+    }
+
+    func testWrongTypes() {
+        assertError("model:\n  width: wide\n", line: 2, column: 10, "expected an integer")
+        assertError("model:\n  width: \"512\"\n", line: 2, "the string")
+        assertError("model: { width: 5.5 }\n", line: 1, "expected an integer")
+        assertError("optimizer: { lr: fast }\n", line: 1, "expected a number")
+        assertError("optimizer: { betas: 0.9 }\n", line: 1, "list of 2 numbers")
+        assertError("task: 13\n", line: 1, "expected a mapping")
+        assertError("model: { activation: relu6 }\n", line: 1, "one of")
+        assertError("model: { activation: rleu }\n", line: 1, "did you mean 'relu'")
+        assertError("- just\n- a list\n", line: 1, "must be a mapping")
+    }
+
+    func testOutOfRangeValues() {
+        assertError("task: { train_fraction: 1.5 }\n", line: 1, "out of range")
+        assertError("task: { train_fraction: 0 }\n", line: 1, "out of range")
+        assertError("model: { width: 0 }\n", line: 1, "out of range")
+        assertError("model: { width: -4 }\n", line: 1, "out of range")
+        assertError("seeds: 0\n", line: 1, "out of range")
+        assertError("optimizer: { betas: [0.9, 1.0] }\n", line: 1, "out of range")
+        assertError("training: { batch: 0 }\n", line: 1, "out of range")
+        assertError("training: { batch: half }\n", line: 1, "'full' or a positive integer")
+    }
+
+    func testSweepsExpandWithSeedsAndStableIds() throws {
+        let s = try parse(minimal + "\nsweep:\n  task.train_fraction: [0.3, 0.5]\n  model.width: [8, 16, 32]\n")
+        XCTAssertEqual(s.trials.count, 2 * 3 * 2)
+        XCTAssertEqual(Set(s.trials.map(\.id)).count, 12)
+        XCTAssertEqual(s.trials[0].point.map(\.0), ["task.train_fraction", "model.width"])
+        XCTAssertEqual(s.trials.map(\.id), try parse(minimal + "\nsweep:\n  task.train_fraction: [0.3, 0.5]\n  model.width: [8, 16, 32]\n").trials.map(\.id))
+        // Descriptive keys do not change trial identity; configuration keys do.
+        let described = try parse("question: why?\ndescription: text\n" + minimal)
+        XCTAssertEqual(described.trials.map(\.id), try parse(minimal).trials.map(\.id))
+        let changed = try parse(minimal.replacingOccurrences(of: "max_steps: 100", with: "max_steps: 101"))
+        XCTAssertTrue(Set(changed.trials.map(\.id)).isDisjoint(with: try parse(minimal).trials.map(\.id)))
+        // Same seed index, different configuration: different trial seeds.
+        XCTAssertNotEqual(s.trials[0].seed, s.trials[2].seed)
+    }
+
+    func testSweepErrors() {
+        assertError(minimal + "\nsweep:\n  model.wdth: [1, 2]\n", line: 7, "did you mean 'model.width'")
+        assertError(minimal + "\nsweep:\n  model.width: []\n", line: 7, "non-empty list")
+        assertError(minimal + "\nsweep:\n  model.width: [8, 8]\n", line: 7, "twice")
+        assertError(minimal + "\nsweep:\n  model.width: [8, -1]\n", line: 7, "out of range")
+        assertError(minimal + "\nsweep:\n  seed: [1, 2]\n", line: 7, "cannot be swept")
+    }
+
+    func testProfilesOverrideAndAreAllValidated() throws {
+        let text = minimal + "\nsweep: { task.train_fraction: [0.3, 0.5, 0.7] }\nprofiles:\n  ci: { task.modulus: 7, seeds: 1, sweep.task.train_fraction: [0.5] }\n  fixed: { task.train_fraction: 0.4 }\n"
+        let ci = try parse(text, profile: "ci")
+        XCTAssertEqual(ci.value("task.modulus"), .int(7))
+        XCTAssertEqual(ci.trials.count, 1)
+        XCTAssertEqual(ci.profile, "ci")
+        let fixed = try parse(text, profile: "fixed")
+        XCTAssertTrue(fixed.sweep.isEmpty, "a profile fixing a swept key removes that axis")
+        XCTAssertEqual(fixed.trials.count, 2)
+        assertError(text, line: 1, "no profile 'nightly'", profile: "nightly")
+        // A broken profile is an error even when another profile (or none) is used.
+        assertError(minimal + "\nprofiles:\n  ci: { task.modulus: 7 }\n  bad: { model.wdth: 3 }\n", line: 8, "did you mean 'model.width'")
+        assertError(minimal + "\nprofiles:\n  ci: { name: other }\n", line: 7, "cannot be overridden")
+    }
+
+    func testEventsAndExpectations() throws {
+        let text = minimal + """
+
+        events:
+          memorization: { metric: train_accuracy, at_least: 0.99 }
+          generalization: { metric: val_accuracy, at_least: 0.95 }
+          low_loss: { metric: val_loss, at_most: 0.1 }
+        sweep: { task.train_fraction: [0.4, 0.6] }
+        expect:
+          - { event: generalization, reached_in_fraction_of_trials: 0.5, where: { task.train_fraction: ">= 0.5" } }
+          - { order: [memorization, generalization] }
+          - { at_event: { event: memorization, metric: val_accuracy, at_most: 0.5 } }
+          - { trend: { x: task.train_fraction, y: generalization_step }, direction: decreasing, confidence: 0.9 }
+        """
+        let s = try parse(text)
+        XCTAssertEqual(s.events.count, 3)
+        XCTAssertEqual(s.expectations.count, 4)
+        XCTAssertEqual(s.expectations[0].conditions.first?.op, .ge)
+        XCTAssertTrue(s.expectations[0].conditions[0].holds(.double(0.6)))
+        XCTAssertFalse(s.expectations[0].conditions[0].holds(.double(0.4)))
+        XCTAssertEqual(s.expectations[1].location.line, 13)
+        // Events are part of the trial identity (they decide when a trial stops).
+        let other = try parse(text.replacingOccurrences(of: "at_least: 0.95", with: "at_least: 0.9"))
+        XCTAssertNotEqual(other.trials[0].id, s.trials[0].id)
+
+        assertError(minimal + "\nexpect:\n  - { event: grokking, reached_in_fraction_of_trials: 1 }\n", line: 7, "unknown event 'grokking'")
+        assertError(minimal + "\nexpect:\n  - { event: generalization, reached_in_fraction_of_trials: 2 }\n", line: 7, "[0, 1]")
+        assertError(minimal + "\nexpect:\n  - { trend: { x: task.modulus, y: generalization_step }, direction: decreasing }\n", line: 7, "not a swept key")
+        assertError(minimal + "\nexpect:\n  - { nonsense: 1 }\n", line: 7, "unknown key 'nonsense'")
+        assertError(minimal + "\nexpect:\n  - { where: { task.modulus: 11 } }\n", line: 7, "needs one of")
+        assertError(minimal + "\nevents:\n  g: { metric: val_acc, at_least: 1 }\n", line: 7, "metric must be one of")
+        assertError("task: { modulus: 11 }\ntraining: { stop_after: grokking }\n", line: 2, "does not define")
+    }
+
+    func testDuplicateKeysAreErrors() {
+        assertError("task: { modulus: 11 }\ntask: { modulus: 13 }\n", line: 1, "duplicated keys")
+    }
+
+    func testLoadNamesMissingFile() {
+        XCTAssertThrowsError(try StudyParser.load(path: "no/such/study.yaml")) { e in
+            XCTAssertTrue("\(e)".contains("no study file at 'no/such/study.yaml'"))
+        }
+    }
+}

@@ -1,0 +1,216 @@
+// The real binary, run as a user would: shipped studies' ci profiles, determinism, bad input, gates.
+import Foundation
+import XCTest
+
+struct Output { let status: Int32; let stdout: String; let stderr: String }
+
+/// The `descent` executable built beside this test bundle.
+func descentBinary() -> URL {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("descent")
+    if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+    let root = packageRoot()
+    for config in ["release", "debug"] {
+        let u = root.appendingPathComponent(".build/\(config)/descent")
+        if FileManager.default.isExecutableFile(atPath: u.path) { return u }
+    }
+    return beside
+}
+
+func packageRoot() -> URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+
+@discardableResult
+func descent(_ args: [String], in dir: URL? = nil) throws -> Output {
+    let p = Process()
+    p.executableURL = descentBinary()
+    p.arguments = args
+    p.currentDirectoryURL = dir ?? packageRoot()
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out; p.standardError = err
+    try p.run()
+    // Read both pipes before waiting, so a chatty child never blocks on a full pipe.
+    final class Box: @unchecked Sendable { var data = Data() }   // written by the reader thread, read after it finishes
+    let errBox = Box()
+    let done = DispatchSemaphore(value: 0)
+    Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); done.signal() }.start()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    done.wait()
+    p.waitUntilExit()
+    return Output(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errBox.data, as: UTF8.self))
+}
+
+func temporaryDirectory() -> URL {
+    let u = FileManager.default.temporaryDirectory.appendingPathComponent("descent-tests-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+    return u
+}
+
+func json(_ url: URL) -> [String: Any]? {
+    (try? Data(contentsOf: url)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+}
+
+final class ShippedStudiesTests: XCTestCase {
+    /// Every shipped study on the step axis: its ci profile runs, its expectations hold (exit 0), and in
+    /// every trial that generalized, memorization came first, with validation accuracy still low then.
+    func testStepAxisStudiesReproduceAtCIScale() throws {
+        let studies = try FileManager.default.contentsOfDirectory(atPath: packageRoot().appendingPathComponent("studies").path)
+            .filter { $0.hasSuffix(".yaml") }.sorted()
+        var ran = 0
+        for file in studies {
+            let text = try String(contentsOf: packageRoot().appendingPathComponent("studies/\(file)"), encoding: .utf8)
+            guard text.contains("axis: steps") else { continue }
+            XCTAssertTrue(text.contains("ci:"), "\(file) has no ci profile")
+            XCTAssertTrue(text.contains("expect:"), "\(file) has no expect block")
+            let out = temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: out) }
+            let r = try descent(["run", "studies/\(file)", "--profile", "ci", "--out", out.path, "--jobs", "2"])
+            XCTAssertEqual(r.status, 0, "\(file): \(r.stdout)\n\(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("expectations:"), r.stdout)
+            ran += 1
+            let trials = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("trials").path).filter { !$0.hasPrefix(".") }
+            XCTAssertFalse(trials.isEmpty)
+            for id in trials {
+                let s = try XCTUnwrap(json(out.appendingPathComponent("trials/\(id)/summary.json")), "\(file) \(id)")
+                XCTAssertEqual(s["status"] as? String, "done")
+                let events = try XCTUnwrap(s["events"] as? [String: [String: Any]])
+                guard let gen = events["generalization"]?["step"] as? Int else { continue }
+                let mem = try XCTUnwrap(events["memorization"]?["step"] as? Int, "\(file) \(id): generalized without memorizing")
+                XCTAssertLessThan(mem, gen, "\(file) \(id)")
+            }
+            for f in ["report.md", "report.html", "summary.json", "junit.xml"] {
+                XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("report/\(f)").path), "\(file): report/\(f)")
+            }
+        }
+        XCTAssertGreaterThanOrEqual(ran, 2, "the two grokking studies ship")
+    }
+}
+
+final class CLITests: XCTestCase {
+    let tiny = """
+    name: tiny
+    question: Does a small MLP memorize x+y mod 11?
+    task: { operation: x+y, modulus: 11, train_fraction: 0.6 }
+    model: { width: 32, embedding: 8 }
+    optimizer: { lr: 3e-3, weight_decay: 0.1 }
+    training: { max_steps: 300, stop_after: never, eval: { points: 30 } }
+    sweep: { model.width: [16, 32] }
+    seeds: 2
+    expect:
+      - { event: memorization, reached_in_fraction_of_trials: 1.0 }
+
+    """
+
+    func write(_ text: String, _ name: String = "study.yaml") throws -> (URL, URL) {
+        let dir = temporaryDirectory()
+        let file = dir.appendingPathComponent(name)
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return (dir, file)
+    }
+
+    /// Same seed and thread count: byte-identical curves (and configs), in a fresh folder each time.
+    func testCurvesAreByteIdenticalAcrossRuns() throws {
+        let (dir, file) = try write(tiny)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var curves: [[String: Data]] = []
+        for run in ["a", "b"] {
+            let out = dir.appendingPathComponent(run)
+            let r = try descent(["run", file.path, "--out", out.path], in: dir)
+            XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+            var files: [String: Data] = [:]
+            for id in try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("trials").path) {
+                for f in ["curve.csv", "config.json"] { files[id + "/" + f] = try Data(contentsOf: out.appendingPathComponent("trials/\(id)/\(f)")) }
+            }
+            curves.append(files)
+        }
+        XCTAssertEqual(curves[0].count, 8)
+        XCTAssertEqual(curves[0], curves[1])
+        // And the curves say something: memorization happened.
+        let first = String(decoding: curves[0].first { $0.key.hasSuffix("curve.csv") }!.value, as: UTF8.self)
+        XCTAssertTrue(first.hasPrefix("step,train_loss,train_accuracy,val_loss,val_accuracy,weight_norm,lr,"))
+    }
+
+    func testRerunSkipsFinishedTrialsAndRefusesAChangedStudy() throws {
+        let (dir, file) = try write(tiny)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("r")
+        XCTAssertEqual(try descent(["run", file.path, "--out", out.path, "--no-report"], in: dir).status, 0)
+        let again = try descent(["run", file.path, "--out", out.path, "--no-report"], in: dir)
+        XCTAssertEqual(again.status, 0)
+        XCTAssertTrue(again.stdout.contains("0 trials trained, 4 already done"), again.stdout)
+        // A corrupt trial folder is detected and that trial alone runs again.
+        let ids = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("trials").path)
+        try "{ truncated".write(to: out.appendingPathComponent("trials/\(ids[0])/summary.json"), atomically: true, encoding: .utf8)
+        let repaired = try descent(["run", file.path, "--out", out.path, "--no-report"], in: dir)
+        XCTAssertTrue(repaired.stdout.contains("1 trials trained, 3 already done"), repaired.stdout)
+        // A different study is refused for this folder.
+        try tiny.replacingOccurrences(of: "max_steps: 300", with: "max_steps: 301").write(to: file, atomically: true, encoding: .utf8)
+        let refused = try descent(["run", file.path, "--out", out.path], in: dir)
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("holds a different study"), refused.stderr)
+    }
+
+    /// Malformed studies exit 64 naming file:line:column, and write nothing.
+    func testMalformedStudiesExit64AndWriteNothing() throws {
+        let cases: [(String, String, String)] = [
+            ("task: { modulus: 11\nmodel: {}\n", ":2:", "YAML syntax"),
+            ("task:\n  modulos: 11\n", ":2:3", "unknown key 'task.modulos'"),
+            ("model:\n  width: wide\n", ":2:10", "expected an integer"),
+            ("task: { train_fraction: 1.5 }\n", ":1:", "out of range"),
+            ("task:\n  operation: x/y\n  modulus: 12\n", ":3:12", "not prime"),
+            ("sweep:\n  task.modulus: [11, 12]\ntask: { operation: x/y }\n", ":2:17", "not prime"),
+            ("seeds: 0\n", ":1:8", "out of range"),
+        ]
+        for (text, position, message) in cases {
+            let (dir, file) = try write(text, "bad.yaml")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let out = dir.appendingPathComponent("out")
+            let r = try descent(["run", file.path, "--out", out.path], in: dir)
+            XCTAssertEqual(r.status, 64, "\(text): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("bad.yaml" + position), "\(position) not in \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(message), "\(message) not in \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains("HINT") || message == "out of range", r.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "\(text) wrote \(out.path)")
+        }
+        let missing = try descent(["run", "no/such.yaml", "--out", "/nonexistent-dir/x"])
+        XCTAssertEqual(missing.status, 64)
+        XCTAssertTrue(missing.stderr.contains("no study file"))
+        let badJobs = try descent(["run", "studies/grokking-modular-addition.yaml", "--jobs", "0"])
+        XCTAssertEqual(badJobs.status, 64)
+        let noProfile = try descent(["run", "studies/grokking-modular-addition.yaml", "--profile", "nightly"])
+        XCTAssertEqual(noProfile.status, 64)
+        XCTAssertTrue(noProfile.stderr.contains("available profiles: ci"), noProfile.stderr)
+    }
+
+    /// A failed expectation fails the run (exit 1) and is named in the terminal, report.md and junit.xml.
+    func testFailingExpectationFailsTheRun() throws {
+        let text = tiny.replacingOccurrences(of: "max_steps: 300", with: "max_steps: 3")
+            + "  - { event: generalization, reached_in_fraction_of_trials: 1.0 }\n"
+        let (dir, file) = try write(text)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("f")
+        let r = try descent(["run", file.path, "--out", out.path], in: dir)
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("study.yaml:11:5: { event: generalization, reached_in_fraction_of_trials: 1.0 }") && r.stdout.contains("FAIL "), r.stdout)
+        XCTAssertTrue(r.stdout.contains("generalization reached in 0 of 4 trials"), r.stdout)
+        let md = try String(contentsOf: out.appendingPathComponent("report/report.md"), encoding: .utf8)
+        XCTAssertTrue(md.contains("**FAIL**") && md.contains("reached_in_fraction_of_trials: 1.0"), md)
+        let junit = try String(contentsOf: out.appendingPathComponent("report/junit.xml"), encoding: .utf8)
+        XCTAssertTrue(junit.contains("failures=\"2\"") && junit.contains("<failure message=\"generalization reached in 0 of 4"), junit)
+        // `descent report` reaches the same verdict, and its charts are the same bytes.
+        let chart = try Data(contentsOf: out.appendingPathComponent("report/figures/accuracy-1.svg"))
+        let rep = try descent(["report", out.path], in: dir)
+        XCTAssertEqual(rep.status, 1)
+        XCTAssertEqual(try Data(contentsOf: out.appendingPathComponent("report/figures/accuracy-1.svg")), chart)
+        let notAFolder = try descent(["report", dir.appendingPathComponent("nothing").path], in: dir)
+        XCTAssertEqual(notAFolder.status, 64)
+        XCTAssertTrue(notAFolder.stderr.contains("not a descent results folder"), notAFolder.stderr)
+    }
+
+    func testListShowsOperationsAndStudies() throws {
+        let r = try descent(["list"])
+        XCTAssertEqual(r.status, 0)
+        for s in ["x/y", "x.y.x^-1", "grokking-modular-addition.yaml", "grokking-vs-fraction.yaml", "mlp"] {
+            XCTAssertTrue(r.stdout.contains(s), "\(s) not listed:\n\(r.stdout)")
+        }
+        XCTAssertFalse(r.stdout.contains("INVALID"), r.stdout)
+    }
+}
