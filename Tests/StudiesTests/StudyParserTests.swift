@@ -40,7 +40,7 @@ final class StudyParserTests: XCTestCase {
     }
 
     func testUnknownKeysAreRejectedWithSuggestion() {
-        assertError("task:\n  modulos: 13\n", line: 2, column: 12, "unknown key 'task.modulos'")
+        assertError("task:\n  modulos: 13\n", line: 2, column: 3, "unknown key 'task.modulos'")
         assertError("task:\n  modulos: 13\n", line: 2, "did you mean 'task.modulus'")
         assertError("traning: { max_steps: 10 }\n", line: 1, "did you mean 'training'")
         assertError("task: { modulus: 13 }\nexpect:\n  - { event: generalization, reached_in_fraction: 1 }\n", line: 3, "did you mean 'reached_in_fraction_of_trials'")
