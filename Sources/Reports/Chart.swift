@@ -46,7 +46,7 @@ public struct Chart: Sendable {
     func fmt(_ v: Double) -> String { String(format: "%.2f", v) }
 
     public func svg() -> String {
-        let left = 64.0, right = 16.0, top = 40.0, bottom = 80.0
+        let left = 64.0, right = 30.0, top = 40.0, bottom = 80.0
         let pw = width - left - right, ph = height - top - bottom
         var xs: [Double] = []
         var ys: [Double] = []

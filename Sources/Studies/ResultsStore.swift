@@ -59,6 +59,7 @@ public final class ResultsStore: @unchecked Sendable {
     public init(root: URL) { self.root = root }
 
     public var trialsDir: URL { root.appendingPathComponent("trials") }
+    public var checkpointsDir: URL { root.appendingPathComponent("checkpoints") }
     public func trialDir(_ id: String) -> URL { trialsDir.appendingPathComponent(id) }
 
     /// Creates the folder for a study, or checks that an existing one was made by the same study.
@@ -126,9 +127,16 @@ public final class ResultsStore: @unchecked Sendable {
         return (copy, doc["profile"] as? String)
     }
 
+    /// Removes what a killed process can leave: hidden partial trial folders, and the temporary files of
+    /// atomic writes (Foundation names them `.dat.nosync…`) beside the study files and checkpoints.
     func removeStalePartials() {
         for name in (try? fm.contentsOfDirectory(atPath: trialsDir.path)) ?? [] where name.hasPrefix(".partial-") {
             try? fm.removeItem(at: trialsDir.appendingPathComponent(name))
+        }
+        for dir in [root, checkpointsDir] {
+            for name in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where name.hasPrefix(".dat.nosync") {
+                try? fm.removeItem(at: dir.appendingPathComponent(name))
+            }
         }
     }
 

@@ -50,6 +50,8 @@ public final class StudyRunner {
         let pending = mine.filter { store.completed($0) == nil }
         report.skipped = mine.count - pending.count
         let workers = min(jobs, max(1, pending.count))
+        let every = study.value("training.checkpoint_every").asInt ?? 0
+        let checkpointing = every > 0 ? TrialRunner.Checkpointing(directory: store.checkpointsDir, every: every) : nil
         BLAS.setThreads(workers > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
         observer?.runStarted(study: study, total: mine.count, pending: pending.count, jobs: workers)
 
@@ -71,13 +73,14 @@ public final class StudyRunner {
                     lock.unlock()
                     observer?.trialStarted(trial)
                     do {
-                        let result = try TrialRunner.run(trial, progress: { [weak self] p in self?.observer?.trialProgress(trial, p) },
+                        let result = try TrialRunner.run(trial, checkpointing: checkpointing, progress: { [weak self] p in self?.observer?.trialProgress(trial, p) },
                                                          shouldStop: shouldStop)
                         if result.outcome.status == .interrupted {
                             lock.lock(); shared.report.interrupted = true; lock.unlock()
                             break
                         }
                         try store.save(result, study: study)
+                        if let checkpointing { try? FileManager.default.removeItem(at: checkpointing.file(trial.id)) }
                         lock.lock()
                         shared.report.finished += 1
                         if result.outcome.status == .diverged { shared.report.diverged += 1 }

@@ -45,14 +45,24 @@ public enum TrialRunner {
         return table
     }
 
-    public static func run(_ trial: Trial, progress: ((TrainingProgress) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) throws -> TrialResult {
-        if trial.config["training.precision"]!.asString == "float64" {
-            return try run(Double.self, trial, progress: progress, shouldStop: shouldStop)
-        }
-        return try run(Float.self, trial, progress: progress, shouldStop: shouldStop)
+    /// Where and how often a trial checkpoints: `<directory>/<trial id>.ckpt` every `every` steps.
+    public struct Checkpointing: Sendable {
+        public let directory: URL
+        public let every: Int
+        public init(directory: URL, every: Int) { self.directory = directory; self.every = every }
+        public func file(_ id: String) -> URL { directory.appendingPathComponent(id + ".ckpt") }
     }
 
-    static func run<T: Scalar>(_: T.Type, _ trial: Trial, progress: ((TrainingProgress) -> Void)?, shouldStop: (() -> Bool)?) throws -> TrialResult {
+    public static func run(_ trial: Trial, checkpointing: Checkpointing? = nil, progress: ((TrainingProgress) -> Void)? = nil,
+                           shouldStop: (() -> Bool)? = nil) throws -> TrialResult {
+        if trial.config["training.precision"]!.asString == "float64" {
+            return try run(Double.self, trial, checkpointing, progress: progress, shouldStop: shouldStop)
+        }
+        return try run(Float.self, trial, checkpointing, progress: progress, shouldStop: shouldStop)
+    }
+
+    static func run<T: Scalar>(_: T.Type, _ trial: Trial, _ checkpointing: Checkpointing?, progress: ((TrainingProgress) -> Void)?,
+                               shouldStop: (() -> Bool)?) throws -> TrialResult {
         let c = trial.config
         let rng = RNG(seed: trial.seed)
         let table = try makeTable(c)
@@ -89,7 +99,17 @@ public enum TrialRunner {
         let capacity = min(tc.batchSize ?? data.train.count, data.train.count)
         let model = MLP<T>(config: mcfg, capacity: capacity, rng: rng.split("init"))
         let trainer = Trainer(model: model, optimizer: oc, config: tc, data: data, rng: rng)
-        let outcome = trainer.run(progress: progress, shouldStop: shouldStop)
+        var resume: Trainer<MLP<T>>.State? = nil
+        if let ck = checkpointing, let bytes = try? Data(contentsOf: ck.file(trial.id)),
+           let state = CheckpointFile.decode(bytes, trialID: trial.id, as: T.self),
+           state.parameters.count == model.store.count, state.order.count == data.train.count, state.step <= tc.maxSteps {
+            resume = state
+        }
+        let outcome = trainer.run(progress: progress, shouldStop: shouldStop, resume: resume, checkpointEvery: checkpointing?.every ?? 0,
+                                  checkpoint: checkpointing.map { ck in { state in
+                                      try? FileManager.default.createDirectory(at: ck.directory, withIntermediateDirectories: true)
+                                      try? CheckpointFile.encode(state, trialID: trial.id).write(to: ck.file(trial.id), options: .atomic)
+                                  } })
         let events = rules.map { eventTime($0.0, $0.1, outcome) }
         return TrialResult(trial: trial, outcome: outcome, events: events, parameterCount: model.parameterCount,
                            trainSize: data.train.count, validationSize: data.validation.count,

@@ -46,6 +46,12 @@ public struct EvalRecord: Sendable, Equatable {
     public var tensorNorms: [Double]    // in the order of the model's parameter layout
     public var learningRate: Double
 
+    public init(step: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double, valAccuracy: Double,
+                weightNorm: Double, tensorNorms: [Double], learningRate: Double) {
+        self.step = step; self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy; self.valLoss = valLoss
+        self.valAccuracy = valAccuracy; self.weightNorm = weightNorm; self.tensorNorms = tensorNorms; self.learningRate = learningRate
+    }
+
     public func value(_ m: Metric) -> Double {
         switch m {
         case .trainLoss: return trainLoss
@@ -83,7 +89,7 @@ public final class Trainer<M: Classifier> {
     public let optimizer: Optimizer<T>
     public let config: TrainingConfig
     public let data: TrainingData<T>
-    var rng: RNG
+    public private(set) var rng: RNG
 
     // Minibatch workspaces (unused in full batch).
     let batchTokens: UnsafeMutablePointer<Int32>
@@ -166,15 +172,67 @@ public final class Trainer<M: Classifier> {
                           learningRate: optimizer.config.learningRate(atStep: max(1, step)))
     }
 
-    /// Runs from step 0 to the budget (or an earlier stop). `shouldStop` is polled between steps.
-    public func run(progress: ((TrainingProgress) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) -> TrainingOutcome {
+    /// Everything a run needs to continue exactly where it stopped: the step, the curve so far, the
+    /// stop-event bookkeeping, the batch order and RNG, the optimizer moments and the parameters.
+    public struct State {
+        public var step: Int
+        public var records: [EvalRecord]
+        public var wallSeconds: [Double]
+        public var eventStep: Int?
+        public var rng: RNG
+        public var order: [Int]
+        public var cursor: Int
+        public var optimizerStep: Int
+        public var parameters: [T]
+        public var firstMoment: [T]
+        public var secondMoment: [T]
+
+        public init(step: Int, records: [EvalRecord], wallSeconds: [Double], eventStep: Int?, rng: RNG, order: [Int], cursor: Int,
+                    optimizerStep: Int, parameters: [T], firstMoment: [T], secondMoment: [T]) {
+            self.step = step; self.records = records; self.wallSeconds = wallSeconds; self.eventStep = eventStep; self.rng = rng
+            self.order = order; self.cursor = cursor; self.optimizerStep = optimizerStep; self.parameters = parameters
+            self.firstMoment = firstMoment; self.secondMoment = secondMoment
+        }
+    }
+
+    /// The run's state now (between steps).
+    func capture(step: Int, records: [EvalRecord], wallSeconds: [Double], eventStep: Int?) -> State {
+        State(step: step, records: records, wallSeconds: wallSeconds, eventStep: eventStep, rng: rng, order: order, cursor: cursor,
+              optimizerStep: optimizer.t, parameters: model.store.valueArray,
+              firstMoment: Array(UnsafeBufferPointer(start: optimizer.m, count: optimizer.count)),
+              secondMoment: Array(UnsafeBufferPointer(start: optimizer.v, count: optimizer.count)))
+    }
+
+    func restore(_ s: State) {
+        model.store.load(s.parameters)
+        optimizer.restore(step: s.optimizerStep, m: s.firstMoment, v: s.secondMoment)
+        rng = s.rng
+        order = s.order
+        cursor = s.cursor
+    }
+
+    /// Runs from step 0 (or from `resume`) to the budget or an earlier stop. `shouldStop` is polled
+    /// between steps. With `checkpointEvery` > 0, `checkpoint` receives the state every that many steps;
+    /// a run resumed from such a state continues to the same curve as an uninterrupted one.
+    public func run(progress: ((TrainingProgress) -> Void)? = nil, shouldStop: (() -> Bool)? = nil,
+                    resume: State? = nil, checkpointEvery: Int = 0, checkpoint: ((State) -> Void)? = nil) -> TrainingOutcome {
         var out = TrainingOutcome()
         let start = DispatchTime.now().uptimeNanoseconds
-        func elapsed() -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+        let offset = resume?.wallSeconds.last ?? 0
+        func elapsed() -> Double { offset + Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
         let evalAt = evaluationSteps(config.schedule, maxSteps: config.maxSteps, points: config.evalPoints)
         var nextEval = 0
         var eventStep: Int? = nil
         var step = 0
+        if let resume {
+            restore(resume)
+            step = resume.step
+            out.records = resume.records
+            out.wallSeconds = resume.wallSeconds
+            eventStep = resume.eventStep
+            nextEval = evalAt.firstIndex { $0 >= step } ?? evalAt.count
+            if let last = resume.records.last, last.step == step { nextEval = evalAt.firstIndex { $0 > step } ?? evalAt.count }
+        }
         while true {
             if nextEval < evalAt.count && evalAt[nextEval] == step {
                 nextEval += 1
@@ -199,7 +257,13 @@ public final class Trainer<M: Classifier> {
             if let shouldStop, shouldStop() {
                 out.status = .interrupted
                 out.message = "interrupted at step \(step)"
+                if checkpointEvery > 0, let checkpoint, step != resume?.step {
+                    checkpoint(capture(step: step, records: out.records, wallSeconds: out.wallSeconds, eventStep: eventStep))
+                }
                 break
+            }
+            if checkpointEvery > 0, step > 0, step % checkpointEvery == 0, step != resume?.step, let checkpoint {
+                checkpoint(capture(step: step, records: out.records, wallSeconds: out.wallSeconds, eventStep: eventStep))
             }
             let sums = step_()
             step += 1
