@@ -61,17 +61,21 @@ struct Run: ParsableCommand {
         let source = (try? String(contentsOfFile: study, encoding: .utf8)) ?? ""
         let folder = out ?? "results/" + parsed.name + (parsed.profile.map { "-" + $0 } ?? "")
         let store = ResultsStore(root: URL(fileURLWithPath: folder))
+        let shardParts = try shard.map(parseShard)
+        let lock: FolderLock
         do {
+            lock = try FolderLock(folder: store.root, name: shardParts.map { ".lock-shard-\($0.0)-of-\($0.1)" } ?? ".lock")
             try store.prepare(parsed, sourceText: source, force: force)
         } catch let e as StudyError {
             throw fail(e.description, code: 1)
         }
+        defer { withExtendedLifetime(lock) {} }
 
         // 2. Train.
         signal(SIGINT) { _ in stopRequested = 1 }
         signal(SIGTERM) { _ in stopRequested = 1 }
         let observer = ProgressObserver(terminal: isatty(STDERR_FILENO) == 1)
-        let runner = StudyRunner(study: parsed, store: store, jobs: jobs, shard: try shard.map(parseShard))
+        let runner = StudyRunner(study: parsed, store: store, jobs: jobs, shard: shardParts)
         runner.observer = observer
         runner.shouldStop = { stopRequested != 0 }
         let report = runner.run()
@@ -209,4 +213,30 @@ final class ProgressObserver: RunObserver, @unchecked Sendable {
     }
 
     func finish() { if terminal { emit("\r\u{1B}[K") } }
+}
+
+/// An exclusive advisory lock (flock) on a file in the results folder, held for the life of the process,
+/// so that two `descent run` processes (of the same shard) never train into one folder at once. The
+/// kernel releases it when the process ends, however it ends.
+final class FolderLock {
+    let fd: Int32
+    init(folder: URL, name: String) throws {
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw StudyError(nil, "cannot create the results folder '\(folder.path)': \(error.localizedDescription)",
+                             hint: "check that the parent folder exists and is writable, or pass --out")
+        }
+        let path = folder.appendingPathComponent(name).path
+        fd = open(path, O_CREAT | O_RDWR, 0o644)
+        guard fd >= 0 else {
+            throw StudyError(nil, "cannot open the lock file '\(path)': \(String(cString: strerror(errno)))", hint: "check that the results folder is writable")
+        }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            close(fd)
+            throw StudyError(nil, "another descent run is using '\(folder.path)' (lock \(name))",
+                             hint: "wait for it to finish, or pass --out to use another folder; shards of one study may run at once with --shard i/n")
+        }
+    }
+    deinit { close(fd) }
 }

@@ -148,36 +148,112 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("holds a different study"), refused.stderr)
     }
 
-    /// Malformed studies exit 64 naming file:line:column, and write nothing.
-    func testMalformedStudiesExit64AndWriteNothing() throws {
+    /// The table of bad inputs: each exits 64 (a malformed study or bad arguments, naming file:line:column
+    /// where there is one) and writes nothing.
+    func testBadInputsExit64AndWriteNothing() throws {
         let cases: [(String, String, String)] = [
-            ("task: { modulus: 11\nmodel: {}\n", ":2:", "YAML syntax"),
+            ("task: { modulus: 11\nmodel: {}\n", ":2:", "YAML syntax"),                                  // unclosed flow mapping
+            ("task:\n  modulus: 11\n   operation: [x\n", ":3:", "YAML syntax"),                            // bad indentation
             ("task:\n  modulos: 11\n", ":2:3", "unknown key 'task.modulos'"),
+            ("modle: { width: 3 }\n", ":1:1", "unknown key 'modle'"),
             ("model:\n  width: wide\n", ":2:10", "expected an integer"),
-            ("task: { train_fraction: 1.5 }\n", ":1:", "out of range"),
+            ("model: { width: \"64\" }\n", ":1:17", "the string"),
+            ("model: { width: 2.5 }\n", ":1:17", "expected an integer"),
+            ("model: { width: 0 }\n", ":1:17", "out of range"),
+            ("model: { depth: -1 }\n", ":1:17", "out of range"),
+            ("model: { embedding: -8 }\n", ":1:21", "out of range"),
+            ("model: { activation: swish }\n", ":1:22", "one of"),
+            ("task: { train_fraction: 1.5 }\n", ":1:25", "out of range"),
+            ("task: { train_fraction: 0 }\n", ":1:25", "out of range"),
+            ("task: { train_fraction: 0.0001, modulus: 5 }\n", ":1:25", "empty training"),
             ("task:\n  operation: x/y\n  modulus: 12\n", ":3:12", "not prime"),
             ("sweep:\n  task.modulus: [11, 12]\ntask: { operation: x/y }\n", ":2:17", "not prime"),
+            ("task: { operation: x%y }\n", ":1:20", "one of"),
+            ("task: { operation: x.y, modulus: 9 }\n", ":1:34", "permutation degree"),
+            ("task: { modulus: 1 }\n", ":1:18", "out of range"),
             ("seeds: 0\n", ":1:8", "out of range"),
+            ("optimizer: { lr: -0.1 }\n", ":1:18", "out of range"),
+            ("optimizer: { name: rmsprop }\n", ":1:20", "one of"),
+            ("optimizer: { betas: [0.9] }\n", ":1:21", "list of 2 numbers"),
+            ("optimizer: { weight_decay: -1 }\n", ":1:28", "out of range"),
+            ("training: { batch: 0 }\n", ":1:20", "out of range"),
+            ("training: { max_steps: 0 }\n", ":1:24", "out of range"),
+            ("training: { eval: { schedule: cubic } }\n", ":1:31", "one of"),
+            ("training: { stop_after: grokking }\n", ":1:25", "does not define"),
+            ("sweep: { model.width: [] }\n", ":1:23", "non-empty list"),
+            ("sweep: { seed: [1, 2] }\n", ":1:10", "cannot be swept"),
+            ("events: { g: { metric: accuracy, at_least: 1 } }\n", ":1:24", "metric must be one of"),
+            ("expect:\n  - { event: grokking, reached_in_fraction_of_trials: 1 }\n", ":2:14", "unknown event 'grokking'"),
+            ("profiles: { ci: { model.wdth: 3 } }\n", ":1:19", "did you mean 'model.width'"),
+            ("", ":1:1", "empty"),
+            ("[1, 2]\n", ":1:1", "must be a mapping"),
         ]
+        XCTAssertGreaterThanOrEqual(cases.count, 25)
         for (text, position, message) in cases {
             let (dir, file) = try write(text, "bad.yaml")
             defer { try? FileManager.default.removeItem(at: dir) }
             let out = dir.appendingPathComponent("out")
             let r = try descent(["run", file.path, "--out", out.path], in: dir)
             XCTAssertEqual(r.status, 64, "\(text): \(r.stderr)")
-            XCTAssertTrue(r.stderr.contains("bad.yaml" + position), "\(position) not in \(r.stderr)")
-            XCTAssertTrue(r.stderr.contains(message), "\(message) not in \(r.stderr)")
-            XCTAssertTrue(r.stderr.contains("HINT") || message == "out of range", r.stderr)
+            XCTAssertTrue(r.stderr.contains("bad.yaml" + position), "\(text): \(position) not in \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(message), "\(text): \(message) not in \(r.stderr)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "\(text) wrote \(out.path)")
         }
-        let missing = try descent(["run", "no/such.yaml", "--out", "/nonexistent-dir/x"])
+        let missing = try descent(["run", "no/such.yaml"])
         XCTAssertEqual(missing.status, 64)
-        XCTAssertTrue(missing.stderr.contains("no study file"))
-        let badJobs = try descent(["run", "studies/grokking-modular-addition.yaml", "--jobs", "0"])
-        XCTAssertEqual(badJobs.status, 64)
+        XCTAssertTrue(missing.stderr.contains("no study file at 'no/such.yaml'"))
+        for args in [["run", "studies/grokking-modular-addition.yaml", "--jobs", "0"],
+                     ["run", "studies/grokking-modular-addition.yaml", "--shard", "3/2"],
+                     ["run", "studies/grokking-modular-addition.yaml", "--shard", "x"],
+                     ["run"], ["frobnicate"]] {
+            XCTAssertEqual(try descent(args).status, 64, args.joined(separator: " "))
+        }
         let noProfile = try descent(["run", "studies/grokking-modular-addition.yaml", "--profile", "nightly"])
         XCTAssertEqual(noProfile.status, 64)
         XCTAssertTrue(noProfile.stderr.contains("available profiles: ci"), noProfile.stderr)
+    }
+
+    /// Runtime problems with the output folder: a clear error (exit 1), and nothing half-written.
+    func testUnusableOutputFoldersAreRefused() throws {
+        let (dir, file) = try write(tiny)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A file where the folder should be created.
+        let blocker = dir.appendingPathComponent("blocker")
+        try "x".write(to: blocker, atomically: true, encoding: .utf8)
+        let underFile = try descent(["run", file.path, "--out", blocker.appendingPathComponent("out").path], in: dir)
+        XCTAssertEqual(underFile.status, 1, underFile.stderr)
+        XCTAssertTrue(underFile.stderr.contains("cannot create the results folder"), underFile.stderr)
+        // A folder with somebody else's files.
+        let foreign = dir.appendingPathComponent("foreign")
+        try FileManager.default.createDirectory(at: foreign, withIntermediateDirectories: true)
+        try "data".write(to: foreign.appendingPathComponent("notes.txt"), atomically: true, encoding: .utf8)
+        let refused = try descent(["run", file.path, "--out", foreign.path], in: dir)
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("is not a descent results folder"), refused.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: foreign.path).filter { !$0.hasPrefix(".") }, ["notes.txt"])
+    }
+
+    /// Two runs on one folder: the second is refused while the first holds the lock.
+    func testConcurrentRunsOnOneFolderAreRefused() throws {
+        let long = tiny.replacingOccurrences(of: "max_steps: 300", with: "max_steps: 200000")
+        let (dir, file) = try write(long)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("shared")
+        let first = Process()
+        first.executableURL = descentBinary()
+        first.arguments = ["run", file.path, "--out", out.path, "--no-report"]
+        first.standardOutput = FileHandle.nullDevice; first.standardError = FileHandle.nullDevice
+        try first.run()
+        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) }; first.waitUntilExit() }
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: out.appendingPathComponent("study.resolved.yaml").path) && waited < 200 { usleep(50_000); waited += 1 }
+        let second = try descent(["run", file.path, "--out", out.path, "--no-report"], in: dir)
+        XCTAssertEqual(second.status, 1)
+        XCTAssertTrue(second.stderr.contains("another descent run is using"), second.stderr)
+        // SIGINT stops the first one cleanly: exit 130, and the folder stays consistent.
+        kill(first.processIdentifier, SIGINT)
+        first.waitUntilExit()
+        XCTAssertEqual(first.terminationStatus, 130)
     }
 
     /// A failed expectation fails the run (exit 1) and is named in the terminal, report.md and junit.xml.
