@@ -1,0 +1,126 @@
+import XCTest
+import Linalg
+import Models
+
+final class TransformerLayerTests: XCTestCase {
+    var rng = RNG(seed: 21)
+    func randoms(_ n: Int) -> [Double] { (0..<n).map { _ in rng.normal() } }
+
+    func testLayerNorm() {
+        let R = 3, C = 7
+        let x = randoms(R * C), gain = randoms(C), bias = randoms(C), r = randoms(R * C)
+        func loss(_ x: [Double], _ gain: [Double], _ bias: [Double]) -> Double {
+            var out = [Double](repeating: 0, count: R * C), mean = [Double](repeating: 0, count: R), rstd = mean
+            layerNormForward(out: &out, mean: &mean, rstd: &rstd, inp: x, g: gain, b: bias, R: R, C: C)
+            return zip(out, r).map(*).reduce(0, +)
+        }
+        var out = [Double](repeating: 0, count: R * C), mean = [Double](repeating: 0, count: R), rstd = mean
+        layerNormForward(out: &out, mean: &mean, rstd: &rstd, inp: x, g: gain, b: bias, R: R, C: C)
+        var dx = [Double](repeating: 0, count: R * C), dg = [Double](repeating: 0, count: C), db = dg
+        layerNormBackward(dinp: &dx, dg: &dg, db: &db, dout: r, inp: x, g: gain, mean: mean, rstd: rstd, R: R, C: C)
+        for (name, at, an, f) in [("d/dx", x, dx, { loss($0, gain, bias) }), ("d/dg", gain, dg, { loss(x, $0, bias) }), ("d/db", bias, db, { loss(x, gain, $0) })] as [(String, [Double], [Double], ([Double]) -> Double)] {
+            let res = gradientCheck("layerNorm \(name)", at: at, analytic: an, f)
+            XCTAssertTrue(res.passed, res.description)
+        }
+    }
+
+    func testCausalAttention() {
+        for TQ in [4, 1] {
+            let B = 2, Tl = 4, NH = 2, HS = 3, A = NH * HS
+            let q = randoms(B * TQ * A), k = randoms(B * Tl * A), v = randoms(B * Tl * A), r = randoms(B * TQ * A)
+            func run(_ q: [Double], _ k: [Double], _ v: [Double]) -> ([Double], [Double]) {
+                var y = [Double](repeating: 0, count: B * TQ * A), att = [Double](repeating: 0, count: B * NH * TQ * Tl)
+                attentionForward(y: &y, att: &att, q: q, k: k, v: v, B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS)
+                return (y, att)
+            }
+            func loss(_ q: [Double], _ k: [Double], _ v: [Double]) -> Double { zip(run(q, k, v).0, r).map(*).reduce(0, +) }
+            let att = run(q, k, v).1
+            var dq = [Double](repeating: 0, count: q.count), dk = [Double](repeating: 0, count: k.count), dv = dk
+            var scratch = [Double](repeating: 0, count: Tl)
+            attentionBackward(dq: &dq, dk: &dk, dv: &dv, dy: r, att: att, q: q, k: k, v: v, B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS, scratch: &scratch)
+            for (name, at, an, f) in [("dq", q, dq, { loss($0, k, v) }), ("dk", k, dk, { loss(q, $0, v) }), ("dv", v, dv, { loss(q, k, $0) })] as [(String, [Double], [Double], ([Double]) -> Double)] {
+                let res = gradientCheck("attention TQ=\(TQ) \(name)", at: at, analytic: an, f)
+                XCTAssertTrue(res.passed, res.description)
+            }
+            // Causality: each row of weights sums to 1 and puts nothing on future positions.
+            for b in 0..<B { for h in 0..<NH { for i in 0..<TQ {
+                let t = Tl - TQ + i
+                let row = Array(att[(((b * NH + h) * TQ + i) * Tl)..<(((b * NH + h) * TQ + i + 1) * Tl)])
+                XCTAssertEqual(row.reduce(0, +), 1, accuracy: 1e-12)
+                for s in (t + 1)..<max(t + 1, Tl) { XCTAssertEqual(row[s], 0) }
+            } } }
+        }
+    }
+}
+
+final class TransformerModelTests: XCTestCase {
+    func batch(_ B: Int, p: Int, seed: UInt64) -> [Int32] {
+        var rng = RNG(seed: seed)
+        return (0..<(2 * B)).map { _ in Int32(rng.int(below: p)) }
+    }
+
+    /// Every parameter of the whole model, for every LayerNorm placement, both position kinds, both
+    /// sequence layouts, one and two blocks, against finite differences (loss Σ r ⊙ logits).
+    func testWholeModelGradients() {
+        let p = 5, B = 3
+        var rng = RNG(seed: 9)
+        for ln in LayerNormPlacement.allCases {
+            for pos in PositionKind.allCases {
+                for (opToken, layers, act) in [(true, 2, Activation.gelu), (false, 1, .relu)] {
+                    var cfg = TransformerConfig(operands: p, classes: p, opToken: opToken, layers: layers, dModel: 6, heads: 2, dHead: 3,
+                                                dMLP: 8, activation: act, layerNorm: ln, positions: pos)
+                    cfg.initScale = 1
+                    let model = Transformer<Double>(config: cfg, capacity: B, rng: RNG(seed: 4))
+                    // Move LayerNorm gains and biases off their initial 1 and 0 so their gradients are generic.
+                    var x = model.store.valueArray.map { $0 + 0.1 * rng.normal() }
+                    model.store.load(x)
+                    let toks = batch(B, p: p, seed: 7)
+                    let r = (0..<(B * p)).map { _ in rng.normal() }
+                    func loss(_ params: [Double]) -> Double {
+                        model.store.load(params)
+                        return toks.withUnsafeBufferPointer { t in
+                            let z = model.forward(InputBatch(count: B, tokens: t.baseAddress!))
+                            return (0..<(B * p)).reduce(0.0) { $0 + z[$1] * r[$1] }
+                        }
+                    }
+                    x = model.store.valueArray
+                    _ = loss(x)
+                    model.store.zeroGrads()
+                    toks.withUnsafeBufferPointer { t in r.withUnsafeBufferPointer { model.backward(InputBatch(count: B, tokens: t.baseAddress!), dlogits: $0.baseAddress!) } }
+                    let res = gradientCheck("transformer ln=\(ln) pos=\(pos) op=\(opToken) layers=\(layers)", at: x, analytic: model.store.gradArray, loss)
+                    XCTAssertTrue(res.passed, res.description)
+                }
+            }
+        }
+    }
+
+    /// Computing the last block at the answer position only is exact: same logits, same gradients.
+    func testLastPositionRewriteIsExact() {
+        for ln in LayerNormPlacement.allCases {
+            let cfg = TransformerConfig(operands: 13, classes: 13, opToken: true, layers: 2, dModel: 16, heads: 4, dMLP: 32, layerNorm: ln)
+            var fullCfg = cfg; fullCfg.fullLastBlock = true
+            let fast = Transformer<Double>(config: cfg, capacity: 9, rng: RNG(seed: 1))
+            let full = Transformer<Double>(config: fullCfg, capacity: 9, rng: RNG(seed: 1))
+            XCTAssertEqual(fast.store.valueArray, full.store.valueArray)
+            let toks = batch(9, p: 13, seed: 3)
+            var rng = RNG(seed: 5)
+            let r = (0..<(9 * 13)).map { _ in rng.normal() }
+            for m in [fast, full] {
+                m.store.zeroGrads()
+                toks.withUnsafeBufferPointer { t in
+                    _ = m.forward(InputBatch(count: 9, tokens: t.baseAddress!))
+                    r.withUnsafeBufferPointer { m.backward(InputBatch(count: 9, tokens: t.baseAddress!), dlogits: $0.baseAddress!) }
+                }
+            }
+            for i in 0..<(9 * 13) { XCTAssertEqual(fast.logits[i], full.logits[i], accuracy: 1e-12, "ln=\(ln) logit \(i)") }
+            let gf = fast.store.gradArray, gu = full.store.gradArray
+            for i in 0..<gf.count { XCTAssertEqual(gf[i], gu[i], accuracy: 1e-10 * max(1, abs(gu[i])), "ln=\(ln) gradient \(i)") }
+        }
+    }
+
+    func testParameterCountOfTheNandaModel() {
+        let cfg = TransformerConfig(operands: 113, classes: 113, opToken: false, layers: 1, dModel: 128, heads: 4, dHead: 32, dMLP: 512, layerNorm: .none)
+        // embed (115·128) + pos (3·128) + Q,K,V,O (4·128·128) + MLP (512·128 + 512 + 128·512 + 128) + unembed (113·128)
+        XCTAssertEqual(cfg.parameterCount, 115 * 128 + 3 * 128 + 4 * 128 * 128 + 512 * 128 + 512 + 128 * 512 + 128 + 113 * 128)
+    }
+}
