@@ -1,0 +1,88 @@
+// Probes of what a network has learned, for the modular tasks (Nanda et al. 2023; Power et al. 2022):
+// the Fourier spectrum of the operand embeddings, a 2-D projection of them, and a sharpness estimate.
+import Foundation
+import Linalg
+import Models
+
+/// The share of the embeddings' power at each frequency k = 0 ... ⌊p/2⌋ of the discrete Fourier
+/// transform over the operand index x (E is [p, C]): power_k = Σ_c |Σ_x E[x,c] e^{−2πikx/p}|², with
+/// k and p − k folded together (they carry the same real signal). The shares sum to 1 (Parseval).
+public func embeddingSpectrum(_ embeddings: [Double], p: Int, C: Int) -> [Double] {
+    precondition(embeddings.count == p * C && p >= 2, "embeddingSpectrum: \(embeddings.count) values for [\(p), \(C)]")
+    var power = [Double](repeating: 0, count: p / 2 + 1)
+    for k in 0..<p {
+        var total = 0.0
+        for c in 0..<C {
+            var re = 0.0, im = 0.0
+            for x in 0..<p {
+                let angle = -2 * Double.pi * Double(k * x % p) / Double(p)
+                re += embeddings[x * C + c] * cos(angle)
+                im += embeddings[x * C + c] * sin(angle)
+            }
+            total += re * re + im * im
+        }
+        power[min(k, p - k)] += total
+    }
+    let sum = power.reduce(0, +)
+    return sum > 0 ? power.map { $0 / sum } : power
+}
+
+/// The share of non-constant power (k ≥ 1) in the `n` strongest frequencies, and those frequencies.
+public func topFrequencies(_ spectrum: [Double], count n: Int) -> (share: Double, frequencies: [Int]) {
+    let nonDC = Array(spectrum.dropFirst())
+    let total = nonDC.reduce(0, +)
+    let order = nonDC.indices.sorted { nonDC[$0] > nonDC[$1] }.prefix(n)
+    let share = total > 0 ? order.map { nonDC[$0] }.reduce(0, +) / total : 0
+    return (share, order.map { $0 + 1 })
+}
+
+/// The rows of X [n, d] projected on its first two principal components (the covariance's leading
+/// eigenvectors, from LAPACK's symmetric eigen-solver), and the share of variance they explain.
+public func principalComponents2(_ x: [Double], rows n: Int, cols d: Int) throws -> (points: [(Double, Double)], explained: Double) {
+    precondition(x.count == n * d && n >= 2 && d >= 2)
+    var mean = [Double](repeating: 0, count: d)
+    for i in 0..<n { for j in 0..<d { mean[j] += x[i * d + j] / Double(n) } }
+    var cov = Matrix<Double>(rows: d, cols: d)
+    for i in 0..<n {
+        for a in 0..<d {
+            let xa = x[i * d + a] - mean[a]
+            for b in 0..<d { cov.data[a * d + b] += xa * (x[i * d + b] - mean[b]) }
+        }
+    }
+    let (values, vectors) = try symmetricEigen(cov)          // ascending eigenvalues, eigenvectors in columns
+    let top = [d - 1, d - 2]
+    let total = values.reduce(0, +)
+    let points = (0..<n).map { i -> (Double, Double) in
+        var pc = [0.0, 0.0]
+        for (slot, col) in top.enumerated() { for j in 0..<d { pc[slot] += (x[i * d + j] - mean[j]) * vectors.data[j * d + col] } }
+        return (pc[0], pc[1])
+    }
+    return (points, total > 0 ? (values[d - 1] + values[d - 2]) / total : 0)
+}
+
+extension Trainer {
+    /// Sharpness: the mean increase of the training loss when every parameter tensor θ_t is moved by a
+    /// random direction u_t of norm `relative` · ‖θ_t‖ (Gaussian direction, normalized), over `samples`
+    /// draws from `rng` (so the estimate is reproducible under a seed). Flat solutions score low.
+    /// The parameters are restored afterwards.
+    public func sharpness(relative: Double, samples: Int, rng: RNG) -> Double {
+        let store = model.store
+        let saved = store.valueArray
+        let base = evaluate(data.train).meanLoss
+        var r = rng
+        var total = 0.0
+        for _ in 0..<samples {
+            for v in store.layout.views {
+                let p = store.value(v)
+                let norm = store.norm(v)
+                var u = (0..<v.count).map { _ in r.normal() }
+                let un = u.reduce(0) { $0 + $1 * $1 }.squareRoot()
+                guard un > 0 else { continue }
+                for i in 0..<v.count { u[i] *= relative * norm / un; p[i] += T(u[i]) }
+            }
+            total += evaluate(data.train).meanLoss - base
+            store.load(saved)
+        }
+        return total / Double(samples)
+    }
+}
