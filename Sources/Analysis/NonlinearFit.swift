@@ -253,6 +253,23 @@ public func fitNonlinear(x: [Double], y: [Double], weights: [Double]? = nil, wei
     default: reason = status == GSL_EMAXITER ? "iteration limit \(options.maxIterations) reached" : "stopped (info \(info))"
     }
     let statusText = gsl_strerror(status).map { String(cString: $0) } ?? "status \(status)"
+    // GSL reports "no progress" when the start already is the minimum (e.g. a linearizable law started
+    // at its exact linear least-squares solution). That is convergence when the scaled gradient
+    // ‖Jᵀr ∘ max(|θ|, 1)‖∞ is at most 1e-8 · max(χ², 1) there.
+    var converged = status == GSL_SUCCESS
+    var stopReason = reason
+    if status == GSL_ENOPROG, let jac = gsl_multifit_nlinear_jac(work), let res = gsl_multifit_nlinear_residual(work) {
+        var worst = 0.0
+        for j in 0..<p {
+            var g = 0.0
+            for i in 0..<n { g += gsl_matrix_get(jac, i, j) * gsl_vector_get(res, i) }
+            worst = max(worst, abs(g) * max(abs(theta[j]), 1))
+        }
+        if worst <= 1e-8 * max(chi2, 1) {
+            converged = true
+            stopReason = "the start is already a minimum (scaled gradient \(worst))"
+        }
+    }
     return NonlinearFit(
         parameters: parameters, covariance: cov, n: n, degreesOfFreedom: dof, chiSquare: chi2,
         reducedChiSquare: dof > 0 ? finite(chi2 / Double(dof)) : nil,
@@ -260,7 +277,7 @@ public func fitNonlinear(x: [Double], y: [Double], weights: [Double]? = nil, wei
         rSquared: rSquared(y, weights: weights, rss: chi2),
         logLikelihood: info2.logL, aic: info2.aic, aicc: info2.aicc, bic: info2.bic,
         informationParameters: info2.k, informationNote: info2.note, covarianceNote: covNote,
-        converged: status == GSL_SUCCESS, status: statusText, stopReason: reason,
+        converged: converged, status: statusText, stopReason: stopReason,
         iterations: Int(gsl_multifit_nlinear_niter(work)),
         functionEvaluations: Int(fdf.pointee.nevalf), jacobianEvaluations: Int(fdf.pointee.nevaldf),
         jacobian: model.gradient != nil ? "analytic" : "finite differences (\(options.centralDifferences ? "central" : "forward"))",
