@@ -253,7 +253,7 @@ public final class Transformer<T: Scalar>: Classifier {
     public var classes: Int { config.classes }
 
     let Tlen: Int
-    let sinusoid: [T]
+    let sinusoid: Buffer<T>           // [T, C] fixed positions (sinusoidal), unused for learned ones
     let h0: Buffer<T>                 // [N, C]
     let blocks: [BlockWork<T>]
     let dX: [Buffer<T>]               // dX[l]: gradient of block l's input [N, C]
@@ -267,11 +267,14 @@ public final class Transformer<T: Scalar>: Classifier {
         self.config = config
         self.capacity = capacity
         store = ParameterStore(layout: config.layout)
+        offsets = Dictionary(uniqueKeysWithValues: store.layout.views.map { ($0.name, $0.offset) })
         let tl = config.sequenceLength
         Tlen = tl
         let C = config.dModel, A = config.attentionWidth, M = config.dMLP, B = capacity, NH = config.heads
         let layers = config.layers, full = config.fullLastBlock
-        sinusoid = config.positions == .sinusoidal ? sinusoidalPositions(T: tl, C: C) : []
+        let fixed = Buffer<T>(tl * C)
+        if config.positions == .sinusoidal { sinusoidalPositions(T: tl, C: C).withUnsafeBufferPointer { fixed.p.update(from: $0.baseAddress!, count: tl * C) } }
+        sinusoid = fixed
         h0 = Buffer(B * tl * C)
         blocks = (0..<layers).map { l in
             BlockWork(B: B, Tlen: tl, TQ: (l == layers - 1 && !full) ? 1 : tl, C: C, A: A, M: M, NH: NH)
@@ -300,9 +303,10 @@ public final class Transformer<T: Scalar>: Classifier {
         }
     }
 
-    func view(_ name: String) -> ParameterView { store.layout.view(name)! }
-    func w(_ name: String) -> UnsafeMutablePointer<T> { store.value(view(name)) }
-    func g(_ name: String) -> UnsafeMutablePointer<T> { store.grad(view(name)) }
+    /// Offsets of the named tensors, resolved once (the names are looked up per layer, never per row).
+    let offsets: [String: Int]
+    func w(_ name: String) -> UnsafeMutablePointer<T> { store.values + offsets[name]! }
+    func g(_ name: String) -> UnsafeMutablePointer<T> { store.grads + offsets[name]! }
 
     @discardableResult
     public func forward(_ batch: InputBatch<T>) -> UnsafeMutablePointer<T> {
@@ -316,11 +320,11 @@ public final class Transformer<T: Scalar>: Classifier {
         }
         // Embedding and positions.
         let E = w("embed")
+        let P: UnsafePointer<T> = config.positions == .learned ? UnsafePointer(w("pos")) : UnsafePointer(sinusoid.p)
         for r in 0..<(B * Tlen) {
             let o = h0.p + r * C, t = r % Tlen
             o.update(from: E + Int(seq[r]) * C, count: C)
-            if config.positions == .learned { addAssign(o, w("pos") + t * C, N: C) }
-            else { sinusoid.withUnsafeBufferPointer { addAssign(o, $0.baseAddress! + t * C, N: C) } }
+            addAssign(o, P + t * C, N: C)
         }
         var x: UnsafeMutablePointer<T> = h0.p
         for (l, bw) in blocks.enumerated() {
@@ -419,9 +423,10 @@ public final class Transformer<T: Scalar>: Classifier {
         }
         // Embedding and learned positions.
         let dE = g("embed")
+        let dP: UnsafeMutablePointer<T>? = config.positions == .learned ? g("pos") : nil
         for r in 0..<(B * Tlen) {
             addAssign(dE + Int(seq[r]) * C, dOut + r * C, N: C)
-            if config.positions == .learned { addAssign(g("pos") + (r % Tlen) * C, dOut + r * C, N: C) }
+            if let dP { addAssign(dP + (r % Tlen) * C, dOut + r * C, N: C) }
         }
     }
 
