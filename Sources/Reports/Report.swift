@@ -116,6 +116,16 @@ public enum ReportWriter {
         }
         md += "\n"
 
+        // Intervals, censored event times and fitted laws (GSL, through Analysis).
+        var statisticsJSON: JSON = .null
+        do {
+            let st = try StudyStatistics(r)
+            md += StatisticsSection.markdown(st)
+            statisticsJSON = .raw(String(decoding: try st.json(), as: UTF8.self))
+        } catch {
+            md += "## Statistics\n\n> Not computed: \(error)\n\n"
+        }
+
         // Per-trial detail.
         md += "## Trials\n\n| trial | configuration | seed | status | steps run | "
         md += eventNames.map { "\($0) step" }.joined(separator: " | ")
@@ -143,6 +153,7 @@ public enum ReportWriter {
             ("profile", s.profile.map { .string($0) } ?? .null), ("study_hash", .string(s.hash)),
             ("trials", .int(r.trials.count)), ("trials_with_results", .int(done)),
             ("configurations", .array(groupsJSON)),
+            ("statistics", statisticsJSON),
             ("expectations", .array(exps.map { .object([("expectation", .string($0.expectation.text)), ("passed", .bool($0.passed)), ("detail", .string($0.detail))]) })),
         ])
         try writeAtomically(summary.render() + "\n", to: dir.appendingPathComponent("summary.json")); files.append("summary.json")

@@ -10,6 +10,8 @@ public indirect enum JSON: Equatable, Sendable {
     case string(String)
     case array([JSON])
     case object([(String, JSON)])
+    /// JSON text produced elsewhere (e.g. by JSONEncoder), embedded as it is.
+    case raw(String)
 
     public static func == (a: JSON, b: JSON) -> Bool { a.render() == b.render() }
 
@@ -29,6 +31,7 @@ public indirect enum JSON: Equatable, Sendable {
         case .int(let i): return String(i)
         case .number(let d): return d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int(d)) : d.description) : "null"
         case .string(let s): return jsonString(s)
+        case .raw(let text): return text
         case .array(let a):
             if a.isEmpty { return "[]" }
             let scalars = a.allSatisfy { if case .object = $0 { return false }; if case .array = $0 { return false }; return true }

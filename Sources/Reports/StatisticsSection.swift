@@ -1,0 +1,90 @@
+// The statistics section of a step-axis report: event rates with Clopper-Pearson intervals, Kaplan-Meier
+// medians, summaries of the reached steps, the delay, the transition sharpness, and the fitted laws of
+// steps-to-generalize against each swept key. Every interval is printed with its method and level.
+import Analysis
+import Foundation
+import Studies
+
+enum StatisticsSection {
+    static func g(_ v: Double?) -> String {
+        guard let v, v.isFinite else { return "—" }
+        if abs(v) >= 1e5 || (abs(v) < 1e-3 && v != 0) { return String(format: "%.3g", v) }
+        return v == v.rounded() ? String(Int(v)) : String(format: abs(v) >= 100 ? "%.0f" : "%.3g", v)
+    }
+
+    static func iv(_ i: Interval?) -> String {
+        guard let i else { return "" }
+        return " [\(g(i.lower)), \(g(i.upper))]"
+    }
+
+    /// "95 % Clopper-Pearson" style label.
+    static func label(_ i: Interval?) -> String {
+        guard let i else { return "" }
+        return "\(g(100 * i.level)) % \(i.method)"
+    }
+
+    static func markdown(_ st: StudyStatistics) -> String {
+        var md = "## Statistics\n\n"
+        md += "Event steps: \(st.eventStepMethod). Censoring: \(st.censoringMethod).\n\n"
+        let cols = ["configuration", "event", "reached k/n", "Kaplan-Meier median step", "mean of reached steps", "median of reached steps"]
+        md += "| " + cols.joined(separator: " | ") + " |\n|" + cols.map { _ in "---" }.joined(separator: "|") + "|\n"
+        var methods = Set<String>()
+        for c in st.configurations {
+            for e in c.events {
+                let reached = e.reached.map { "\($0.k)/\($0.n) (\(g(100 * $0.estimate)) %)\(iv($0.interval))" } ?? "—"
+                if let i = e.reached?.interval { methods.insert("k/n: " + label(i)) }
+                let km = e.kaplanMeier.median
+                var kmText = km.estimate.map { g($0) } ?? "not reached"
+                if let i = km.interval { kmText += iv(i); methods.insert("Kaplan-Meier median: " + label(i)) }
+                else if km.estimate != nil { kmText += " [\(g(km.lowerBound)), \(km.upperBound.map { g($0) } ?? "not reached")]" }
+                let s = e.reachedSteps
+                let mean = s.mean.map { g($0) + iv(s.meanInterval) } ?? "—"
+                if let i = s.meanInterval { methods.insert("mean: " + label(i)) }
+                let median = s.median.map { g($0) + iv(s.medianBCaInterval ?? s.medianPercentileInterval) } ?? "—"
+                if let i = s.medianBCaInterval ?? s.medianPercentileInterval { methods.insert("median: " + label(i)) }
+                md += "| \(c.key.isEmpty ? "(single)" : c.key) | \(e.event) | \(reached) | \(kmText) | \(mean) | \(median) |\n"
+            }
+        }
+        md += "\nIntervals: " + methods.sorted().joined(separator: "; ") + ".\n\n"
+
+        // Delay and sharpness of the transition.
+        var rows: [String] = []
+        for c in st.configurations {
+            var d = "—"
+            if let s = c.delay?.summary, let mean = s.mean { d = g(mean) + iv(s.meanInterval) }
+            let m = c.transition.midpoints.mean.map { g($0) + iv(c.transition.midpoints.meanInterval) } ?? "—"
+            let w = c.transition.widths.mean.map { String(format: "%.3f", $0) + (c.transition.widths.meanInterval.map { String(format: " [%.3f, %.3f]", $0.lower, $0.upper) } ?? "") } ?? "—"
+            rows.append("| \(c.key.isEmpty ? "(single)" : c.key) | \(d) | \(m) | \(w) | \(c.transition.fits.count) of \(c.trialsWithResults) |")
+        }
+        md += "| configuration | mean delay (steps) | logistic midpoint of validation accuracy (steps) | width (decades of steps) | trials fitted |\n|---|---|---|---|---|\n"
+        md += rows.joined(separator: "\n") + "\n\n"
+        md += "Delay: generalization step − memorization step, per trial where both were reached. Transition: \(StudyStatistics.transitionMethod).\n\n"
+
+        for sw in st.sweeps {
+            guard let laws = sw.laws else { continue }
+            md += "### \(sw.event ?? "event") step against \(sw.key)\n\n"
+            md += "\(sw.observed) trials reached the event, \(sw.censored) are censored.\n\n"
+            md += "| law | fit | AIC | ΔAIC | Akaike weight | parameters |\n|---|---|---|---|---|---|\n"
+            for (kind, fits) in [("least squares in log T, censored points excluded", laws.fits), ("censored likelihood (Tobit), all points", laws.censoredFits)] {
+                for f in fits {
+                    let params = f.parameters.map { p in "\(p.name) = \(g(p.estimate))" + (p.standardError.map { " ± \(g($0))" } ?? "") + iv(p.interval) }.joined(separator: "; ")
+                    md += "| \(f.formula) | \(kind) | \(g(f.aic)) | \(g(f.deltaAIC)) | \(f.akaikeWeight.map { String(format: "%.2f", $0) } ?? "—") | \(params) |\n"
+                }
+            }
+            md += "\n"
+            if let best = laws.best { md += "Best law by AIC (least squares): **\(best.formula)**. " }
+            if let best = laws.bestCensored { md += "With the censored points: **\(best.formula)**. " }
+            md += "\n\n"
+            for n in laws.notes + sw.notes { md += "- \(n)\n" }
+            if let t = sw.trend {
+                md += "- Trend: **\(t.direction.rawValue)** at \(g(100 * t.level)) % — \(t.reason)\n"
+            }
+            for lr in sw.logRank {
+                md += "- Log-rank test of \(lr.event) between \(sw.key) = \(lr.first) and \(lr.last): χ² = \(g(lr.test.chiSquare)), p = \(g(lr.test.pValue))\n"
+            }
+            md += "\n"
+        }
+        if !st.notes.isEmpty { md += st.notes.map { "- \($0)\n" }.joined() + "\n" }
+        return md
+    }
+}
