@@ -21,6 +21,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        // Allocation counting for `descent bench` (interposes malloc in the descent executable only).
+        .target(name: "CAllocCounter"),
         .target(name: "Linalg", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["Linalg"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Linalg"], swiftSettings: fast),
@@ -29,7 +31,7 @@ let package = Package(
         .target(name: "Analysis", dependencies: ["CGSL"], swiftSettings: fast),
         .target(name: "Reports", dependencies: ["Studies", "Analysis"]),
         .executableTarget(name: "descent", dependencies: [
-            "Reports", "Studies", "Training", "Analysis",
+            "Reports", "Studies", "Training", "Analysis", "CAllocCounter",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),

@@ -35,6 +35,7 @@ extension Float: Scalar {
         beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         guard m > 0, n > 0 else { return }
+        if GemmRecorder.active { GemmRecorder.record(GemmShape(transA: transA, transB: transB, m: m, n: n, k: k)) }
         cblas_sgemm(CblasRowMajor, cblasTranspose(transA), cblasTranspose(transB),
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -142,4 +143,23 @@ extension Double {
             o[i] = v[i] & ~((x &- 1) >> 63) & ~(x >> 63)
         }
     }
+}
+
+// MARK: - Recording the products of a computation (for benchmarks: exact FLOP counts and ceilings)
+
+public struct GemmShape: Hashable, Sendable {
+    public let transA: Bool, transB: Bool, m: Int, n: Int, k: Int
+    public init(transA: Bool, transB: Bool, m: Int, n: Int, k: Int) { self.transA = transA; self.transB = transB; self.m = m; self.n = n; self.k = k }
+    /// 2·m·n·k floating-point operations.
+    public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
+}
+
+/// Records the shape of every Float product while active (one thread at a time; off by default, when
+/// the cost is one load of a flag per product).
+public enum GemmRecorder {
+    nonisolated(unsafe) public private(set) static var active = false
+    nonisolated(unsafe) static var shapes: [GemmShape] = []
+    public static func start() { shapes = []; active = true }
+    public static func stop() -> [GemmShape] { active = false; return shapes }
+    static func record(_ s: GemmShape) { shapes.append(s) }
 }

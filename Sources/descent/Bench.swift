@@ -1,0 +1,199 @@
+// descent bench: fixed workloads, timed. For each: steps (or solves) per second, GFLOP/s counted from
+// the exact shapes of the step's matrix products (recorded while it runs), the machine's measured sgemm
+// throughput for those same shapes at the same thread count beside it, their ratio, allocations per
+// step in steady state (malloc interposed in this executable) and peak resident memory.
+import ArgumentParser
+import CAllocCounter
+import Datasets
+import Foundation
+import Linalg
+import Models
+import Training
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmark the training step of each workload against the machine's sgemm ceiling.",
+        discussion: "Workloads: mlp-grok, mlp-grok-run (a whole run to generalization), transformer-power, transformer-nanda, random-features. Run on an otherwise idle machine.")
+
+    enum Workload: String, CaseIterable, ExpressibleByArgument {
+        case mlpGrok = "mlp-grok", mlpGrokRun = "mlp-grok-run", transformerPower = "transformer-power"
+        case transformerNanda = "transformer-nanda", randomFeatures = "random-features"
+    }
+
+    @Option(name: .long, help: "Workloads to run (repeatable; default: all but mlp-grok-run).")
+    var workload: [Workload] = []
+
+    @Option(name: .long, help: "BLAS threads (default: every core).")
+    var threads: Int?
+
+    @Option(name: .long, help: "Seconds to time each workload for (at least).")
+    var seconds: Double = 3
+
+    @Flag(name: .long, help: "Print JSON instead of a table.")
+    var json = false
+
+    func validate() throws {
+        if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be between 1 and 256") }
+        guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600]") }
+    }
+
+    struct Row: Codable {
+        var workload: String
+        var unit: String
+        var perSecond: Double
+        var gflopPerStep: Double?
+        var gflops: Double?
+        var sgemmCeilingGflops: Double?
+        var ratio: Double?
+        var allocationsPerStep: Double?
+        var note: String
+    }
+
+    func run() throws {
+        let nThreads = threads ?? ProcessInfo.processInfo.activeProcessorCount
+        BLAS.setThreads(nThreads)
+        let chosen = workload.isEmpty ? Workload.allCases.filter { $0 != .mlpGrokRun } : workload
+        var rows: [Row] = []
+        for w in chosen {
+            FileHandle.standardError.write(Data("descent bench: \(w.rawValue)…\n".utf8))
+            rows.append(try measure(w))
+        }
+        let peak = sgemmRate(GemmShape(transA: false, transB: false, m: 2048, n: 2048, k: 2048), minSeconds: 1)
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let rssMiB = Double(usage.ru_maxrss) / 1024
+        if json {
+            let enc = JSONEncoder(); enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+            struct Out: Codable { var blasKernel: String; var threads: Int; var sgemmPeakGflops: Double; var peakResidentMiB: Double; var workloads: [Row] }
+            print(String(decoding: try enc.encode(Out(blasKernel: BLAS.coreName, threads: nThreads, sgemmPeakGflops: peak, peakResidentMiB: rssMiB, workloads: rows)), as: UTF8.self))
+            return
+        }
+        print("BLAS kernel \(BLAS.coreName), \(nThreads) thread(s); sgemm 2048³: \(String(format: "%.0f", peak)) GFLOP/s; peak resident memory \(String(format: "%.0f", rssMiB)) MiB")
+        print("workload            rate                GFLOP/step  GFLOP/s  sgemm same shapes  ratio  allocs/step  note")
+        for r in rows {
+            let rate = String(format: "%.2f %@", r.perSecond, r.unit).padding(toLength: 20, withPad: " ", startingAt: 0)
+            let f = { (v: Double?, fmt: String) in v.map { String(format: fmt, $0) } ?? "—" }
+            print(r.workload.padding(toLength: 20, withPad: " ", startingAt: 0) + rate
+                  + f(r.gflopPerStep, "%.3f").padding(toLength: 12, withPad: " ", startingAt: 0)
+                  + f(r.gflops, "%.1f").padding(toLength: 9, withPad: " ", startingAt: 0)
+                  + f(r.sgemmCeilingGflops, "%.1f").padding(toLength: 19, withPad: " ", startingAt: 0)
+                  + f(r.ratio.map { $0 * 100 }, "%.0f%%").padding(toLength: 7, withPad: " ", startingAt: 0)
+                  + f(r.allocationsPerStep, "%.1f").padding(toLength: 13, withPad: " ", startingAt: 0) + r.note)
+        }
+    }
+
+    // MARK: Workloads
+
+    func algorithmic(_ op: BinaryOperation, p: Int, fraction: Double) throws -> TrainingData<Float> {
+        let table = try OperationTable(operation: op, modulus: p)
+        let (tr, va) = try table.split(trainFraction: fraction, rng: RNG(seed: 1))
+        return TrainingData(train: ClassificationSplit(examples: tr), validation: ClassificationSplit(examples: va), classes: table.classes)
+    }
+
+    func adamw(warmup: Int = 0) -> OptimizerConfig {
+        var o = OptimizerConfig(); o.weightDecay = 1; o.beta2 = 0.98; o.warmupSteps = warmup
+        return o
+    }
+
+    func measure(_ w: Workload) throws -> Row {
+        switch w {
+        case .mlpGrok:
+            let data = try algorithmic(.add, p: 97, fraction: 0.5)
+            let model = MLP<Float>(config: MLPConfig(input: .embedding(dimension: 128), vocabulary: 97, hidden: [512], classes: 97),
+                                   capacity: data.train.count, rng: RNG(seed: 2))
+            let trainer = Trainer(model: model, optimizer: adamw(), config: TrainingConfig(), data: data, rng: RNG(seed: 3))
+            return timeSteps("mlp-grok", note: "x+y mod 97, fraction 0.5, full batch \(data.train.count), AdamW") { _ = trainer.step() }
+        case .transformerPower:
+            let data = try algorithmic(.divide, p: 97, fraction: 0.5)
+            let cfg = TransformerConfig(operands: 97, classes: 97, opToken: true, layers: 2, dModel: 128, heads: 4, dMLP: 512, layerNorm: .pre)
+            let model = Transformer<Float>(config: cfg, capacity: 512, rng: RNG(seed: 2))
+            var tc = TrainingConfig(); tc.batchSize = 512
+            let trainer = Trainer(model: model, optimizer: adamw(warmup: 10), config: tc, data: data, rng: RNG(seed: 3))
+            return timeSteps("transformer-power", note: "x/y mod 97, 2 layers, d 128, minibatch 512") { _ = trainer.step() }
+        case .transformerNanda:
+            let data = try algorithmic(.add, p: 113, fraction: 0.3)
+            let cfg = TransformerConfig(operands: 113, classes: 113, opToken: false, layers: 1, dModel: 128, heads: 4, dHead: 32, dMLP: 512, layerNorm: .none)
+            let model = Transformer<Float>(config: cfg, capacity: data.train.count, rng: RNG(seed: 2))
+            let trainer = Trainer(model: model, optimizer: adamw(), config: TrainingConfig(), data: data, rng: RNG(seed: 3))
+            return timeSteps("transformer-nanda", note: "x+y mod 113, 1 layer, full batch \(data.train.count)") { _ = trainer.step() }
+        case .mlpGrokRun:
+            let data = try algorithmic(.add, p: 97, fraction: 0.5)
+            let model = MLP<Float>(config: MLPConfig(input: .embedding(dimension: 128), vocabulary: 97, hidden: [512], classes: 97),
+                                   capacity: data.train.count, rng: RNG(seed: 2))
+            var tc = TrainingConfig(); tc.maxSteps = 20_000; tc.stopEvent = EventRule(metric: .valAccuracy, atLeast: 0.99)
+            let trainer = Trainer(model: model, optimizer: adamw(), config: tc, data: data, rng: RNG(seed: 3))
+            let start = Date()
+            let out = trainer.run()
+            let wall = Date().timeIntervalSince(start)
+            let evalStart = Date()
+            for _ in 0..<5 { _ = trainer.record(step: 0) }
+            let evalShare = Date().timeIntervalSince(evalStart) / 5 * Double(out.records.count) / wall
+            let gen = out.records.first { $0.valAccuracy >= 0.99 }?.step
+            return Row(workload: "mlp-grok-run", unit: "s", perSecond: wall, gflopPerStep: nil, gflops: nil, sgemmCeilingGflops: nil, ratio: nil,
+                       allocationsPerStep: nil,
+                       note: "whole run to validation accuracy ≥ 0.99: \(gen.map { "generalized at step \($0)" } ?? "did not generalize"), \(out.stepsRun) steps, \(out.records.count) evaluations (\(String(format: "%.1f", 100 * evalShare)) % of the time); rate column is wall seconds")
+        case .randomFeatures:
+            let digits = try ClassificationData.digits()
+            var rng = RNG(seed: 1)
+            var (train, test) = try digits.split(train: 1000, rng: &rng)
+            let stdz = Standardizer(fitting: train.x)
+            train.x = stdz.apply(train.x); test.x = stdz.apply(test.x)
+            var notes: [String] = []
+            var total = 0.0, solves = 0
+            for n in [500, 1000, 2000, 5000] {
+                let t0 = Date()
+                _ = try runRandomFeatures(kind: .relu, features: n, classes: 10, trainX: train.x, trainLabels: train.labels,
+                                          testX: test.x, testLabels: test.labels, rng: RNG(seed: 3))
+                let dt = Date().timeIntervalSince(t0)
+                notes.append("N=\(n): \(String(format: "%.2f", dt)) s")
+                total += dt; solves += 1
+            }
+            return Row(workload: "random-features", unit: "solves/s", perSecond: Double(solves) / total, gflopPerStep: nil, gflops: nil,
+                       sgemmCeilingGflops: nil, ratio: nil, allocationsPerStep: nil,
+                       note: "digits n=1000, ReLU, min-norm (Float64 gelsd): " + notes.joined(separator: ", "))
+        }
+    }
+
+    /// Warm-up, one recorded step (shapes), then timed steps for `seconds`, counting allocations.
+    func timeSteps(_ name: String, note: String, _ step: () -> Void) -> Row {
+        for _ in 0..<3 { step() }
+        GemmRecorder.start()
+        step()
+        let shapes = GemmRecorder.stop()
+        let a0 = descent_allocation_count()
+        var n = 0
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds || n < 5 { step(); n += 1 }
+        let wall = Date().timeIntervalSince(start)
+        let allocs = Double(descent_allocation_count() - a0) / Double(n)
+        let flops = shapes.reduce(0) { $0 + $1.flops }
+        // The ceiling: each distinct product timed alone at the same threads; the step's products at those rates.
+        var ceilingTime = 0.0
+        var rates: [GemmShape: Double] = [:]
+        for s in shapes {
+            if rates[s] == nil { rates[s] = sgemmRate(s, minSeconds: 0.2) }
+            ceilingTime += s.flops / (rates[s]! * 1e9)
+        }
+        let achieved = flops * Double(n) / wall / 1e9
+        let ceiling = ceilingTime > 0 ? flops / ceilingTime / 1e9 : nil
+        return Row(workload: name, unit: "steps/s", perSecond: Double(n) / wall, gflopPerStep: flops / 1e9, gflops: achieved,
+                   sgemmCeilingGflops: ceiling, ratio: ceiling.map { achieved / $0 }, allocationsPerStep: allocs,
+                   note: note + "; \(shapes.count) products per step")
+    }
+
+    /// GFLOP/s of sgemm alone for one shape (random data, the same transposes), best of repeated runs.
+    func sgemmRate(_ s: GemmShape, minSeconds: Double) -> Double {
+        let aCount = s.m * s.k, bCount = s.k * s.n
+        var rng = RNG(seed: 5)
+        let a = (0..<aCount).map { _ in Float(rng.uniform() - 0.5) }
+        let b = (0..<bCount).map { _ in Float(rng.uniform() - 0.5) }
+        var c = [Float](repeating: 0, count: s.m * s.n)
+        let lda = s.transA ? s.m : s.k, ldb = s.transB ? s.k : s.n
+        func once() { Float.gemm(transA: s.transA, transB: s.transB, m: s.m, n: s.n, k: s.k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb, beta: 0, c: &c, ldc: s.n) }
+        once()
+        var reps = 0
+        let start = Date()
+        while Date().timeIntervalSince(start) < minSeconds || reps < 3 { once(); reps += 1 }
+        return s.flops * Double(reps) / Date().timeIntervalSince(start) / 1e9
+    }
+}
