@@ -2,7 +2,7 @@
 // then rename) every `training.checkpoint_every` steps and removed once the trial's folder is in place.
 // A re-run resumes from it and reaches the same curve, bytes included, as an uninterrupted run.
 //
-// Format (little-endian): "DSCK", version (UInt32 = 1), scalar width in bytes (4 or 8), the trial id
+// Format (little-endian): "DSCK", version (2), scalar width in bytes (4 or 8), the trial id
 // (length-prefixed UTF-8), then Int64 fields (step, event step or −1, cursor, optimizer step, counts),
 // the RNG seed and state words, the batch order, the records (step and seven Doubles, then the tensor
 // norms), the wall-clock seconds, and the parameters and both optimizer moments as raw scalars.
@@ -50,7 +50,7 @@ enum CheckpointFile {
     static func encode<T: Scalar>(_ s: Trainer<MLP<T>>.State, trialID: String) -> Data {
         var w = BinaryWriter()
         w.data.append(magic)
-        w.int(1)
+        w.int(2)
         w.int(MemoryLayout<T>.size)
         w.string(trialID)
         w.int(s.step); w.int(s.eventStep ?? -1); w.int(s.cursor); w.int(s.optimizerStep)
@@ -60,7 +60,7 @@ enum CheckpointFile {
         w.int(s.records.count)
         for r in s.records {
             w.int(r.step)
-            for v in [r.trainLoss, r.trainAccuracy, r.valLoss, r.valAccuracy, r.weightNorm, r.learningRate] { w.double(v) }
+            for v in [r.trainLoss, r.trainAccuracy, r.valLoss, r.valAccuracy, r.weightNorm, r.learningRate, r.trainSaturated] { w.double(v) }
             w.int(r.tensorNorms.count); for v in r.tensorNorms { w.double(v) }
         }
         w.int(s.wallSeconds.count); for v in s.wallSeconds { w.double(v) }
@@ -72,7 +72,7 @@ enum CheckpointFile {
     static func decode<T: Scalar>(_ data: Data, trialID: String, as: T.Type) -> Trainer<MLP<T>>.State? {
         var r = BinaryReader(data: data)
         do {
-            guard try r.bytes(4) == magic, try r.int() == 1, try r.int() == MemoryLayout<T>.size, try r.string() == trialID else { return nil }
+            guard try r.bytes(4) == magic, try r.int() == 2, try r.int() == MemoryLayout<T>.size, try r.string() == trialID else { return nil }
             let step = try r.int(), event = try r.int(), cursor = try r.int(), optStep = try r.int()
             let seed = try r.u64()
             let words = [try r.u64(), try r.u64(), try r.u64(), try r.u64()]
@@ -85,12 +85,12 @@ enum CheckpointFile {
             var records: [EvalRecord] = []
             for _ in 0..<nRec {
                 let st = try r.int()
-                let v = try (0..<6).map { _ in try r.double() }
+                let v = try (0..<7).map { _ in try r.double() }
                 let nNorms = try r.int()
                 guard nNorms >= 0 && nNorms < 1 << 16 else { return nil }
                 let norms = try (0..<nNorms).map { _ in try r.double() }
                 records.append(EvalRecord(step: st, trainLoss: v[0], trainAccuracy: v[1], valLoss: v[2], valAccuracy: v[3],
-                                          weightNorm: v[4], tensorNorms: norms, learningRate: v[5]))
+                                          weightNorm: v[4], tensorNorms: norms, learningRate: v[5], trainSaturated: v[6]))
             }
             let nWall = try r.int()
             guard nWall == nRec else { return nil }

@@ -188,13 +188,13 @@ public final class ResultsStore: @unchecked Sendable {
     }
 
     public static func curveColumns(tensors: [String]) -> [String] {
-        ["step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "weight_norm", "lr"] + tensors.map { "norm_" + $0 }
+        ["step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "weight_norm", "lr", "train_saturated"] + tensors.map { "norm_" + $0 }
     }
 
     func curveCSV(_ r: TrialResult) -> String {
         var s = ResultsStore.curveColumns(tensors: r.metricColumns).joined(separator: ",") + "\n"
         for rec in r.outcome.records {
-            let vals = [rec.trainLoss, rec.trainAccuracy, rec.valLoss, rec.valAccuracy, rec.weightNorm, rec.learningRate] + rec.tensorNorms
+            let vals = [rec.trainLoss, rec.trainAccuracy, rec.valLoss, rec.valAccuracy, rec.weightNorm, rec.learningRate, rec.trainSaturated] + rec.tensorNorms
             s += String(rec.step) + "," + vals.map(csvNumber).joined(separator: ",") + "\n"
         }
         return s
@@ -225,8 +225,21 @@ public final class ResultsStore: @unchecked Sendable {
                                   ("censored_at", e.censoredAt.map { .int($0) } ?? .null)]))
             })),
             ("final", final),
+            ("numerics", numerics(r.outcome.records)),
             ("wall_seconds", .num(r.outcome.totalSeconds)),
             ("threads", .int(r.threads)),
+        ])
+    }
+
+    /// Float precision trouble in a curve: the largest share of saturated softmax rows, and loss spikes
+    /// (an evaluation whose training loss is more than 10 times the previous one's and above 1e-4).
+    func numerics(_ records: [EvalRecord]) -> JSON {
+        var spikes: [Int] = []
+        for (a, b) in zip(records, records.dropFirst()) where b.trainLoss > 10 * a.trainLoss && b.trainLoss > 1e-4 { spikes.append(b.step) }
+        return .object([
+            ("max_train_saturated", .num(records.map(\.trainSaturated).max() ?? 0)),
+            ("loss_spike_steps", .array(spikes.map { .int($0) })),
+            ("rule", .string("saturated: other classes' softmax mass below half an ulp of 1 in the training precision; spike: train loss > 10x the previous evaluation's and > 1e-4")),
         ])
     }
 

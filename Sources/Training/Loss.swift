@@ -17,8 +17,13 @@ public struct LossSums: Sendable {
     public var loss: Double = 0     // Σ_b ℓ_b
     public var correct: Int = 0     // rows whose arg-max logit is the label (ties: lowest class)
     public var rows: Int = 0
+    /// Rows whose softmax has saturated in this precision: the other classes' probabilities sum to less
+    /// than half an ulp of 1, so p(label) rounds to exactly 1, the loss to 0 and the gradient vanishes
+    /// ("softmax collapse", a float32 failure mode of long grokking runs).
+    public var saturated: Int = 0
     public init() {}
-    public mutating func add(_ o: LossSums) { loss += o.loss; correct += o.correct; rows += o.rows }
+    public mutating func add(_ o: LossSums) { loss += o.loss; correct += o.correct; rows += o.rows; saturated += o.saturated }
+    public var saturatedFraction: Double { rows == 0 ? 0 : Double(saturated) / Double(rows) }
     public var meanLoss: Double { rows == 0 ? 0 : loss / Double(rows) }
     public var accuracy: Double { rows == 0 ? 0 : Double(correct) / Double(rows) }
 }
@@ -49,6 +54,7 @@ public func lossForwardBackward<T: Scalar>(
                 for c in 0..<C { total += Double(T.exp(z[c] - maxv)) }
             }
             sums.loss += _logD(total) + Double(maxv) - Double(z[y])
+            if argmax == y && total - 1 < Double(T.ulpOfOne) / 2 { sums.saturated += 1 }
         case .mse:
             var s: Double = 0
             let d = dlogits.map { $0 + b * C }

@@ -45,11 +45,14 @@ public struct EvalRecord: Sendable, Equatable {
     public var weightNorm: Double
     public var tensorNorms: [Double]    // in the order of the model's parameter layout
     public var learningRate: Double
+    /// Share of training rows whose softmax saturated (see LossSums.saturated).
+    public var trainSaturated: Double
 
     public init(step: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double, valAccuracy: Double,
-                weightNorm: Double, tensorNorms: [Double], learningRate: Double) {
+                weightNorm: Double, tensorNorms: [Double], learningRate: Double, trainSaturated: Double = 0) {
         self.step = step; self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy; self.valLoss = valLoss
         self.valAccuracy = valAccuracy; self.weightNorm = weightNorm; self.tensorNorms = tensorNorms; self.learningRate = learningRate
+        self.trainSaturated = trainSaturated
     }
 
     public func value(_ m: Metric) -> Double {
@@ -169,7 +172,7 @@ public final class Trainer<M: Classifier> {
         return EvalRecord(step: step, trainLoss: tr.meanLoss, trainAccuracy: tr.accuracy, valLoss: va.meanLoss,
                           valAccuracy: va.accuracy, weightNorm: store.totalNorm,
                           tensorNorms: store.layout.views.map { store.norm($0) },
-                          learningRate: optimizer.config.learningRate(atStep: max(1, step)))
+                          learningRate: optimizer.config.learningRate(atStep: max(1, step)), trainSaturated: tr.saturatedFraction)
     }
 
     /// Everything a run needs to continue exactly where it stopped: the step, the curve so far, the
