@@ -47,7 +47,8 @@ struct BinaryReader {
 enum CheckpointFile {
     static let magic = Data("DSCK".utf8)
 
-    static func encode<T: Scalar>(_ s: Trainer<MLP<T>>.State, trialID: String) -> Data {
+    static func encode<M: Classifier>(_ s: Trainer<M>.State, trialID: String) -> Data {
+        typealias T = M.T
         var w = BinaryWriter()
         w.data.append(magic)
         w.int(2)
@@ -69,7 +70,8 @@ enum CheckpointFile {
     }
 
     /// The state in a checkpoint, or nil when the file is not a complete checkpoint of this trial.
-    static func decode<T: Scalar>(_ data: Data, trialID: String, as: T.Type) -> Trainer<MLP<T>>.State? {
+    static func decode<M: Classifier>(_ data: Data, trialID: String, as: M.Type) -> Trainer<M>.State? {
+        typealias T = M.T
         var r = BinaryReader(data: data)
         do {
             guard try r.bytes(4) == magic, try r.int() == 2, try r.int() == MemoryLayout<T>.size, try r.string() == trialID else { return nil }
@@ -97,7 +99,7 @@ enum CheckpointFile {
             let wall = try (0..<nWall).map { _ in try r.double() }
             let params = try r.scalars(T.self), m = try r.scalars(T.self), v = try r.scalars(T.self)
             guard r.offset == data.count else { return nil }
-            return Trainer<MLP<T>>.State(step: step, records: records, wallSeconds: wall, eventStep: event < 0 ? nil : event,
+            return Trainer<M>.State(step: step, records: records, wallSeconds: wall, eventStep: event < 0 ? nil : event,
                                          rng: RNG(seed: seed, state: words), order: order, cursor: cursor, optimizerStep: optStep,
                                          parameters: params, firstMoment: m, secondMoment: v)
         } catch {

@@ -62,7 +62,7 @@ public enum Schema {
         KeySpec(path: "task.train_fraction", type: .double(min: 0, minOpen: true, max: 1, maxOpen: true), defaultValue: .double(0.5), doc: "share of all pairs used for training; the rest is the validation set", trialKey: true),
 
         // The model.
-        KeySpec(path: "model.family", type: .choice(["mlp"]), defaultValue: .string("mlp"), doc: "the model family", trialKey: true),
+        KeySpec(path: "model.family", type: .choice(["mlp", "transformer"]), defaultValue: .string("mlp"), doc: "the model family: mlp, or transformer (decoder-only, loss on the answer token)", trialKey: true),
         KeySpec(path: "model.input", type: .choice(["embedding", "onehot"]), defaultValue: .string("embedding"), doc: "learned token embeddings (concatenated) or one-hot codes", trialKey: true),
         KeySpec(path: "model.embedding", type: .int(min: 1, max: 65536), defaultValue: .int(128), doc: "embedding dimension per token", trialKey: true),
         KeySpec(path: "model.width", type: .int(min: 1, max: 1 << 20), defaultValue: .int(512), doc: "hidden units per layer", trialKey: true),
@@ -89,7 +89,7 @@ public enum Schema {
         KeySpec(path: "training.stop_after", type: .text, defaultValue: .string("generalization"), doc: "an event name after which the trial stops (plus patience), or 'never'", trialKey: true),
         KeySpec(path: "training.checkpoint_every", type: .int(min: 0, max: nil), defaultValue: .int(2000), doc: "save a resumable checkpoint every this many steps (0: never); it does not change results", trialKey: false),
         KeySpec(path: "training.patience", type: .int(min: 0, max: nil), defaultValue: .int(0), doc: "steps to keep training after the stop event", trialKey: true),
-    ]
+    ] + TransformerSchema.keys
 
     public static let byPath: [String: KeySpec] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
 

@@ -158,6 +158,7 @@ struct Parser {
             throw StudyError(SourceLocation(file: file, line: 1, column: 1), "the study has no profile '\(profile)'",
                              hint: profileOrder.isEmpty ? "this study defines no profiles; run it without --profile" : "available profiles: " + profileOrder.joined(separator: ", "))
         }
+        try checkFamilyKeys()
         let exps = try expectations.map { try parseExpectation($0.0) }
         let stop = values["training.stop_after"]!.asString!
         if stop != "never" && events[stop] == nil {

@@ -69,12 +69,6 @@ public enum TrialRunner {
         let (train, val) = try table.split(trainFraction: c["task.train_fraction"]!.asDouble!, rng: rng.split("split"))
         let data = TrainingData<T>(train: ClassificationSplit(examples: train), validation: ClassificationSplit(examples: val), classes: table.classes)
 
-        let input: MLPInput = c["model.input"]!.asString == "onehot" ? .oneHot : .embedding(dimension: c["model.embedding"]!.asInt!)
-        let depth = c["model.depth"]!.asInt!, width = c["model.width"]!.asInt!
-        let mcfg = MLPConfig(input: input, vocabulary: table.vocabulary, positions: 2, hidden: [Int](repeating: width, count: depth),
-                             activation: Activation(rawValue: c["model.activation"]!.asString!)!, classes: table.classes,
-                             initScale: c["model.init_scale"]!.asDouble!)
-
         var tc = TrainingConfig()
         tc.maxSteps = c["training.max_steps"]!.asInt!
         if let b = c["training.batch"]!.asInt { tc.batchSize = b }
@@ -97,11 +91,33 @@ public enum TrialRunner {
         oc.warmupSteps = c["optimizer.warmup_steps"]!.asInt!
 
         let capacity = min(tc.batchSize ?? data.train.count, data.train.count)
+        let activation = Activation(rawValue: c["model.activation"]!.asString!)!
+        if c["model.family"]!.asString == "transformer" {
+            let heads = c["model.heads"]!.asInt!, dModel = c["model.d_model"]!.asInt!, dHead = c["model.d_head"]!.asInt!
+            let cfg = TransformerConfig(operands: table.vocabulary, classes: table.classes, opToken: c["model.op_token"]!.asBool!,
+                                        layers: c["model.layers"]!.asInt!, dModel: dModel, heads: heads, dHead: dHead == 0 ? dModel / heads : dHead,
+                                        dMLP: c["model.d_mlp"]!.asInt!, activation: activation,
+                                        layerNorm: LayerNormPlacement(rawValue: c["model.layer_norm"]!.asString!)!,
+                                        positions: PositionKind(rawValue: c["model.positions"]!.asString!)!, initScale: c["model.init_scale"]!.asDouble!)
+            let model = Transformer<T>(config: cfg, capacity: capacity, rng: rng.split("init"))
+            return trainModel(model, trial, data, oc, tc, rules, rng, checkpointing, progress, shouldStop)
+        }
+        let input: MLPInput = c["model.input"]!.asString == "onehot" ? .oneHot : .embedding(dimension: c["model.embedding"]!.asInt!)
+        let depth = c["model.depth"]!.asInt!, width = c["model.width"]!.asInt!
+        let mcfg = MLPConfig(input: input, vocabulary: table.vocabulary, positions: 2, hidden: [Int](repeating: width, count: depth),
+                             activation: activation, classes: table.classes, initScale: c["model.init_scale"]!.asDouble!)
         let model = MLP<T>(config: mcfg, capacity: capacity, rng: rng.split("init"))
+        return trainModel(model, trial, data, oc, tc, rules, rng, checkpointing, progress, shouldStop)
+    }
+
+    /// Trains one model on the trial's data, resuming from and writing checkpoints, and reads off the events.
+    static func trainModel<M: Classifier>(_ model: M, _ trial: Trial, _ data: TrainingData<M.T>, _ oc: OptimizerConfig, _ tc: TrainingConfig,
+                                     _ rules: [(String, EventRule)], _ rng: RNG, _ checkpointing: Checkpointing?,
+                                     _ progress: ((TrainingProgress) -> Void)?, _ shouldStop: (() -> Bool)?) -> TrialResult {
         let trainer = Trainer(model: model, optimizer: oc, config: tc, data: data, rng: rng)
-        var resume: Trainer<MLP<T>>.State? = nil
+        var resume: Trainer<M>.State? = nil
         if let ck = checkpointing, let bytes = try? Data(contentsOf: ck.file(trial.id)),
-           let state = CheckpointFile.decode(bytes, trialID: trial.id, as: T.self),
+           let state = CheckpointFile.decode(bytes, trialID: trial.id, as: M.self),
            state.parameters.count == model.store.count, state.order.count == data.train.count, state.step <= tc.maxSteps {
             resume = state
         }
@@ -111,7 +127,7 @@ public enum TrialRunner {
                                       try? CheckpointFile.encode(state, trialID: trial.id).write(to: ck.file(trial.id), options: .atomic)
                                   } })
         let events = rules.map { eventTime($0.0, $0.1, outcome) }
-        return TrialResult(trial: trial, outcome: outcome, events: events, parameterCount: model.parameterCount,
+        return TrialResult(trial: trial, outcome: outcome, events: events, parameterCount: model.store.count,
                            trainSize: data.train.count, validationSize: data.validation.count,
                            metricColumns: model.store.layout.views.map(\.name), threads: BLAS.threads)
     }

@@ -17,6 +17,7 @@ struct List: ParsableCommand {
         }
         print("\nModel families (model.family):")
         print("  mlp                      token embeddings or one-hot inputs, \(Activation.allCases.map(\.rawValue).joined(separator: "/")) hidden layers")
+        print("  transformer              decoder-only, LayerNorm pre/post/none, learned or sinusoidal positions, loss on the answer token")
         print("\nShipped studies:")
         guard let dir = studiesDirectory(),
               let files = try? FileManager.default.contentsOfDirectory(atPath: dir.path).filter({ $0.hasSuffix(".yaml") }).sorted() else {

@@ -141,6 +141,18 @@ final class StudyParserTests: XCTestCase {
         assertError("task: { modulus: 11 }\ntraining: { stop_after: grokking }\n", line: 2, "does not define")
     }
 
+    func testFamilyKeysApplyOnlyToTheirFamily() throws {
+        let t = try parse("model: { family: transformer, layers: 1, d_model: 64, heads: 4 }\n")
+        XCTAssertEqual(t.trials[0].config["model.layers"], .int(1))
+        XCTAssertNil(t.trials[0].config["model.width"], "MLP keys stay out of a transformer trial's identity")
+        let m = try parse("model: { width: 64 }\n")
+        XCTAssertNil(m.trials[0].config["model.layers"], "transformer keys stay out of an MLP trial's identity")
+        assertError("model:\n  family: transformer\n  width: 64\n", line: 3, "model.width does not apply to model.family 'transformer'")
+        assertError("model:\n  layers: 2\n", line: 2, "model.layers does not apply to model.family 'mlp'")
+        assertError("model: { family: transformer, d_model: 100, heads: 3 }\n", line: 1, "not divisible")
+        assertError("model: { family: transformer }\nsweep: { model.depth: [1, 2] }\n", line: 2, "does not apply")
+    }
+
     func testDuplicateKeysAreErrors() {
         assertError("task: { modulus: 11 }\ntask: { modulus: 13 }\n", line: 1, "duplicated keys")
     }
