@@ -436,3 +436,35 @@ public final class Transformer<T: Scalar>: Classifier {
     /// The token embeddings of the operands, [p, C] (for the Fourier and PCA views of what was learned).
     public var operandEmbeddings: [T] { Array(UnsafeBufferPointer(start: w("embed"), count: config.operands * config.dModel)) }
 }
+
+/// Models whose operand tokens have a learned representation, for the probes (spectrum, projections).
+public protocol OperandEmbedding {
+    /// The representation of operands 0..<count as rows of `width` values, or nil when there is none.
+    func operandEmbeddingRows() -> (values: [Double], count: Int, width: Int)?
+}
+
+extension Transformer: OperandEmbedding {
+    public func operandEmbeddingRows() -> (values: [Double], count: Int, width: Int)? {
+        (operandEmbeddings.map(Double.init), config.operands, config.dModel)
+    }
+}
+
+extension MLP: OperandEmbedding {
+    /// Learned embeddings E [V, D]; for one-hot inputs the first layer's columns for the first operand, [V, H].
+    public func operandEmbeddingRows() -> (values: [Double], count: Int, width: Int)? {
+        let V = config.vocabulary
+        switch config.input {
+        case .embedding(let D):
+            let e = store.value(store.layout.view("embedding")!)
+            return ((0..<(V * D)).map { Double(e[$0]) }, V, D)
+        case .oneHot:
+            let H = config.hidden[0], L = config.positions
+            let w = store.value(store.layout.view("layer0.weight")!)
+            var rows = [Double](repeating: 0, count: V * H)
+            for v in 0..<V { for h in 0..<H { rows[v * H + h] = Double(w[h * L * V + v]) } }
+            return (rows, V, H)
+        case .dense:
+            return nil
+        }
+    }
+}

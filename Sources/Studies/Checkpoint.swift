@@ -2,10 +2,10 @@
 // then rename) every `training.checkpoint_every` steps and removed once the trial's folder is in place.
 // A re-run resumes from it and reaches the same curve, bytes included, as an uninterrupted run.
 //
-// Format (little-endian): "DSCK", version (2), scalar width in bytes (4 or 8), the trial id
+// Format (little-endian): "DSCK", version (3), scalar width in bytes (4 or 8), the trial id
 // (length-prefixed UTF-8), then Int64 fields (step, event step or −1, cursor, optimizer step, counts),
 // the RNG seed and state words, the batch order, the records (step and seven Doubles, then the tensor
-// norms), the wall-clock seconds, and the parameters and both optimizer moments as raw scalars.
+// norms and the probes), the wall-clock seconds, and the parameters and both optimizer moments as raw scalars.
 import Foundation
 import Linalg
 import Models
@@ -51,7 +51,7 @@ enum CheckpointFile {
         typealias T = M.T
         var w = BinaryWriter()
         w.data.append(magic)
-        w.int(2)
+        w.int(3)
         w.int(MemoryLayout<T>.size)
         w.string(trialID)
         w.int(s.step); w.int(s.eventStep ?? -1); w.int(s.cursor); w.int(s.optimizerStep)
@@ -63,6 +63,7 @@ enum CheckpointFile {
             w.int(r.step)
             for v in [r.trainLoss, r.trainAccuracy, r.valLoss, r.valAccuracy, r.weightNorm, r.learningRate, r.trainSaturated] { w.double(v) }
             w.int(r.tensorNorms.count); for v in r.tensorNorms { w.double(v) }
+            w.int(r.probes.count); for v in r.probes { w.double(v) }
         }
         w.int(s.wallSeconds.count); for v in s.wallSeconds { w.double(v) }
         w.scalars(s.parameters); w.scalars(s.firstMoment); w.scalars(s.secondMoment)
@@ -74,7 +75,7 @@ enum CheckpointFile {
         typealias T = M.T
         var r = BinaryReader(data: data)
         do {
-            guard try r.bytes(4) == magic, try r.int() == 2, try r.int() == MemoryLayout<T>.size, try r.string() == trialID else { return nil }
+            guard try r.bytes(4) == magic, try r.int() == 3, try r.int() == MemoryLayout<T>.size, try r.string() == trialID else { return nil }
             let step = try r.int(), event = try r.int(), cursor = try r.int(), optStep = try r.int()
             let seed = try r.u64()
             let words = [try r.u64(), try r.u64(), try r.u64(), try r.u64()]
@@ -91,8 +92,12 @@ enum CheckpointFile {
                 let nNorms = try r.int()
                 guard nNorms >= 0 && nNorms < 1 << 16 else { return nil }
                 let norms = try (0..<nNorms).map { _ in try r.double() }
-                records.append(EvalRecord(step: st, trainLoss: v[0], trainAccuracy: v[1], valLoss: v[2], valAccuracy: v[3],
-                                          weightNorm: v[4], tensorNorms: norms, learningRate: v[5], trainSaturated: v[6]))
+                let nProbes = try r.int()
+                guard nProbes >= 0 && nProbes < 1 << 16 else { return nil }
+                var rec = EvalRecord(step: st, trainLoss: v[0], trainAccuracy: v[1], valLoss: v[2], valAccuracy: v[3],
+                                     weightNorm: v[4], tensorNorms: norms, learningRate: v[5], trainSaturated: v[6])
+                rec.probes = try (0..<nProbes).map { _ in try r.double() }
+                records.append(rec)
             }
             let nWall = try r.int()
             guard nWall == nRec else { return nil }

@@ -181,6 +181,7 @@ public final class ResultsStore: @unchecked Sendable {
         var timing = "step,wall_seconds\n"
         for (rec, w) in zip(r.outcome.records, r.outcome.wallSeconds) { timing += "\(rec.step),\(w)\n" }
         try writeAtomically(timing, to: tmp.appendingPathComponent("timing.csv"))
+        if let probes = r.probeSnapshots { try writeAtomically(probes.render() + "\n", to: tmp.appendingPathComponent("probes.json")) }
         try writeAtomically(summaryJSON(r, study: study).render() + "\n", to: tmp.appendingPathComponent("summary.json"))
         let dest = trialDir(r.trial.id)
         try? fm.removeItem(at: dest)
@@ -192,9 +193,10 @@ public final class ResultsStore: @unchecked Sendable {
     }
 
     func curveCSV(_ r: TrialResult) -> String {
-        var s = ResultsStore.curveColumns(tensors: r.metricColumns).joined(separator: ",") + "\n"
+        var s = (ResultsStore.curveColumns(tensors: r.metricColumns) + r.probeColumns).joined(separator: ",") + "\n"
         for rec in r.outcome.records {
-            let vals = [rec.trainLoss, rec.trainAccuracy, rec.valLoss, rec.valAccuracy, rec.weightNorm, rec.learningRate, rec.trainSaturated] + rec.tensorNorms
+            let probes = rec.probes.count == r.probeColumns.count ? rec.probes : [Double](repeating: .nan, count: r.probeColumns.count)
+            let vals = [rec.trainLoss, rec.trainAccuracy, rec.valLoss, rec.valAccuracy, rec.weightNorm, rec.learningRate, rec.trainSaturated] + rec.tensorNorms + probes
             s += String(rec.step) + "," + vals.map(csvNumber).joined(separator: ",") + "\n"
         }
         return s

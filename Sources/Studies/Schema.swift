@@ -87,6 +87,7 @@ public enum Schema {
         KeySpec(path: "training.eval.schedule", type: .choice(EvalScheduleKind.allCases.map(\.rawValue)), defaultValue: .string("log"), doc: "log: dense early, sparse late; linear: evenly spaced", trialKey: true),
         KeySpec(path: "training.eval.points", type: .int(min: 2, max: 100_000), defaultValue: .int(200), doc: "evaluation points over the budget", trialKey: true),
         KeySpec(path: "training.stop_after", type: .text, defaultValue: .string("generalization"), doc: "an event name after which the trial stops (plus patience), or 'never'", trialKey: true),
+        KeySpec(path: "training.probes", type: .bool, defaultValue: .bool(false), doc: "log the operand embeddings' Fourier spectrum at every evaluation, and their spectrum, 2-D projection and the sharpness at each event (probes.json)", trialKey: true),
         KeySpec(path: "training.checkpoint_every", type: .int(min: 0, max: nil), defaultValue: .int(2000), doc: "save a resumable checkpoint every this many steps (0: never); it does not change results", trialKey: false),
         KeySpec(path: "training.patience", type: .int(min: 0, max: nil), defaultValue: .int(0), doc: "steps to keep training after the stop event", trialKey: true),
     ] + TransformerSchema.keys

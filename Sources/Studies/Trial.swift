@@ -28,6 +28,7 @@ extension Study {
         var c: [String: Value] = [:]
         let family = values["model.family"]?.asString ?? "mlp"
         for spec in Schema.keys where spec.trialKey && TransformerSchema.applies(spec.path, family: family) != false { c[spec.path] = values[spec.path]! }
+        if values["training.probes"] == .bool(false) { c["training.probes"] = nil }   // off: no trace in the id (ids predate the key)
         for e in events {
             c["events.\(e.name).metric"] = .string(e.rule.metric.rawValue)
             if let a = e.rule.atLeast { c["events.\(e.name).at_least"] = .double(a) }

@@ -23,6 +23,9 @@ public struct TrialResult: Sendable {
     public let validationSize: Int
     public let metricColumns: [String]   // per-tensor norm names
     public let threads: Int
+    /// Names of the probe columns in the curve (empty without probes), and the snapshots at events.
+    public var probeColumns: [String] = []
+    public var probeSnapshots: JSON? = nil
 }
 
 public enum TrialRunner {
@@ -111,10 +114,14 @@ public enum TrialRunner {
     }
 
     /// Trains one model on the trial's data, resuming from and writing checkpoints, and reads off the events.
-    static func trainModel<M: Classifier>(_ model: M, _ trial: Trial, _ data: TrainingData<M.T>, _ oc: OptimizerConfig, _ tc: TrainingConfig,
+    static func trainModel<M: Classifier & OperandEmbedding>(_ model: M, _ trial: Trial, _ data: TrainingData<M.T>, _ oc: OptimizerConfig, _ tc0: TrainingConfig,
                                      _ rules: [(String, EventRule)], _ rng: RNG, _ checkpointing: Checkpointing?,
                                      _ progress: ((TrainingProgress) -> Void)?, _ shouldStop: (() -> Bool)?) -> TrialResult {
+        var tc = tc0
+        let probes = trial.config["training.probes"] == .bool(true) ? Probes<M>(model: model, rules: rules, rng: rng.split("probes")) : nil
+        if let probes { tc.probe = { probes.measure($0) } }
         let trainer = Trainer(model: model, optimizer: oc, config: tc, data: data, rng: rng)
+        probes?.trainer = trainer
         var resume: Trainer<M>.State? = nil
         if let ck = checkpointing, let bytes = try? Data(contentsOf: ck.file(trial.id)),
            let state = CheckpointFile.decode(bytes, trialID: trial.id, as: M.self),
@@ -127,9 +134,15 @@ public enum TrialRunner {
                                       try? CheckpointFile.encode(state, trialID: trial.id).write(to: ck.file(trial.id), options: .atomic)
                                   } })
         let events = rules.map { eventTime($0.0, $0.1, outcome) }
-        return TrialResult(trial: trial, outcome: outcome, events: events, parameterCount: model.store.count,
-                           trainSize: data.train.count, validationSize: data.validation.count,
-                           metricColumns: model.store.layout.views.map(\.name), threads: BLAS.threads)
+        var result = TrialResult(trial: trial, outcome: outcome, events: events, parameterCount: model.store.count,
+                                 trainSize: data.train.count, validationSize: data.validation.count,
+                                 metricColumns: model.store.layout.views.map(\.name), threads: BLAS.threads)
+        if let probes {
+            probes.snapshot("final", step: outcome.stepsRun)
+            result.probeColumns = Probes<M>.columns
+            result.probeSnapshots = probes.json(resumedAt: resume?.step)
+        }
+        return result
     }
 
     /// The study's events as read back from a trial configuration, in a stable order.

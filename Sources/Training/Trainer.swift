@@ -24,7 +24,7 @@ public struct EventRule: Sendable, Equatable, Codable {
     }
 }
 
-public struct TrainingConfig: Sendable, Equatable {
+public struct TrainingConfig: Equatable {
     public var maxSteps = 10_000
     public var batchSize: Int? = nil           // nil: full batch
     public var loss: LossKind = .crossEntropy
@@ -33,7 +33,14 @@ public struct TrainingConfig: Sendable, Equatable {
     /// Stop `patience` steps after this event first holds (nil: run the whole budget).
     public var stopEvent: EventRule? = nil
     public var patience = 0
+    /// Extra measurements at every evaluation (e.g. the embeddings' Fourier spectrum), filled into
+    /// EvalRecord.probes; they read the model and must not change it.
+    public var probe: ((EvalRecord) -> [Double])? = nil
     public init() {}
+    public static func == (a: TrainingConfig, b: TrainingConfig) -> Bool {
+        a.maxSteps == b.maxSteps && a.batchSize == b.batchSize && a.loss == b.loss && a.schedule == b.schedule
+            && a.evalPoints == b.evalPoints && a.stopEvent == b.stopEvent && a.patience == b.patience && (a.probe == nil) == (b.probe == nil)
+    }
 }
 
 public struct EvalRecord: Sendable, Equatable {
@@ -47,6 +54,8 @@ public struct EvalRecord: Sendable, Equatable {
     public var learningRate: Double
     /// Share of training rows whose softmax saturated (see LossSums.saturated).
     public var trainSaturated: Double
+    /// Values of the probes (TrainingConfig.probe), in the order of their names; empty without probes.
+    public var probes: [Double] = []
 
     public init(step: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double, valAccuracy: Double,
                 weightNorm: Double, tensorNorms: [Double], learningRate: Double, trainSaturated: Double = 0) {
@@ -239,7 +248,8 @@ public final class Trainer<M: Classifier> {
         while true {
             if nextEval < evalAt.count && evalAt[nextEval] == step {
                 nextEval += 1
-                let r = record(step: step)
+                var r = record(step: step)
+                if let probe = config.probe { r.probes = probe(r) }
                 out.records.append(r)
                 out.wallSeconds.append(elapsed())
                 progress?(TrainingProgress(step: step, maxSteps: config.maxSteps, last: r))

@@ -1,0 +1,63 @@
+// What a trial with `training.probes: true` records about its operand embeddings: at every evaluation the
+// share of the (non-constant) Fourier power in the five strongest frequencies and the strongest one
+// (curve.csv columns); at initialization, at the first evaluation of each event and at the end, the whole
+// spectrum, a 2-D principal-component projection and the sharpness (probes.json).
+import Foundation
+import Linalg
+import Models
+import Training
+
+final class Probes<M: Classifier & OperandEmbedding> {
+    static var columns: [String] { ["fourier_top5_share", "fourier_strongest"] }
+    static var sharpnessRelative: Double { 0.01 }
+    static var sharpnessSamples: Int { 8 }
+
+    let model: M
+    let rules: [(String, EventRule)]
+    let rng: RNG
+    weak var trainer: Trainer<M>?
+    var seen: Set<String> = []
+    var snapshots: [(String, JSON)] = []
+
+    init(model: M, rules: [(String, EventRule)], rng: RNG) { self.model = model; self.rules = rules; self.rng = rng }
+
+    func measure(_ r: EvalRecord) -> [Double] {
+        guard let (e, p, w) = model.operandEmbeddingRows() else { return [] }
+        let top = topFrequencies(embeddingSpectrum(e, p: p, C: w), count: 5)
+        if r.step == 0 && !seen.contains("init") { seen.insert("init"); snapshot("init", step: 0) }
+        for (name, rule) in rules where !seen.contains(name) && rule.holds(r) {
+            seen.insert(name)
+            snapshot(name, step: r.step)
+        }
+        return [top.share, Double(top.frequencies.first ?? 0)]
+    }
+
+    func snapshot(_ name: String, step: Int) {
+        guard let (e, p, w) = model.operandEmbeddingRows() else { return }
+        let spectrum = embeddingSpectrum(e, p: p, C: w)
+        let top = topFrequencies(spectrum, count: 5)
+        var fields: [(String, JSON)] = [
+            ("step", .int(step)),
+            ("spectrum", .array(spectrum.map { .num($0) })),
+            ("top5_share", .num(top.share)),
+            ("top5_frequencies", .array(top.frequencies.map { .int($0) })),
+        ]
+        if let (points, explained) = try? principalComponents2(e, rows: p, cols: w) {
+            fields.append(("pca", .array(points.map { .array([.num($0.0), .num($0.1)]) })))
+            fields.append(("pca_explained", .num(explained)))
+        }
+        if let trainer {
+            let s = trainer.sharpness(relative: Probes.sharpnessRelative, samples: Probes.sharpnessSamples, rng: rng.split(name))
+            fields.append(("sharpness", .num(s)))
+        }
+        snapshots.append((name, .object(fields)))
+    }
+
+    func json(resumedAt: Int?) -> JSON {
+        .object([
+            ("method", .string("spectrum: share of Σ_c |Σ_x E[x,c] e^(−2πikx/p)|² at each frequency k (k and p−k folded), operand embeddings E [p, C]; pca: projection on the two leading eigenvectors of E's covariance; sharpness: mean increase of the training loss when each parameter tensor moves by a random direction of norm \(Probes.sharpnessRelative) × its norm, over \(Probes.sharpnessSamples) seeded draws")),
+            ("resumed_at", resumedAt.map { .int($0) } ?? .null),
+            ("snapshots", .object(snapshots)),
+        ])
+    }
+}
