@@ -8,8 +8,10 @@ public struct Series: Sendable {
     public var color: String
     public var dashed: Bool
     public var width: Double
-    public init(name: String, points: [(Double, Double)], color: String, dashed: Bool = false, width: Double = 1.6) {
-        self.name = name; self.points = points; self.color = color; self.dashed = dashed; self.width = width
+    /// Draw the points as dots instead of a line (scatter plots).
+    public var dots: Bool
+    public init(name: String, points: [(Double, Double)], color: String, dashed: Bool = false, width: Double = 1.6, dots: Bool = false) {
+        self.name = name; self.points = points; self.color = color; self.dashed = dashed; self.width = width; self.dots = dots
     }
 }
 
@@ -94,6 +96,10 @@ public struct Chart: Sendable {
         for se in series {
             let pts = se.points.filter { $0.0.isFinite && $0.1.isFinite && (!xLog || $0.0 > 0) }
             guard !pts.isEmpty else { continue }
+            if se.dots {
+                for (x, y) in pts { s += "<circle cx=\"\(fmt(px(x)))\" cy=\"\(fmt(py(y)))\" r=\"3\" fill=\"\(se.color)\" stroke=\"none\"/>\n" }
+                continue
+            }
             let d = pts.enumerated().map { "\($0.offset == 0 ? "M" : "L")\(fmt(px($0.element.0))) \(fmt(py($0.element.1)))" }.joined(separator: " ")
             s += "<path d=\"\(d)\" stroke=\"\(se.color)\" stroke-width=\"\(fmt(se.width))\"\(se.dashed ? " stroke-dasharray=\"6 4\"" : "")><title>\(esc(se.name))</title></path>\n"
         }

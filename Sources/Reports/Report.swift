@@ -126,6 +126,10 @@ public enum ReportWriter {
             md += "## Statistics\n\n> Not computed: \(error)\n\n"
         }
 
+        let probes = ProbeSection.render(r)
+        md += probes.markdown
+        figures += probes.figures
+
         // Per-trial detail.
         md += "## Trials\n\n| trial | configuration | seed | status | steps run | "
         md += eventNames.map { "\($0) step" }.joined(separator: " | ")

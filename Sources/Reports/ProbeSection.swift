@@ -1,0 +1,63 @@
+// The probes of a steps-axis study (trials run with training.probes: true): how concentrated the operand
+// embeddings' Fourier spectrum is over training, the spectrum at initialization, memorization,
+// generalization and the end, a 2-D projection of the embeddings before and after, and the sharpness.
+import Foundation
+import Studies
+
+enum ProbeSection {
+    struct Snapshot { let name: String; let step: Int; let spectrum: [Double]; let top: [Int]; let share: Double; let pca: [(Double, Double)]; let explained: Double?; let sharpness: Double? }
+
+    static func snapshots(_ url: URL) -> [Snapshot] {
+        guard let data = try? Data(contentsOf: url), let doc = JSON.parse(data) as? [String: Any],
+              let snaps = doc["snapshots"] as? [String: Any] else { return [] }
+        let order = ["init", "memorization", "generalization", "final"]
+        return snaps.keys.sorted { (order.firstIndex(of: $0) ?? 99, $0) < (order.firstIndex(of: $1) ?? 99, $1) }.compactMap { name in
+            guard let s = snaps[name] as? [String: Any], let step = s["step"] as? Int else { return nil }
+            let spectrum = (s["spectrum"] as? [Any] ?? []).compactMap { ($0 as? NSNumber)?.doubleValue }
+            let pca = (s["pca"] as? [[Any]] ?? []).compactMap { p -> (Double, Double)? in
+                guard p.count == 2, let x = (p[0] as? NSNumber)?.doubleValue, let y = (p[1] as? NSNumber)?.doubleValue else { return nil }
+                return (x, y)
+            }
+            return Snapshot(name: name, step: step, spectrum: spectrum, top: s["top5_frequencies"] as? [Int] ?? [],
+                            share: (s["top5_share"] as? NSNumber)?.doubleValue ?? 0, pca: pca,
+                            explained: (s["pca_explained"] as? NSNumber)?.doubleValue, sharpness: (s["sharpness"] as? NSNumber)?.doubleValue)
+        }
+    }
+
+    /// Markdown and figures for the first trial of every configuration that has probes.
+    static func render(_ r: StudyResults) -> (markdown: String, figures: [(String, String, String)]) {
+        var md = "", figures: [(String, String, String)] = []
+        for (gi, g) in r.groups.enumerated() {
+            guard let t = g.trials.first(where: { FileManager.default.fileExists(atPath: r.store.trialDir($0.id).appendingPathComponent("probes.json").path) }) else { continue }
+            let snaps = snapshots(r.store.trialDir(t.id).appendingPathComponent("probes.json"))
+            guard !snaps.isEmpty else { continue }
+            if md.isEmpty {
+                md += "## What the network learned\n\nProbes of the operand embeddings (trials run with `training.probes: true`): the share of their non-constant Fourier power in the five strongest frequencies, the spectrum, a projection on their two principal components, and the sharpness (mean training-loss increase under random perturbations of 1 % of each tensor's norm).\n\n"
+            }
+            md += "**\(g.key.isEmpty ? "Trial" : g.key) (seed \(t.seedIndex), `\(t.id)`)**\n\n| snapshot | step | top-5 share | strongest frequencies | PCA variance explained | sharpness |\n|---|---|---|---|---|---|\n"
+            for s in snaps {
+                md += "| \(s.name) | \(s.step) | \(String(format: "%.3f", s.share)) | \(s.top.map(String.init).joined(separator: ", ")) | \(s.explained.map { String(format: "%.3f", $0) } ?? "—") | \(s.sharpness.map { String(format: "%.3g", $0) } ?? "—") |\n"
+            }
+            md += "\n"
+            // The concentration over training, from the curve.
+            if let curve = r.store.curve(t.id), let st = curve.column("step"), let share = curve.column("fourier_top5_share") {
+                var c = Chart(title: "Fourier concentration of the embeddings" + (g.key.isEmpty ? "" : " (\(g.key))"), xLabel: "training step (log scale)",
+                              yLabel: "share of power in the top 5 frequencies", xLog: true, yRange: (0, 1))
+                c.series.append(Series(name: "top-5 share", points: Array(zip(st, share)), color: Palette.color(0)))
+                if let va = curve.column("val_accuracy") { c.series.append(Series(name: "validation accuracy", points: Array(zip(st, va)), color: Palette.color(1), dashed: true)) }
+                figures.append(("figures/fourier-share-\(gi + 1).svg", "Share of the embeddings' Fourier power in their five strongest frequencies (solid) and validation accuracy (dashed).", c.svg()))
+            }
+            var spec = Chart(title: "Embedding spectrum by frequency", xLabel: "frequency k", yLabel: "share of power")
+            for (i, s) in snaps.enumerated() where s.name != "final" {
+                spec.series.append(Series(name: "\(s.name) (step \(s.step))", points: s.spectrum.enumerated().map { (Double($0.offset), $0.element) }, color: Palette.color(i)))
+            }
+            figures.append(("figures/spectrum-\(gi + 1).svg", "The spectrum of the operand embeddings at initialization, memorization and generalization.", spec.svg()))
+            for s in snaps where (s.name == "memorization" || s.name == "final") && !s.pca.isEmpty {
+                var pc = Chart(title: "Embeddings on their first two principal components: \(s.name) (step \(s.step))", xLabel: "PC 1", yLabel: "PC 2")
+                pc.series.append(Series(name: "operands 0…\(s.pca.count - 1)", points: s.pca, color: Palette.color(0), dots: true))
+                figures.append(("figures/pca-\(s.name)-\(gi + 1).svg", "Operand embeddings projected on their two principal components at \(s.name).", pc.svg()))
+            }
+        }
+        return (md, figures)
+    }
+}
