@@ -14,7 +14,7 @@ struct Descent: ParsableCommand {
         Exit status: 0 when every expectation holds, 1 when one fails or a trial could not run,
         64 for a malformed study or bad arguments, 130 when interrupted.
         """,
-        subcommands: [Run.self, ReportCommand.self, List.self]
+        subcommands: [Run.self, ReportCommand.self, List.self, Slurm.self]
     )
 }
 

@@ -1,0 +1,22 @@
+// Trial validation shared by commands that check a study before writing anything (`descent slurm`).
+// It is the same check as `Run.validateTrials`, which stays in Run.swift for now; Run can switch to
+// this function without any change in behaviour.
+import Datasets
+import Foundation
+import Studies
+
+/// Builds every trial's data set once (cheap) so that impossible combinations, such as division with
+/// a non-prime modulus, are reported with the key's place in the file before any work starts.
+func validateStudyTrials(_ s: Study) throws {
+    for t in s.trials {
+        do {
+            try TrialRunner.validate(t)
+        } catch let e as DatasetError {
+            let loc = s.sweep.first { $0.path == e.key }?.location ?? s.locations[e.key]
+            let msg = e.message.components(separatedBy: "; HINT: ")
+            throw StudyError(loc ?? SourceLocation(file: s.file, line: 1, column: 1),
+                             "\(e.key): \(msg[0])" + (t.point.isEmpty ? "" : " (in the trial \(t.groupKey))"),
+                             hint: msg.count > 1 ? msg[1] : nil)
+        }
+    }
+}
