@@ -115,6 +115,18 @@ stop_daemons() {
     rm -f "$dir"/pids/*
 }
 
+# Starts a daemon with nothing but /dev/null and the start log as its descriptors. A daemon keeps what
+# it inherits, and a caller that waits for this script's end on a pipe or a socket (Foundation's
+# Process does) would otherwise wait for the daemon's end instead.
+launch() { # command...
+    (
+        for fd in $(ls /proc/$BASHPID/fd); do
+            if [ "$fd" -gt 2 ] && [ "$fd" -ne 255 ]; then eval "exec $fd>&-"; fi
+        done
+        exec "$@" </dev/null >>"$dir/log/start.log" 2>&1
+    )
+}
+
 # --- free ports -----------------------------------------------------------------------------------
 
 listening_ports() {
@@ -152,7 +164,7 @@ start_munge() {
         head -c 1024 /dev/urandom >"$m/munge.key"
     fi
     chown munge:munge "$m/munge.key"; chmod 0600 "$m/munge.key"
-    setpriv --reuid=munge --regid=munge --init-groups munged \
+    launch setpriv --reuid=munge --regid=munge --init-groups munged \
         --socket="$m/munge.socket" --key-file="$m/munge.key" --pid-file="$m/munged.pid" \
         --log-file="$m/munged.log" --seed-file="$m/munged.seed" ||
         { cat "$m/munged.log" >&2 2>/dev/null || true; die "munged did not start"; }
@@ -226,7 +238,7 @@ wait_idle() { # seconds
 
 show_logs() {
     local f
-    for f in "$dir/log/slurmctld.log" "$dir/log/slurmd.log" "$dir/munge/munged.log"; do
+    for f in "$dir/log/start.log" "$dir/log/slurmctld.log" "$dir/log/slurmd.log" "$dir/munge/munged.log"; do
         [ -s "$f" ] && { say "--- tail of $f"; tail -n 15 "$f" >&2; }
     done
     return 0
@@ -250,9 +262,9 @@ up() {
     trap 'status=$?; if [ $status -ne 0 ]; then show_logs; stop_daemons; fi; exit $status' EXIT
     start_munge
     write_conf
-    slurmctld -f "$conf" || die "slurmctld did not start"
+    launch slurmctld -f "$conf" || die "slurmctld did not start (see $dir/log/start.log)"
     record_pid slurmctld "$dir/run/slurmctld.pid" || die "slurmctld wrote no pid file"
-    slurmd -f "$conf" -N localhost || die "slurmd did not start"
+    launch slurmd -f "$conf" -N localhost || die "slurmd did not start (see $dir/log/start.log)"
     record_pid slurmd "$dir/run/slurmd.pid" || die "slurmd wrote no pid file"
     wait_idle 30 || die "the cluster did not come up"
     say "up: munged $(<"$dir/pids/munged"), slurmctld $(<"$dir/pids/slurmctld"), slurmd $(<"$dir/pids/slurmd"); export SLURM_CONF=$conf"
