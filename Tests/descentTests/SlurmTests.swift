@@ -253,20 +253,23 @@ final class SlurmTests: XCTestCase {
             return r.stdout.components(separatedBy: .whitespacesAndNewlines).filter { $0.hasPrefix("JobState=") }.map { String($0.dropFirst(9)) }
         }
         let terminal: Set<String> = ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "PREEMPTED", "BOOT_FAIL", "DEADLINE"]
-        let doneDir = sharded.appendingPathComponent("slurm/done")
-        let deadline = Date().addingTimeInterval(60)
-        var reportStates: [String] = []
-        while true {
-            reportStates = try states(reportJob)
-            if let st = reportStates.first, terminal.contains(st) { break }
-            if Date() > deadline {
-                let queue = try runProcess(URL(fileURLWithPath: "/usr/bin/squeue"), [], env: env, in: dir)
-                let markers = (try? FileManager.default.contentsOfDirectory(atPath: doneDir.path)) ?? []
-                XCTFail("the jobs did not finish within 60 s; report job \(reportJob): \(reportStates); markers \(markers)\n\(queue.stdout)\(logs(sharded))")
-                return
+        /// The states of a job once it has ended, or nil (after a test failure) when it has not within 60 s.
+        func finalStates(_ job: String, _ folder: URL) throws -> [String]? {
+            let deadline = Date().addingTimeInterval(60)
+            while true {
+                let st = try states(job)
+                if !st.isEmpty && st.allSatisfy(terminal.contains) { return st }
+                if Date() > deadline {
+                    let queue = try runProcess(URL(fileURLWithPath: "/usr/bin/squeue"), [], env: env, in: dir)
+                    let markers = (try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("slurm/done").path)) ?? []
+                    XCTFail("job \(job) did not finish within 60 s: \(st); done markers \(markers)\n\(queue.stdout)\(logs(folder))")
+                    return nil
+                }
+                Thread.sleep(forTimeInterval: 0.2)
             }
-            Thread.sleep(forTimeInterval: 0.2)
         }
+        let doneDir = sharded.appendingPathComponent("slurm/done")
+        guard let reportStates = try finalStates(reportJob, sharded) else { return }
         let clusterSeconds = Date().timeIntervalSince(submitted)
 
         let arrayStates = try states(arrayJob)
@@ -287,7 +290,33 @@ final class SlurmTests: XCTestCase {
         let l = try descent(["run", file.path, "--out", local.path, "--no-report"], in: dir)
         XCTAssertEqual(l.status, 0, l.stdout + l.stderr)
         try assertSameTrials(sharded, local)
-        print(String(format: "SlurmTests: cluster up in %.1f s, array + report job done %.1f s after submission, %.1f s in all",
+
+        // A shard that fails: the report job still runs (afterany), names the shard and fails, rather
+        // than waiting forever. The failure is injected into the generated script; the jobs are
+        // submitted with the two commands `descent slurm` prints.
+        let failing = dir.appendingPathComponent("failing")
+        let g = try descent(["slurm", file.path, "--out", failing.path, "--shards", "2"], in: dir)
+        XCTAssertEqual(g.status, 0, g.stdout + g.stderr)
+        let arrayScript = failing.appendingPathComponent("slurm/array.sbatch")
+        let script = try String(contentsOf: arrayScript, encoding: .utf8)
+        XCTAssertTrue(script.contains("\nset -u\n"))
+        try script.replacingOccurrences(of: "\nset -u\n", with: "\nset -u\nif [ \"$SLURM_ARRAY_TASK_ID\" = 1 ]; then echo 'injected failure' >&2; exit 3; fi\n")
+            .write(to: arrayScript, atomically: true, encoding: .utf8)
+        let sbatch = URL(fileURLWithPath: "/usr/bin/sbatch")
+        let a2 = try runProcess(sbatch, ["--parsable", arrayScript.path], env: env, in: dir)
+        XCTAssertEqual(a2.status, 0, a2.stderr)
+        let array2 = a2.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let r2 = try runProcess(sbatch, ["--parsable", "--dependency=afterany:\(array2)", failing.appendingPathComponent("slurm/report.sbatch").path], env: env, in: dir)
+        XCTAssertEqual(r2.status, 0, r2.stderr)
+        let report2 = r2.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let failedReport = try finalStates(report2, failing) else { return }
+        XCTAssertEqual(try states(array2).sorted(), ["COMPLETED", "FAILED"], logs(failing))
+        XCTAssertEqual(failedReport, ["FAILED"], logs(failing))
+        let log2 = try String(contentsOf: failing.appendingPathComponent("slurm/logs/report-\(report2).out"), encoding: .utf8)
+        XCTAssertTrue(log2.contains("shards without a done marker: 1 (of 2)"), log2)
+        XCTAssertTrue(log2.contains("2 of 4 trials have no result yet"), log2)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: failing.appendingPathComponent("slurm/done").path), ["0"])
+        print(String(format: "SlurmTests: cluster up in %.1f s, 4-task array + report job done %.1f s after submission, %.1f s in all (with the failing-shard run)",
                      upSeconds, clusterSeconds, Date().timeIntervalSince(started)))
     }
 
