@@ -126,11 +126,34 @@ public final class ResultsStore: @unchecked Sendable {
         return (copy, doc["profile"] as? String)
     }
 
+    /// Removes the temporary folders of writers that died. Shards and Slurm array tasks share a results
+    /// folder, and each one starts by preparing it while others may be saving a trial, so a partial
+    /// folder is removed only when its writer (host and process id, from its name) is a dead process
+    /// of this host, or when it is a day old (a writer on another node cannot be checked from here).
     func removeStalePartials() {
+        let host = ResultsStore.hostName
         for name in (try? fm.contentsOfDirectory(atPath: trialsDir.path)) ?? [] where name.hasPrefix(".partial-") {
-            try? fm.removeItem(at: trialsDir.appendingPathComponent(name))
+            let url = trialsDir.appendingPathComponent(name)
+            // .partial-<trial id>-<host>-<pid>; <host> may hold dashes, the trial id and pid do not.
+            let parts = name.dropFirst(".partial-".count).split(separator: "-", omittingEmptySubsequences: false)
+            let pid = parts.count >= 3 ? Int32(parts.last!) : nil
+            let writer = parts.count >= 3 ? parts.dropFirst().dropLast().joined(separator: "-") : nil
+            if let pid, writer == host {
+                if kill(pid, 0) == 0 || errno == EPERM { continue }   // still writing
+            } else {
+                let modified = (try? fm.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
+                if let modified, Date().timeIntervalSince(modified) < 86_400 { continue }
+            }
+            try? fm.removeItem(at: url)
         }
     }
+
+    /// This machine's name as the temporary folders record it.
+    static let hostName: String = {
+        var buf = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buf, buf.count - 1) == 0 else { return "unknown" }
+        return String(cString: buf)
+    }()
 
     /// The stored summary of a finished trial, or nil when the trial must (re)run. A folder whose files
     /// are missing, truncated or made by another configuration is removed so that the trial runs again.
@@ -164,7 +187,7 @@ public final class ResultsStore: @unchecked Sendable {
 
     /// Writes a finished trial: everything into a hidden folder, summary.json last, then one rename.
     public func save(_ r: TrialResult, study: Study) throws {
-        let tmp = trialsDir.appendingPathComponent(".partial-\(r.trial.id)-\(getpid())")
+        let tmp = trialsDir.appendingPathComponent(".partial-\(r.trial.id)-\(ResultsStore.hostName)-\(getpid())")
         try? fm.removeItem(at: tmp)
         try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
         let config = JSON.object([("id", .string(r.trial.id)), ("study", .string(study.name))] + { if case .object(let o) = nestedJSON(r.trial.config) { return o }; return [] }())

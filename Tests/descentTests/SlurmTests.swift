@@ -97,6 +97,34 @@ final class SlurmTests: XCTestCase {
         XCTAssertTrue(again.stdout.contains("0 trials trained, 2 already done"), again.stdout)
     }
 
+    /// A shard that starts prepares the shared folder while another may be saving a trial: it must
+    /// leave a live writer's temporary folder alone, and still clear those of dead writers.
+    func testAStartingShardLeavesLiveWritersPartialFoldersAlone() throws {
+        let (dir, file) = try studyFile()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("r")
+        XCTAssertEqual(try descent(["run", file.path, "--out", out.path, "--shard", "0/2", "--no-report"], in: dir).status, 0)
+        var buf = [CChar](repeating: 0, count: 256)
+        XCTAssertEqual(gethostname(&buf, buf.count - 1), 0)
+        let host = String(cString: buf)
+        // A live writer: this test process. A dead one: a child that has exited.
+        let live = out.appendingPathComponent("trials/.partial-0123456789abcdef-\(host)-\(getpid())")
+        let dead = out.appendingPathComponent("trials/.partial-fedcba9876543210-\(host)-\(try deadPid())")
+        for u in [live, dead] { try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true) }
+        XCTAssertEqual(try descent(["run", file.path, "--out", out.path, "--shard", "1/2", "--no-report"], in: dir).status, 0)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: live.path), "a live writer's partial folder was removed")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dead.path), "a dead writer's partial folder was kept")
+    }
+
+    /// The id of a process that has exited (and been reaped).
+    func deadPid() throws -> Int32 {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/true")
+        try p.run()
+        p.waitUntilExit()
+        return p.processIdentifier
+    }
+
     // MARK: - The generated scripts, without Slurm
 
     /// `descent slurm` without --submit: the scripts, run by bash as Slurm would run them, train their
