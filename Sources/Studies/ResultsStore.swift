@@ -72,8 +72,12 @@ public final class ResultsStore: @unchecked Sendable {
                                  hint: "pass --out to use another folder, or --force to run this study into it (trials of the old study stay but are not reported)")
             }
         } else if fm.fileExists(atPath: root.path) {
-            let contents = (try? fm.contentsOfDirectory(atPath: root.path)) ?? []
-            if !contents.filter({ !$0.hasPrefix(".") }).isEmpty && !force {
+            let contents = ((try? fm.contentsOfDirectory(atPath: root.path)) ?? []).filter { !$0.hasPrefix(".") }
+            // What another process preparing this folder at the same moment (shards started together)
+            // has made before its study.resolved.yaml lands: no finished trial yet.
+            let claimInProgress = Set(contents).isSubset(of: ["trials", "study.yaml"])
+                && ((try? fm.contentsOfDirectory(atPath: trialsDir.path)) ?? []).allSatisfy { $0.hasPrefix(".") }
+            if !contents.isEmpty && !claimInProgress && !force {
                 throw StudyError(nil, "'\(root.path)' exists and is not a descent results folder", hint: "pass --out with a new or empty folder")
             }
         }
