@@ -77,7 +77,25 @@ public func nestedJSON(_ flat: [String: Value]) -> JSON {
     return .object(out)
 }
 
-/// Writes data atomically: a temporary file in the same folder, then a rename.
+/// Writes text atomically: a temporary file in the same folder, then a rename.
 public func writeAtomically(_ text: String, to url: URL) throws {
-    try Data(text.utf8).write(to: url, options: .atomic)
+    try writeAtomically(Data(text.utf8), to: url)
+}
+
+/// Writes data atomically: `.tmp-<host>-<pid>-<name>` beside the destination, then a rename over it.
+/// The temporary name records its writer, so a later process removes it only when that writer is dead
+/// (`removeStaleTemporaries`), never while another shard is writing it.
+public func writeAtomically(_ data: Data, to url: URL) throws {
+    let tmp = url.deletingLastPathComponent().appendingPathComponent(".tmp-\(ResultsStore.hostName)-\(getpid())-\(url.lastPathComponent)")
+    do {
+        try data.write(to: tmp)
+        if rename(tmp.path, url.path) != 0 {
+            let message = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: tmp)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot rename \(tmp.lastPathComponent) to \(url.path): \(message)"])
+        }
+    } catch {
+        try? FileManager.default.removeItem(at: tmp)
+        throw error
+    }
 }

@@ -73,8 +73,12 @@ public final class ResultsStore: @unchecked Sendable {
                                  hint: "pass --out to use another folder, or --force to run this study into it (trials of the old study stay but are not reported)")
             }
         } else if fm.fileExists(atPath: root.path) {
-            let contents = (try? fm.contentsOfDirectory(atPath: root.path)) ?? []
-            if !contents.filter({ !$0.hasPrefix(".") }).isEmpty && !force {
+            let contents = ((try? fm.contentsOfDirectory(atPath: root.path)) ?? []).filter { !$0.hasPrefix(".") }
+            // What another process preparing this folder at the same moment (shards started together)
+            // has made before its study.resolved.yaml lands: no finished trial yet.
+            let claimInProgress = Set(contents).isSubset(of: ["trials", "study.yaml"])
+                && ((try? fm.contentsOfDirectory(atPath: trialsDir.path)) ?? []).allSatisfy { $0.hasPrefix(".") }
+            if !contents.isEmpty && !claimInProgress && !force {
                 throw StudyError(nil, "'\(root.path)' exists and is not a descent results folder", hint: "pass --out with a new or empty folder")
             }
         }
@@ -127,18 +131,48 @@ public final class ResultsStore: @unchecked Sendable {
         return (copy, doc["profile"] as? String)
     }
 
-    /// Removes what a killed process can leave: hidden partial trial folders, and the temporary files of
-    /// atomic writes (Foundation names them `.dat.nosync…`) beside the study files and checkpoints.
+    /// Removes what writers that died left behind: hidden partial trial folders and temporary files.
+    /// Shards and Slurm array tasks share a results folder, and each one starts by preparing it while
+    /// others may be saving a trial, so a temporary is removed only when its writer (host and process id,
+    /// from its name) is a dead process of this host, or when it is a day old (a writer on another node
+    /// cannot be checked from here).
     func removeStalePartials() {
-        for name in (try? fm.contentsOfDirectory(atPath: trialsDir.path)) ?? [] where name.hasPrefix(".partial-") {
-            try? fm.removeItem(at: trialsDir.appendingPathComponent(name))
+        let host = ResultsStore.hostName
+        func removeIfAbandoned(_ url: URL, host writer: String?, pid: Int32?) {
+            if let pid, writer == host {
+                if kill(pid, 0) == 0 || errno == EPERM { return }   // still writing
+            } else {
+                let modified = (try? fm.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date
+                if let modified, Date().timeIntervalSince(modified) < 86_400 { return }
+            }
+            try? fm.removeItem(at: url)
         }
+        for name in (try? fm.contentsOfDirectory(atPath: trialsDir.path)) ?? [] where name.hasPrefix(".partial-") {
+            // .partial-<trial id>-<host>-<pid>; <host> may hold dashes, the trial id and pid do not.
+            let parts = name.dropFirst(".partial-".count).split(separator: "-", omittingEmptySubsequences: false)
+            removeIfAbandoned(trialsDir.appendingPathComponent(name), host: parts.count >= 3 ? parts.dropFirst().dropLast().joined(separator: "-") : nil,
+                              pid: parts.count >= 3 ? Int32(parts.last!) : nil)
+        }
+        // .tmp-<host>-<pid>-<file name> from writeAtomically; the host may hold dashes, so match it exactly.
         for dir in [root, checkpointsDir] {
-            for name in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where name.hasPrefix(".dat.nosync") {
-                try? fm.removeItem(at: dir.appendingPathComponent(name))
+            for name in (try? fm.contentsOfDirectory(atPath: dir.path)) ?? [] where name.hasPrefix(".tmp-") {
+                let rest = name.dropFirst(".tmp-".count)
+                var writer: String? = nil, pid: Int32? = nil
+                if rest.hasPrefix(host + "-") {
+                    writer = host
+                    pid = rest.dropFirst(host.count + 1).split(separator: "-").first.flatMap { Int32($0) }
+                }
+                removeIfAbandoned(dir.appendingPathComponent(name), host: writer, pid: pid)
             }
         }
     }
+
+    /// This machine's name as the temporary folders record it.
+    static let hostName: String = {
+        var buf = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buf, buf.count - 1) == 0 else { return "unknown" }
+        return String(cString: buf)
+    }()
 
     /// The stored summary of a finished trial, or nil when the trial must (re)run. A folder whose files
     /// are missing, truncated or made by another configuration is removed so that the trial runs again.
@@ -172,7 +206,7 @@ public final class ResultsStore: @unchecked Sendable {
 
     /// Writes a finished trial: everything into a hidden folder, summary.json last, then one rename.
     public func save(_ r: TrialResult, study: Study) throws {
-        let tmp = trialsDir.appendingPathComponent(".partial-\(r.trial.id)-\(getpid())")
+        let tmp = trialsDir.appendingPathComponent(".partial-\(r.trial.id)-\(ResultsStore.hostName)-\(getpid())")
         try? fm.removeItem(at: tmp)
         try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
         let config = JSON.object([("id", .string(r.trial.id)), ("study", .string(study.name))] + { if case .object(let o) = nestedJSON(r.trial.config) { return o }; return [] }())

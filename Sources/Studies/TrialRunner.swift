@@ -131,7 +131,7 @@ public enum TrialRunner {
         let outcome = trainer.run(progress: progress, shouldStop: shouldStop, resume: resume, checkpointEvery: checkpointing?.every ?? 0,
                                   checkpoint: checkpointing.map { ck in { state in
                                       try? FileManager.default.createDirectory(at: ck.directory, withIntermediateDirectories: true)
-                                      try? CheckpointFile.encode(state, trialID: trial.id).write(to: ck.file(trial.id), options: .atomic)
+                                      try? writeAtomically(CheckpointFile.encode(state, trialID: trial.id), to: ck.file(trial.id))
                                   } })
         let events = rules.map { eventTime($0.0, $0.1, outcome) }
         var result = TrialResult(trial: trial, outcome: outcome, events: events, parameterCount: model.store.count,

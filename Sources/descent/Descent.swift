@@ -10,11 +10,14 @@ struct Descent: ParsableCommand {
         Typical use:
           descent run studies/grokking-modular-addition.yaml     train every trial, then write the report
           descent report results/grokking-modular-addition       (re)write report.md, report.html, summary.json, junit.xml
+          descent stats results/grokking-vs-fraction             intervals, censored event times, fitted laws
+          descent bench                                          steps/s and GFLOP/s against the sgemm ceiling
+          descent slurm studies/X.yaml --submit                  a Slurm job array of shards plus a report job
           descent list                                           operations, model families and shipped studies
         Exit status: 0 when every expectation holds, 1 when one fails or a trial could not run,
         64 for a malformed study or bad arguments, 130 when interrupted.
         """,
-        subcommands: [Run.self, ReportCommand.self, Stats.self, List.self, Bench.self]
+        subcommands: [Run.self, ReportCommand.self, Stats.self, List.self, Bench.self, Slurm.self]
     )
 }
 

@@ -54,7 +54,7 @@ struct Run: ParsableCommand {
         let parsed: Study
         do {
             parsed = try StudyParser.load(path: study, profile: profile)
-            try validateTrials(parsed)
+            try validateStudyTrials(parsed)
         } catch let e as StudyError {
             throw fail(e.description, code: 64)
         }
@@ -99,22 +99,6 @@ struct Run: ParsableCommand {
         print("descent: report in \(written.directory.path)/report.md")
         printExpectations(written.expectations)
         if !written.passed || !report.failed.isEmpty { throw ExitCode(1) }
-    }
-
-    /// Builds every trial's data set once (cheap) so that impossible combinations, such as division
-    /// with a non-prime modulus, are reported with the key's place in the file before any training.
-    func validateTrials(_ s: Study) throws {
-        for t in s.trials {
-            do {
-                try TrialRunner.validate(t)
-            } catch let e as DatasetError {
-                let loc = s.sweep.first { $0.path == e.key }?.location ?? s.locations[e.key]
-                let msg = e.message.components(separatedBy: "; HINT: ")
-                throw StudyError(loc ?? SourceLocation(file: s.file, line: 1, column: 1),
-                                 "\(e.key): \(msg[0])" + (t.point.isEmpty ? "" : " (in the trial \(t.groupKey))"),
-                                 hint: msg.count > 1 ? msg[1] : nil)
-            }
-        }
     }
 }
 
