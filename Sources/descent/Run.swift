@@ -15,23 +15,13 @@ struct Run: ParsableCommand {
         abstract: "Train every trial of a study that has no result yet, then write its report.",
         discussion: "Results go to results/<study> (results/<study>-<profile> with --profile). A re-run skips finished trials.")
 
-    @Argument(help: "The study file (YAML), e.g. studies/grokking-modular-addition.yaml.")
-    var study: String
-
-    @Option(name: .long, help: "A profile of the study to apply, e.g. 'ci' for the fast version.")
-    var profile: String?
-
-    @Option(name: .long, help: "The results folder (default: results/<study>[-<profile>]).")
-    var out: String?
+    @OptionGroup var target: StudyOptions
 
     @Option(name: .long, help: "Trials to run at once (each single-threaded when more than one).")
     var jobs: Int = 1
 
     @Option(name: .long, help: "Run only shard i of n (i/n, 0-based): every n-th trial from i.")
     var shard: String?
-
-    @Flag(name: .long, help: "Use a results folder made by a different version of the study.")
-    var force = false
 
     @Flag(name: .long, help: "Do not write the report after the run.")
     var noReport = false
@@ -51,21 +41,15 @@ struct Run: ParsableCommand {
 
     func run() throws {
         // 1. Parse and validate everything before anything is written.
-        let parsed: Study
-        do {
-            parsed = try StudyParser.load(path: study, profile: profile)
-            try validateStudyTrials(parsed)
-        } catch let e as StudyError {
-            throw fail(e.description, code: 64)
-        }
-        let source = (try? String(contentsOfFile: study, encoding: .utf8)) ?? ""
-        let folder = out ?? "results/" + parsed.name + (parsed.profile.map { "-" + $0 } ?? "")
+        let parsed = try target.load()
+        let source = (try? String(contentsOfFile: target.study, encoding: .utf8)) ?? ""
+        let folder = target.folder(for: parsed)
         let store = ResultsStore(root: URL(fileURLWithPath: folder))
         let shardParts = try shard.map(parseShard)
         let lock: FolderLock
         do {
             lock = try FolderLock(folder: store.root, name: shardParts.map { ".lock-shard-\($0.0)-of-\($0.1)" } ?? ".lock")
-            try store.prepare(parsed, sourceText: source, force: force)
+            try store.prepare(parsed, sourceText: source, force: target.force)
         } catch let e as StudyError {
             throw fail(e.description, code: 1)
         }

@@ -31,14 +31,8 @@ struct Slurm: ParsableCommand {
     /// Slurm's default MaxArraySize is 1001: array indices 0...1000.
     static let maxArraySize = 1001
 
-    @Argument(help: "The study file (YAML), e.g. studies/grokking-modular-addition.yaml.")
-    var study: String
-
-    @Option(name: .long, help: "A profile of the study to apply, e.g. 'ci' for the fast version.")
-    var profile: String?
-
-    @Option(name: .long, help: "The results folder, on a shared file system (default: results/<study>[-<profile>]).")
-    var out: String?
+    @OptionGroup var target: StudyOptions
+    var study: String { target.study }
 
     @Option(name: .long, help: "The Slurm partition for both jobs (default: the cluster's default partition).")
     var partition: String?
@@ -58,8 +52,6 @@ struct Slurm: ParsableCommand {
     @Flag(name: .long, help: "Submit both jobs with sbatch and print their ids.")
     var submit = false
 
-    @Flag(name: .long, help: "Use a results folder made by a different version of the study.")
-    var force = false
 
     func validate() throws {
         if let k = arrayParallelism, k < 1 { throw ValidationError("--array-parallelism must be at least 1, not \(k)") }
@@ -87,20 +79,14 @@ struct Slurm: ParsableCommand {
 
     func run() throws {
         // 1. The same checks as `descent run`, before anything is written.
-        let parsed: Study
-        do {
-            parsed = try StudyParser.load(path: study, profile: profile)
-            try validateStudyTrials(parsed)
-        } catch let e as StudyError {
-            throw fail(e.description, code: 64)
-        }
+        let parsed = try target.load()
         let trialCount = parsed.trials.count
         let n = shards ?? min(trialCount, Slurm.maxArraySize)
         if n > trialCount {
             throw fail("--shards \(n) is more than the study's \(trialCount) trials; \(n - trialCount) array tasks would have nothing to do. HINT: pass --shards \(trialCount) or fewer", code: 64)
         }
         let cwd = FileManager.default.currentDirectoryPath
-        let folder = URL(fileURLWithPath: out ?? "results/" + parsed.name + (parsed.profile.map { "-" + $0 } ?? ""),
+        let folder = URL(fileURLWithPath: target.folder(for: parsed),
                          relativeTo: URL(fileURLWithPath: cwd, isDirectory: true)).standardizedFileURL
         // #SBATCH lines are not shell: sbatch expands % in file names and splits on spaces.
         if let bad = folder.path.first(where: { " \t\n\"'%\\".contains($0) }) {
@@ -111,7 +97,7 @@ struct Slurm: ParsableCommand {
         let store = ResultsStore(root: folder)
         let source = (try? String(contentsOfFile: study, encoding: .utf8)) ?? ""
         do {
-            try store.prepare(parsed, sourceText: source, force: force)
+            try store.prepare(parsed, sourceText: source, force: target.force)
         } catch let e as StudyError {
             throw fail(e.description, code: 1)
         }

@@ -2,52 +2,6 @@
 import Foundation
 import XCTest
 
-struct Output { let status: Int32; let stdout: String; let stderr: String }
-
-/// The `descent` executable built beside this test bundle.
-func descentBinary() -> URL {
-    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("descent")
-    if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
-    let root = packageRoot()
-    for config in ["release", "debug"] {
-        let u = root.appendingPathComponent(".build/\(config)/descent")
-        if FileManager.default.isExecutableFile(atPath: u.path) { return u }
-    }
-    return beside
-}
-
-func packageRoot() -> URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
-
-@discardableResult
-func descent(_ args: [String], in dir: URL? = nil) throws -> Output {
-    let p = Process()
-    p.executableURL = descentBinary()
-    p.arguments = args
-    p.currentDirectoryURL = dir ?? packageRoot()
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out; p.standardError = err
-    try p.run()
-    // Read both pipes before waiting, so a chatty child never blocks on a full pipe.
-    final class Box: @unchecked Sendable { var data = Data() }   // written by the reader thread, read after it finishes
-    let errBox = Box()
-    let done = DispatchSemaphore(value: 0)
-    Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); done.signal() }.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    done.wait()
-    p.waitUntilExit()
-    return Output(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errBox.data, as: UTF8.self))
-}
-
-func temporaryDirectory() -> URL {
-    let u = FileManager.default.temporaryDirectory.appendingPathComponent("descent-tests-\(UUID().uuidString)")
-    try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-    return u
-}
-
-func json(_ url: URL) -> [String: Any]? {
-    (try? Data(contentsOf: url)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
-}
-
 final class ShippedStudiesTests: XCTestCase {
     /// Every shipped study on the step axis: its ci profile runs, its expectations hold (exit 0), and in
     /// every trial that generalized, memorization came first, with validation accuracy still low then.

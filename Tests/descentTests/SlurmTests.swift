@@ -356,22 +356,3 @@ final class SlurmTests: XCTestCase {
     }
 }
 
-/// Runs a program to the end with the given environment (default: this process's), capturing its output.
-func runProcess(_ executable: URL, _ args: [String], env: [String: String]? = nil, in dir: URL) throws -> Output {
-    let p = Process()
-    p.executableURL = executable
-    p.arguments = args
-    p.currentDirectoryURL = dir
-    if let env { p.environment = env }
-    let out = Pipe(), err = Pipe()
-    p.standardOutput = out; p.standardError = err
-    try p.run()
-    final class Box: @unchecked Sendable { var data = Data() }   // written by the reader thread, read after it finishes
-    let errBox = Box()
-    let done = DispatchSemaphore(value: 0)
-    Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); done.signal() }.start()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    done.wait()
-    p.waitUntilExit()
-    return Output(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errBox.data, as: UTF8.self))
-}

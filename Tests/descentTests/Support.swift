@@ -1,0 +1,54 @@
+// Helpers for the tests that run the real binary.
+import Foundation
+import XCTest
+
+struct Output { let status: Int32; let stdout: String; let stderr: String }
+
+/// The `descent` executable built beside this test bundle.
+func descentBinary() -> URL {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("descent")
+    if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+    let root = packageRoot()
+    for config in ["release", "debug"] {
+        let u = root.appendingPathComponent(".build/\(config)/descent")
+        if FileManager.default.isExecutableFile(atPath: u.path) { return u }
+    }
+    return beside
+}
+
+func packageRoot() -> URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+
+@discardableResult
+func descent(_ args: [String], in dir: URL? = nil) throws -> Output {
+    try runProcess(descentBinary(), args, in: dir ?? packageRoot())
+}
+
+func temporaryDirectory() -> URL {
+    let u = FileManager.default.temporaryDirectory.appendingPathComponent("descent-tests-\(UUID().uuidString)")
+    try? FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+    return u
+}
+
+func json(_ url: URL) -> [String: Any]? {
+    (try? Data(contentsOf: url)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+}
+
+/// Runs a program to the end with the given environment (default: this process's), capturing its output.
+func runProcess(_ executable: URL, _ args: [String], env: [String: String]? = nil, in dir: URL) throws -> Output {
+    let p = Process()
+    p.executableURL = executable
+    p.arguments = args
+    p.currentDirectoryURL = dir
+    if let env { p.environment = env }
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out; p.standardError = err
+    try p.run()
+    final class Box: @unchecked Sendable { var data = Data() }   // written by the reader thread, read after it finishes
+    let errBox = Box()
+    let done = DispatchSemaphore(value: 0)
+    Thread { errBox.data = err.fileHandleForReading.readDataToEndOfFile(); done.signal() }.start()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    done.wait()
+    p.waitUntilExit()
+    return Output(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errBox.data, as: UTF8.self))
+}
