@@ -136,6 +136,10 @@ public struct Chart: Sendable {
     }
 
     func tickLabel(_ v: Double) -> String {
+        if v >= 1e4, v == pow(10, log10(v).rounded()) {
+            let superscripts: [Character] = ["⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"]
+            return "10" + String(String(Int(log10(v).rounded())).map { superscripts[Int(String($0))!] })
+        }
         if v != 0 && (abs(v) >= 1e5 || abs(v) < 1e-3) { return String(format: "%.0e", v) }
         if v == v.rounded() { return String(Int(v)) }
         return String(format: "%g", v)

@@ -42,7 +42,7 @@ enum ProbeSection {
             // The concentration over training, from the curve.
             if let curve = r.store.curve(t.id), let st = curve.column("step"), let share = curve.column("fourier_top5_share") {
                 var c = Chart(title: "Fourier concentration of the embeddings" + (g.key.isEmpty ? "" : " (\(g.key))"), xLabel: "training step (log scale)",
-                              yLabel: "share of power in the top 5 frequencies", xLog: true, yRange: (0, 1))
+                              yLabel: "top-5 frequency share", xLog: true, yRange: (0, 1))
                 c.series.append(Series(name: "top-5 share", points: Array(zip(st, share)), color: Palette.color(0)))
                 if let va = curve.column("val_accuracy") { c.series.append(Series(name: "validation accuracy", points: Array(zip(st, va)), color: Palette.color(1), dashed: true)) }
                 figures.append(("figures/fourier-share-\(gi + 1).svg", "Share of the embeddings' Fourier power in their five strongest frequencies (solid) and validation accuracy (dashed).", c.svg()))

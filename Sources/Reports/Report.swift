@@ -62,7 +62,7 @@ public enum ReportWriter {
         if !exps.isEmpty {
             md += "## Expectations\n\n"
             for x in exps {
-                md += "- \(x.passed ? "✅ pass" : "❌ **FAIL**"): `\(x.expectation.text)` — \(x.detail)\n"
+                md += "- \(x.passed ? "pass" : "**FAIL**"): `\(x.expectation.text)` — \(x.detail)\n"
             }
             md += "\n"
         }
