@@ -67,16 +67,21 @@ public enum ExpectationEvaluator {
             return ExpectationResult(expectation: e, passed: f >= fraction,
                                      detail: "\(event) reached in \(k) of \(trials.count) trials\(scope) (\(pct(f))); needed at least \(pct(fraction))\(missingNote)")
         case .order(let first, let then, let fraction):
-            var ok = 0
+            // Among the trials that reached `then`: was `first` reached strictly before it?
+            var ok = 0, reached = 0
             var bad: [String] = []
             for t in trials {
-                guard let s = r.summaries[t.id], let b = s.events[then]?.step, let a = s.events[first]?.step else { continue }
-                if a < b { ok += 1 } else { bad.append("\(t.id): \(first) at \(a), \(then) at \(b)") }
+                guard let s = r.summaries[t.id], let b = s.events[then]?.step else { continue }
+                reached += 1
+                if let a = s.events[first]?.step, a < b { ok += 1 } else { bad.append("\(t.id): \(first) at \(s.events[first]?.step.map(String.init) ?? "never"), \(then) at \(b)") }
             }
-            let f = Double(ok) / Double(trials.count)
+            guard reached > 0 else {
+                return ExpectationResult(expectation: e, passed: false, detail: "no trial\(scope) reached \(then), so the order cannot be checked")
+            }
+            let f = Double(ok) / Double(reached)
             return ExpectationResult(expectation: e, passed: f >= fraction,
-                                     detail: "\(first) strictly before \(then) in \(ok) of \(trials.count) trials\(scope) (\(pct(f))); needed at least \(pct(fraction))"
-                                        + (bad.isEmpty ? "" : "; out of order: " + bad.prefix(3).joined(separator: "; ")) + missingNote)
+                                     detail: "\(first) strictly before \(then) in \(ok) of the \(reached) trials\(scope) that reached \(then) (\(pct(f))); needed at least \(pct(fraction))"
+                                        + (bad.isEmpty ? "" : "; out of order: " + bad.prefix(3).joined(separator: "; ")))
         case .atEvent(let event, let metric, let lo, let hi, let fraction):
             var reached = 0, ok = 0
             var values: [Double] = []

@@ -126,6 +126,7 @@ public enum ReportWriter {
             md += "## Statistics\n\n> Not computed: \(error)\n\n"
         }
 
+        md += DataEfficiency.markdown(r)
         let probes = ProbeSection.render(r)
         md += probes.markdown
         figures += probes.figures
