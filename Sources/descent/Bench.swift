@@ -32,6 +32,9 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
+    @Flag(name: .long, help: "Measure how a step's time grows with modulus, width, training-set size and sequence length, beside the FLOP count's prediction.")
+    var scaling = false
+
     func validate() throws {
         if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be between 1 and 256") }
         guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600]") }
@@ -52,6 +55,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         let nThreads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         BLAS.setThreads(nThreads)
+        if scaling { return try runScaling() }
         let chosen = workload.isEmpty ? Workload.allCases.filter { $0 != .mlpGrokRun } : workload
         var rows: [Row] = []
         for w in chosen {
@@ -151,6 +155,41 @@ struct Bench: ParsableCommand {
             return Row(workload: "random-features", unit: "solves/s", perSecond: Double(solves) / total, gflopPerStep: nil, gflops: nil,
                        sgemmCeilingGflops: nil, ratio: nil, allocationsPerStep: nil,
                        note: "digits n=1000, ReLU, min-norm (Float64 gelsd): " + notes.joined(separator: ", "))
+        }
+    }
+
+    /// One cost-growth row: a configuration's step time and FLOPs, relative to the first of its group.
+    struct ScalingRow { let group: String; let setting: String; let seconds: Double; let gflop: Double }
+
+    func runScaling() throws {
+        var rows: [ScalingRow] = []
+        func mlp(_ group: String, _ setting: String, p: Int, fraction: Double, width: Int) throws {
+            let data = try algorithmic(.add, p: p, fraction: fraction)
+            let model = MLP<Float>(config: MLPConfig(input: .embedding(dimension: 128), vocabulary: p, hidden: [width], classes: p),
+                                   capacity: data.train.count, rng: RNG(seed: 2))
+            let trainer = Trainer(model: model, optimizer: adamw(), config: TrainingConfig(), data: data, rng: RNG(seed: 3))
+            let row = timeSteps(group, note: "") { _ = trainer.step() }
+            rows.append(ScalingRow(group: group, setting: setting, seconds: 1 / row.perSecond, gflop: row.gflopPerStep ?? 0))
+        }
+        for p in [31, 59, 97, 113] { try mlp("MLP: modulus p (fraction 0.5, width 512)", "p = \(p)", p: p, fraction: 0.5, width: 512) }
+        for w in [128, 256, 512, 1024] { try mlp("MLP: width (p = 97, fraction 0.5)", "width \(w)", p: 97, fraction: 0.5, width: w) }
+        for f in [0.2, 0.4, 0.6, 0.8] { try mlp("MLP: training-set size (p = 97, width 512)", "fraction \(f) (\(Int((f * 9409).rounded())) pairs)", p: 97, fraction: f, width: 512) }
+        for opToken in [false, true] {
+            let data = try algorithmic(.add, p: 97, fraction: 0.3)
+            let cfg = TransformerConfig(operands: 97, classes: 97, opToken: opToken, layers: 1, dModel: 128, heads: 4, dMLP: 512, layerNorm: .none)
+            let model = Transformer<Float>(config: cfg, capacity: data.train.count, rng: RNG(seed: 2))
+            let trainer = Trainer(model: model, optimizer: adamw(), config: TrainingConfig(), data: data, rng: RNG(seed: 3))
+            let row = timeSteps("t", note: "") { _ = trainer.step() }
+            rows.append(ScalingRow(group: "Transformer: sequence length (1 layer, p = 97, fraction 0.3, full batch)", setting: "T = \(cfg.sequenceLength)",
+                                   seconds: 1 / row.perSecond, gflop: row.gflopPerStep ?? 0))
+        }
+        print("| growing | setting | ms per step | GFLOP per step | time ratio | FLOP ratio (prediction) |")
+        print("|---|---|---|---|---|---|")
+        var base: [String: ScalingRow] = [:]
+        for r in rows {
+            let b = base[r.group] ?? r
+            base[r.group] = b
+            print("| \(r.group) | \(r.setting) | \(String(format: "%.2f", 1000 * r.seconds)) | \(String(format: "%.3f", r.gflop)) | \(String(format: "%.2f", r.seconds / b.seconds)) | \(String(format: "%.2f", r.gflop / b.gflop)) |")
         }
     }
 
