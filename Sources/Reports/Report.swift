@@ -31,6 +31,7 @@ public enum ReportWriter {
 
     /// Writes the report into `<results>/report` (or `out`).
     public static func write(_ r: StudyResults, to out: URL? = nil, command: String? = nil) throws -> ReportOutput {
+        if r.study.axis == "size" { return try SizeReportWriter.write(r, to: out, command: command) }
         let dir = out ?? r.store.root.appendingPathComponent("report")
         let figDir = dir.appendingPathComponent("figures")
         do {
@@ -128,7 +129,8 @@ public enum ReportWriter {
                       sm.map { String(format: "%.1f", $0.wallSeconds) } ?? "—"]
             md += "| " + cells.joined(separator: " | ") + " |\n"
         }
-        md += "\n## Figures\n\n"
+        md += "\n" + SizeReportWriter.epochWiseSection(r, figures: &figures)
+        md += "## Figures\n\n"
         for (file, caption, svg) in figures {
             try writeAtomically(svg, to: dir.appendingPathComponent(file))
             files.append(file)

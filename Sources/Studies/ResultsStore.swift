@@ -219,7 +219,7 @@ public final class ResultsStore: @unchecked Sendable {
             ("final", final),
             ("wall_seconds", .num(r.outcome.totalSeconds)),
             ("threads", .int(r.threads)),
-        ])
+        ] + (r.size.map { [("size", $0.json)] } ?? []))
     }
 
     /// trials.csv: one row per trial of the study (finished or not), pandas-ready.

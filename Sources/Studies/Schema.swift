@@ -56,13 +56,13 @@ public enum Schema {
         KeySpec(path: "seed", type: .int(min: 0, max: nil), defaultValue: .int(0), doc: "the study seed every trial's randomness derives from", trialKey: true),
 
         // The task.
-        KeySpec(path: "task.kind", type: .choice(["algorithmic"]), defaultValue: .string("algorithmic"), doc: "algorithmic: every pair (x, y) with x ∘ y (Power et al. 2022)", trialKey: true),
+        KeySpec(path: "task.kind", type: .choice(["algorithmic"] + SizeSchema.taskKinds), defaultValue: .string("algorithmic"), doc: "algorithmic: every pair (x, y) with x ∘ y (Power et al. 2022); digits, mnist1d: tabular classification; gaussian_linear: y = xᵀβ + σε on x ~ N(0, I)", trialKey: true),
         KeySpec(path: "task.operation", type: .choice(operations), defaultValue: .string("x+y"), doc: "the binary operation; x.y, x.y.x^-1, x.y.x act on the permutation group S_n", trialKey: true),
         KeySpec(path: "task.modulus", type: .int(min: 2, max: 2048), defaultValue: .int(97), doc: "p for the modular operations (prime for division); the degree n of S_n for permutations", trialKey: true),
         KeySpec(path: "task.train_fraction", type: .double(min: 0, minOpen: true, max: 1, maxOpen: true), defaultValue: .double(0.5), doc: "share of all pairs used for training; the rest is the validation set", trialKey: true),
 
         // The model.
-        KeySpec(path: "model.family", type: .choice(["mlp"]), defaultValue: .string("mlp"), doc: "the model family", trialKey: true),
+        KeySpec(path: "model.family", type: .choice(["mlp"] + SizeSchema.closedFormFamilies), defaultValue: .string("mlp"), doc: "the model family: mlp (trained), random_features or linear (fitted in closed form)", trialKey: true),
         KeySpec(path: "model.input", type: .choice(["embedding", "onehot"]), defaultValue: .string("embedding"), doc: "learned token embeddings (concatenated) or one-hot codes", trialKey: true),
         KeySpec(path: "model.embedding", type: .int(min: 1, max: 65536), defaultValue: .int(128), doc: "embedding dimension per token", trialKey: true),
         KeySpec(path: "model.width", type: .int(min: 1, max: 1 << 20), defaultValue: .int(512), doc: "hidden units per layer", trialKey: true),
@@ -88,12 +88,12 @@ public enum Schema {
         KeySpec(path: "training.eval.points", type: .int(min: 2, max: 100_000), defaultValue: .int(200), doc: "evaluation points over the budget", trialKey: true),
         KeySpec(path: "training.stop_after", type: .text, defaultValue: .string("generalization"), doc: "an event name after which the trial stops (plus patience), or 'never'", trialKey: true),
         KeySpec(path: "training.patience", type: .int(min: 0, max: nil), defaultValue: .int(0), doc: "steps to keep training after the stop event", trialKey: true),
-    ]
+    ] + SizeSchema.keys
 
     public static let byPath: [String: KeySpec] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
 
     /// Sections whose sub-keys are fixed by the schema.
-    public static let sections: Set<String> = ["task", "model", "optimizer", "training", "training.eval"]
+    public static let sections: Set<String> = ["task", "model", "optimizer", "training", "training.eval", "solver"]
 
     /// Top-level keys handled outside the schema table.
     public static let structural: Set<String> = ["sweep", "profiles", "events", "expect"]

@@ -26,7 +26,7 @@ extension Study {
     /// The trial keys shared by every trial before the sweep point and seed are applied.
     var baseTrialConfig: [String: Value] {
         var c: [String: Value] = [:]
-        for spec in Schema.keys where spec.trialKey { c[spec.path] = values[spec.path]! }
+        for spec in Schema.keys where spec.trialKey && SizeSchema.applies(spec.path, to: values) { c[spec.path] = values[spec.path]! }
         for e in events {
             c["events.\(e.name).metric"] = .string(e.rule.metric.rawValue)
             if let a = e.rule.atLeast { c["events.\(e.name).at_least"] = .double(a) }

@@ -23,11 +23,14 @@ public struct TrialResult: Sendable {
     public let validationSize: Int
     public let metricColumns: [String]   // per-tensor norm names
     public let threads: Int
+    /// Size-axis trials: errors, convergence and the solve record (summary.json "size").
+    public var size: SizeOutcome? = nil
 }
 
 public enum TrialRunner {
     /// Builds everything a trial needs, checking the configuration (data-set errors name the key).
     public static func validate(_ trial: Trial) throws {
+        if isSizeTask(trial.config) { return try validateSize(trial.config) }
         _ = try makeTable(trial.config)
     }
 
@@ -46,6 +49,7 @@ public enum TrialRunner {
     }
 
     public static func run(_ trial: Trial, progress: ((TrainingProgress) -> Void)? = nil, shouldStop: (() -> Bool)? = nil) throws -> TrialResult {
+        if isSizeTask(trial.config) { return try runSize(trial, progress: progress, shouldStop: shouldStop) }
         if trial.config["training.precision"]!.asString == "float64" {
             return try run(Double.self, trial, progress: progress, shouldStop: shouldStop)
         }
