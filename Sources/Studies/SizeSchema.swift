@@ -32,6 +32,7 @@ public enum SizeSchema {
         KeySpec(path: "solver.method", type: .choice(["min_norm", "ridge"]), defaultValue: .string("min_norm"), doc: "minimum-norm least squares (SVD, LAPACK gelsd) or ridge", trialKey: true),
         KeySpec(path: "solver.lambda", type: .double(min: 0, minOpen: false, max: nil, maxOpen: false), defaultValue: .double(0), doc: "ridge: λ in (1/n)‖Y − ΦW‖² + λ‖W‖² (must be > 0 for ridge)", trialKey: true),
         KeySpec(path: "solver.rcond", type: .double(min: 0, minOpen: false, max: 1, maxOpen: true), defaultValue: .double(0), doc: "min_norm: relative cut-off for small singular values; 0: eps · max(n, N) of the precision (it regularizes, so it is recorded)", trialKey: true),
+        KeySpec(path: "training.converge_tolerance", type: .double(min: 0, minOpen: false, max: 1, maxOpen: false), defaultValue: .double(0), doc: "size axis, MLP: a run that misses the stop event still counts as converged when its train loss changed by at most this fraction over the last quarter of the budget (a plateau); 0: only the stop event counts", trialKey: true),
         KeySpec(path: "solver.precision", type: .choice(["float32", "float64"]), defaultValue: .string("float64"), doc: "float64 resolves the near-singular design at the threshold (float32 halved the digits peak)", trialKey: true),
     ]
 
@@ -48,7 +49,7 @@ public enum SizeSchema {
         if kind == "algorithmic" { return !sizeKeyPaths.contains(path) }
         if algorithmicOnly.contains(path) { return false }
         let closed = closedFormFamilies.contains(family)
-        if mlpOnly.contains(path) || path.hasPrefix("optimizer.") { return !closed }
+        if mlpOnly.contains(path) || path.hasPrefix("optimizer.") || path == "training.converge_tolerance" { return !closed }
         switch path {
         case "task.dimension", "task.signal", "task.noise_variance": return kind == "gaussian_linear"
         case "task.label_noise", "task.standardize", "task.data": return tabularKinds.contains(kind)

@@ -238,13 +238,21 @@ extension TrialRunner {
         let last = outcome.records.last
         let cleanTrain = trainer.evaluate(split(train, clean: true))
         let stopEvent = events.first { $0.name == stop }
-        let converged = stop == "never" ? outcome.status == .done : stopEvent?.step != nil
+        // The plateau rule: the train loss at the end against the one at 3/4 of the budget.
+        let tol = c["training.converge_tolerance"]!.asDouble!
+        let lossThen = outcome.records.last { $0.step <= outcome.stepsRun * 3 / 4 }?.trainLoss
+        let plateau = tol > 0 && outcome.stepsRun >= tc.maxSteps && lossThen.map { then in
+            guard let now = last?.trainLoss, now.isFinite, then.isFinite else { return false }
+            return abs(then - now) <= tol * max(now, 1e-12)
+        } ?? false
+        let converged = stop == "never" ? outcome.status == .done : (stopEvent?.step != nil || plateau)
         let rule = rules.first { $0.0 == stop }?.1
-        let criterion = stop == "never" ? "budget: \(tc.maxSteps) steps"
+        var criterion = stop == "never" ? "budget: \(tc.maxSteps) steps"
             : "event \(stop): \(rule.map { "\($0.metric.rawValue) " + ($0.atLeast.map { "≥ \($0)" } ?? "") + ($0.atMost.map { "≤ \($0)" } ?? "") } ?? "") within \(tc.maxSteps) steps"
+        if tol > 0 && stop != "never" { criterion += ", or a train-loss plateau (change ≤ \(tol) × the loss over the last quarter of the budget)" }
         let fields: [(String, JSON)] = [
             ("train_error_clean", .num(1 - cleanTrain.accuracy)), ("train_loss", .num(last?.trainLoss)), ("test_loss", .num(last?.valLoss)),
-            ("converged_at_step", stopEvent?.step.map { .int($0) } ?? .null), ("n_train", .int(train.count)), ("n_test", .int(test.count)),
+            ("converged_at_step", stopEvent?.step.map { .int($0) } ?? .null), ("plateau", .bool(plateau)), ("n_train", .int(train.count)), ("n_test", .int(test.count)),
             ("label_noise_realized", .num(train.corruptedFraction)), ("classes", .int(train.classes)),
         ]
         var result = TrialResult(trial: trial, outcome: outcome, events: events, parameterCount: model.parameterCount,
