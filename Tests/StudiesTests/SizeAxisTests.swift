@@ -51,23 +51,23 @@ final class SizeAxisTests: XCTestCase {
     }
 
     func testBadValuesNameTheKeyAndPlace() {
-        assertError(rf + "  feature_map: gaussian\n", line: 9, contains: ["model.feature_map", "'gaussian'", "'relu'"])
+        assertError(rf + "  feature_map: gaussian\n", line: 8, contains: ["model.feature_map", "'gaussian'", "'relu'"])
         assertError(rf.replacingOccurrences(of: "n_train: 300", with: "label_noise: 1.0"), line: 4, contains: ["task.label_noise", "out of range"])
-        assertError(rf + "solver:\n  methd: ridge\n", line: 10, contains: ["unknown key 'solver.methd'", "did you mean 'solver.method'"])
-        assertError(rf + "solver: { method: ridge }\n", line: 9, contains: ["solver.lambda > 0"])
+        assertError(rf + "solver:\n  methd: ridge\n", line: 9, contains: ["unknown key 'solver.methd'", "did you mean 'solver.method'"])
+        assertError(rf + "solver: { method: ridge }\n", line: 8, contains: ["solver.lambda > 0"])
     }
 
     func testNonsenseCombinationsAreErrors() {
         // A closed-form family on the algorithmic task.
         assertError("axis: size\nmodel:\n  family: random_features\n", line: 3, contains: ["model.family 'random_features'", "task.kind"])
         // A key of another family, set explicitly.
-        assertError(rf + "  width: 64\n", line: 9, contains: ["model.width does not apply", "random_features"])
+        assertError(rf + "  width: 64\n", line: 8, contains: ["model.width does not apply", "random_features"])
         // A key of another task kind.
         assertError(rf.replacingOccurrences(of: "  n_train: 300", with: "  n_train: 300\n  modulus: 97"), line: 5, contains: ["task.modulus does not apply"])
         // Linear regression on a classification task.
         assertError("axis: size\ntask: { kind: digits }\nmodel: { family: linear }\n", line: 3, contains: ["needs task.kind 'gaussian_linear'"])
         // A regression task with a classifier.
-        assertError("axis: size\ntask: { kind: gaussian_linear }\nmodel: { family: mlp }\n", line: 2, contains: ["regression task"])
+        assertError("axis: size\ntask: { kind: gaussian_linear }\nmodel: { family: mlp }\n", line: 3, contains: ["regression task"])
         // Size-axis keys on an algorithmic study.
         assertError("task:\n  n_train: 10\n", line: 2, contains: ["task.n_train does not apply", "algorithmic"])
     }
@@ -84,16 +84,19 @@ final class SizeAxisTests: XCTestCase {
           - { converged_fraction: 0.9 }
 
         """, file: "t.yaml")
-        XCTAssertEqual(s.expectations.map(\.kind), [
-            .size(.peakWithin(lo: 0.8, hi: 1.25)), .size(.peakOverFarRight(atLeast: 5)),
-            .size(.peakHigher(higher: [Condition(path: "task.label_noise", op: .eq, value: .double(0.2))],
-                              lower: [Condition(path: "task.label_noise", op: .eq, value: .double(0))])),
-            .size(.peakNearThreshold(epsilon: 0.1, gridSteps: 2)), .size(.peakProminent), .size(.convergedFraction(0.9)),
-        ])
-        assertError(rf + "expect:\n  - { peak_within: [1.25, 0.8] }\n", line: 10, contains: ["peak_within: need 0 < a ≤ b"])
-        assertError(rf + "expect:\n  - { matches_theory: { z: 3 } }\n", line: 10, contains: ["matches_theory needs model.family 'linear'"])
+        let kinds = s.expectations.map(\.kind)
+        XCTAssertEqual(kinds.count, 6)
+        XCTAssertEqual(kinds[0], .size(.peakWithin(lo: 0.8, hi: 1.25)))
+        XCTAssertEqual(kinds[1], .size(.peakOverFarRight(atLeast: 5)))
+        XCTAssertEqual(s.expectations[1].conditions.map(\.description), ["task.label_noise == 0.0"])
+        guard case .size(.peakHigher(let hi, let lo)) = kinds[2] else { return XCTFail("\(kinds[2])") }
+        XCTAssertEqual(hi.map(\.description), ["task.label_noise == 0.2"])
+        XCTAssertEqual(lo.map(\.description), ["task.label_noise == 0.0"])
+        XCTAssertEqual(Array(kinds[3...]), [.size(.peakNearThreshold(epsilon: 0.1, gridSteps: 2)), .size(.peakProminent), .size(.convergedFraction(0.9))])
+        assertError(rf + "expect:\n  - { peak_within: [1.25, 0.8] }\n", line: 9, contains: ["peak_within: need 0 < a ≤ b"])
+        assertError(rf + "expect:\n  - { matches_theory: { z: 3 } }\n", line: 9, contains: ["matches_theory needs model.family 'linear'"])
         assertError("expect:\n  - { peak_within: [0.8, 1.2] }\n", line: 2, contains: ["size axis", "axis 'steps'"])
-        assertError(rf + "expect:\n  - { peak_higher: { where: { task.label_nois: 0.2 }, than: { task.label_noise: 0 } } }\n", line: 10,
+        assertError(rf + "expect:\n  - { peak_higher: { where: { task.label_nois: 0.2 }, than: { task.label_noise: 0 } } }\n", line: 9,
                     contains: ["unknown key 'task.label_nois'", "did you mean 'task.label_noise'"])
         // The shape over steps is an expectation of the steps axis too.
         let steps = try StudyParser.parse("expect:\n  - { fall_rise_fall: { min_prominence: 0.02 } }\n", file: "t.yaml")
