@@ -40,9 +40,20 @@ public struct SizeConfiguration: Sendable {
     public var unconverged: [SizeSample] { samples.filter { !$0.converged } }
     public var nTrain: Int { trials.first?.config["task.n_train"]?.asInt ?? 0 }
 
-    /// `doubleDescentMeasures` over the converged seeds (paired bootstrap: seed i has the same data at every size).
+    /// The sizes the measures use: all of them from the first local minimum of the seed-mean test error
+    /// on. Tiny models underfit, and their high error on the far left (e.g. width 1) is the start of
+    /// the classical U, not a double-descent peak; left in, it would be the global maximum of the
+    /// curve. The report says when sizes were left out.
+    public var measuredSizes: [Int] {
+        let s = sizes
+        var i = 0
+        while i + 1 < s.count && mean(s[i + 1]) < mean(s[i]) { i += 1 }
+        return Array(s[i...])
+    }
+
+    /// `doubleDescentMeasures` over `measuredSizes` (paired bootstrap: seed i has the same data at every size).
     public func measures() throws -> DoubleDescentMeasures {
-        let data = sizes.map { s in SizeErrors(size: Double(s), testErrors: at(s).map(\.testError), trainErrors: at(s).map(\.trainError)) }
+        let data = measuredSizes.map { s in SizeErrors(size: Double(s), testErrors: at(s).map(\.testError), trainErrors: at(s).map(\.trainError)) }
         return try doubleDescentMeasures(data, epsilons: [0, 0.1], level: 0.95, seed: 1, resamples: 2000, resampling: .paired)
     }
 
@@ -240,10 +251,23 @@ public enum SizeReportWriter {
             md += "## Measures\(title)\n\n"
             let m = try? c.measures()
             if let m {
-                md += "Seed-mean curves over \(c.sizes.count) sizes; intervals: 95 % bootstrap over seeds (\(m.resamples) resamples, \(m.resampling.rawValue) across sizes).\n\n"
+                md += "Seed-mean curves over \(c.measuredSizes.count) sizes; intervals: 95 % bootstrap over seeds (\(m.resamples) resamples, \(m.resampling.rawValue) across sizes).\n\n"
+                let left = c.sizes.count - c.measuredSizes.count
+                if left > 0 {
+                    md += "The \(left) smallest size\(left == 1 ? "" : "s") (\(c.sizes.prefix(left).map(String.init).joined(separator: ", "))) lie on the descending left arm of the curve, before its first local minimum (underfitting models); the measures start at \(sizeKey) = \(c.measuredSizes[0]) so that the far-left error is not taken for the peak.\n\n"
+                }
                 md += "| measure | value | 95 % interval |\n|---|---|---|\n"
                 for t in m.thresholds {
                     md += "| interpolation threshold (smallest \(sizeKey) with mean train error ≤ \(t.epsilon)) | \(t.size.map { String(Int($0)) } ?? "not reached") | — |\n"
+                }
+                // Exact fit: mean squared training residual ≤ 1e-8 (random features), or the linear fit's own interpolation flag.
+                func exactFit(_ sm: SizeSample) -> Bool {
+                    guard let o = r.summaries[sm.trial.id]?.raw["size"] as? [String: Any] else { return false }
+                    if let sq = o["train_squared_error"] as? NSNumber { return sq.doubleValue <= 1e-8 }
+                    return family == "linear" && (o["interpolates"] as? Bool ?? false)
+                }
+                if let exact = c.sizes.first(where: { c.at($0).allSatisfy(exactFit) }) {
+                    md += "| exact fit (smallest \(sizeKey) whose every seed fits its training targets exactly, squared loss) | \(exact) | — |\n"
                 }
                 md += "| test-error peak at \(sizeKey) | \(Int(m.peakSize))\(m.peakIsInterior ? "" : " (at an end: no interior peak)") | \(m.peakSizeInterval.map { "[\(Int($0.lower)), \(Int($0.upper))]" } ?? "—") |\n"
                 md += "| peak height (\(errorName)) | \(f(m.peakHeight)) | \(SizeExpectationEvaluator.iv(m.peakHeightInterval)) |\n"

@@ -17,6 +17,8 @@ struct List: ParsableCommand {
         }
         print("\nModel families (model.family):")
         print("  mlp                      token embeddings or one-hot inputs, \(Activation.allCases.map(\.rawValue).joined(separator: "/")) hidden layers")
+        print("  random_features          N random ReLU or Fourier features, read-out by min-norm least squares or ridge (task.kind digits, mnist1d)")
+        print("  linear                   least squares on the first p inputs (task.kind gaussian_linear); exact theory beside it")
         print("\nShipped studies:")
         guard let dir = studiesDirectory(),
               let files = try? FileManager.default.contentsOfDirectory(atPath: dir.path).filter({ $0.hasSuffix(".yaml") }).sorted() else {
