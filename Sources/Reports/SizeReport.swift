@@ -260,6 +260,11 @@ public enum SizeReportWriter {
                 for t in m.thresholds {
                     md += "| interpolation threshold (smallest \(sizeKey) with mean train error ≤ \(t.epsilon)) | \(t.size.map { String(Int($0)) } ?? "not reached") | — |\n"
                 }
+                if let t0 = m.thresholds.first(where: { $0.epsilon == 0 })?.size, !linear,
+                   let k = (c.samples.first.flatMap { r.summaries[$0.trial.id]?.raw["size"] as? [String: Any] }?["classes"] as? Int) {
+                    let params = c.parameters(Int(t0))
+                    md += "| ε = 0 threshold in parameters / (n·K) | \(params) / (\(c.nTrain)·\(k)) = \(f(Double(params) / Double(c.nTrain * k), 2)) | — |\n"
+                }
                 // Exact fit: mean squared training residual ≤ 1e-8 (random features), or the linear fit's own interpolation flag.
                 func exactFit(_ sm: SizeSample) -> Bool {
                     guard let o = r.summaries[sm.trial.id]?.raw["size"] as? [String: Any] else { return false }
