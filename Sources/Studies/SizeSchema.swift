@@ -18,7 +18,7 @@ public enum SizeSchema {
         KeySpec(path: "task.n_test", type: .int(min: 0, max: nil), defaultValue: .int(0), doc: "test examples; 0: every example not used for training (digits), the whole test file (mnist1d), 1000 (gaussian_linear)", trialKey: true),
         KeySpec(path: "task.label_noise", type: .double(min: 0, minOpen: false, max: 1, maxOpen: true), defaultValue: .double(0), doc: "share of training labels replaced by a uniformly random incorrect label (drawn once per seed); test labels stay clean", trialKey: true),
         KeySpec(path: "task.standardize", type: .bool, defaultValue: .bool(true), doc: "zero mean, unit variance per input, fitted on the training set (centred inputs keep every ReLU feature alive)", trialKey: true),
-        KeySpec(path: "task.data", type: .text, defaultValue: .string(""), doc: "a folder holding the data files instead of studies/data (or $DESCENT_DATA)", trialKey: false),
+        KeySpec(path: "task.data", type: .text, defaultValue: .string(""), doc: "a folder holding the data files instead of studies/data (or $DESCENT_DATA); part of the trial's identity", trialKey: true),
         KeySpec(path: "task.dimension", type: .int(min: 0, max: 1 << 20), defaultValue: .int(0), doc: "gaussian_linear: d, the model's dimension; 0: d = p for every p (well-specified, a fresh β per trial)", trialKey: true),
         KeySpec(path: "task.signal", type: .double(min: 0, minOpen: false, max: nil, maxOpen: false), defaultValue: .double(1), doc: "gaussian_linear: ‖β‖², the signal", trialKey: true),
         KeySpec(path: "task.noise_variance", type: .double(min: 0, minOpen: false, max: nil, maxOpen: false), defaultValue: .double(0.25), doc: "gaussian_linear: σ², the variance of the noise on y", trialKey: true),
@@ -85,7 +85,7 @@ extension Parser {
         }
         var set = locations.map { ($0.key, $0.value) }
         set += sweep.map { ($0.path, $0.location) }
-        for (path, loc) in set.sorted(by: { $0.0 < $1.0 }) where Schema.byPath[path]?.trialKey == true || path == "task.data" {
+        for (path, loc) in set.sorted(by: { $0.0 < $1.0 }) where Schema.byPath[path]?.trialKey == true {
             if !SizeSchema.applies(path, to: values) {
                 throw StudyError(loc, "\(path) does not apply to task.kind '\(kind)' with model.family '\(family)'",
                                  hint: "remove it; keys of this kind and family: " + Schema.keys.map(\.path).filter { SizeSchema.applies($0, to: values) && Schema.byPath[$0]!.trialKey && $0 != "seed" }.joined(separator: ", "))

@@ -154,6 +154,7 @@ struct Parser {
         for name in profileOrder {
             var trial = self
             try trial.applyProfile(name)
+            try trial.checkSizeCombinations(sweep: trial.sweep)
             if name == profile { chosen = name; self = trial }
         }
         if let profile, chosen == nil {

@@ -1,5 +1,6 @@
 // The size axis in study files: new keys, their errors (with file:line:column), which keys a trial of
 // each kind carries, and that the algorithmic trials kept their ids.
+import Datasets
 import Foundation
 import Studies
 import XCTest
@@ -70,6 +71,20 @@ final class SizeAxisTests: XCTestCase {
         assertError("axis: size\ntask: { kind: gaussian_linear }\nmodel: { family: mlp }\n", line: 3, contains: ["regression task"])
         // Size-axis keys on an algorithmic study.
         assertError("task:\n  n_train: 10\n", line: 2, contains: ["task.n_train does not apply", "algorithmic"])
+    }
+
+    func testProfilesAreCheckedEvenWhenNotChosen() {
+        assertError(rf + "profiles:\n  ci: { model.width: 8 }\n", line: 9, contains: ["model.width does not apply"])
+    }
+
+    func testDataFolderOverrideIsUsedAndNamedInErrors() throws {
+        let s = try StudyParser.parse(rf + "task.data: /nonexistent-descent-data\n", file: "t.yaml")
+        XCTAssertEqual(s.trials[0].config["task.data"], .string("/nonexistent-descent-data"))
+        XCTAssertThrowsError(try TrialRunner.run(s.trials[0])) { e in
+            let d = e as? DatasetError
+            XCTAssertEqual(d?.key, "task.data", "\(e)")
+            XCTAssertTrue(d?.message.contains("/nonexistent-descent-data") ?? false, "\(e)")
+        }
     }
 
     func testSizeExpectationsParseAndCheck() throws {
