@@ -305,7 +305,7 @@ public enum SizeReportWriter {
                 cap = 1.5 * (finite.filter { $0.isFinite }.sorted().dropLast(max(0, finite.count / 10)).last ?? 1)
             }
             func clip(_ y: Double) -> Double { cap.map { min(y, $0) } ?? y }
-            var chart = Chart(title: "Test and train \(errorName) against model size" + title, xLabel: "parameters (log scale)",
+            var chart = Chart(title: (linear ? "Test excess risk, measured and exact," : "Test and train \(errorName)") + " against model size" + title, xLabel: "parameters (log scale)",
                               yLabel: linear ? "excess risk" + (cap.map { " (clipped at \(f($0, 2)))" } ?? "") : "error",
                               xLog: true, yRange: cap.map { (0, $0) } ?? (0, 1))
             let seeds = Array(Set(c.samples.map { $0.trial.seedIndex })).sorted()
@@ -323,6 +323,8 @@ public enum SizeReportWriter {
                 let th = sizes.compactMap { p -> (Double, Double)? in c.theory(p).flatMap { $0.isFinite ? (Double(c.parameters(p)), clip($0)) : nil } }
                 chart.series.append(Series(name: "exact min-norm risk (Hastie et al. 2019)", points: th, color: "#000000", dashed: true, width: 1.4))
             }
+            // One legend entry for all seeds (a study may have hundreds).
+            chart.legend = [("test, each seed", "#9ecae1", false)] + chart.series.filter { !$0.name.hasPrefix("test, seed ") || $0.name == "test, seed mean" }.map { ($0.name, $0.color, $0.dashed) }
             var markerNotes: [String] = []
             if let m {
                 for (t, color) in zip(m.thresholds, ["#009E73", "#E69F00"]) {
