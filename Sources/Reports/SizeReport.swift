@@ -40,15 +40,22 @@ public struct SizeConfiguration: Sendable {
     public var unconverged: [SizeSample] { samples.filter { !$0.converged } }
     public var nTrain: Int { trials.first?.config["task.n_train"]?.asInt ?? 0 }
 
-    /// The sizes the measures use: all of them from the first local minimum of the seed-mean test error
-    /// on. Tiny models underfit, and their high error on the far left (e.g. width 1) is the start of
-    /// the classical U, not a double-descent peak; left in, it would be the global maximum of the
-    /// curve. The report says when sizes were left out.
+    /// The sizes the measures use: all of them from the classical minimum on, where the classical
+    /// minimum is the lowest seed-mean test error among the sizes below the interpolation threshold
+    /// (the smallest size whose mean train error is 0), or, when no size interpolates, the first local
+    /// minimum. Tiny models underfit, and their high error on the far left (e.g. width 1-4) is the
+    /// left arm of the classical U, not a double-descent peak; left in, it can be the curve's global
+    /// maximum. The report says which sizes were left out.
     public var measuredSizes: [Int] {
         let s = sizes
-        var i = 0
-        while i + 1 < s.count && mean(s[i + 1]) < mean(s[i]) { i += 1 }
-        return Array(s[i...])
+        guard !s.isEmpty else { return s }
+        var start = 0
+        if let t = s.firstIndex(where: { meanTrain($0) <= 0 }), t > 0 {
+            start = (0..<t).min { mean(s[$0]) < mean(s[$1]) }!
+        } else if s.firstIndex(where: { meanTrain($0) <= 0 }) == nil {
+            while start + 1 < s.count && mean(s[start + 1]) < mean(s[start]) { start += 1 }
+        }
+        return Array(s[start...])
     }
 
     /// `doubleDescentMeasures` over `measuredSizes` (paired bootstrap: seed i has the same data at every size).
@@ -254,7 +261,7 @@ public enum SizeReportWriter {
                 md += "Seed-mean curves over \(c.measuredSizes.count) sizes; intervals: 95 % bootstrap over seeds (\(m.resamples) resamples, \(m.resampling.rawValue) across sizes).\n\n"
                 let left = c.sizes.count - c.measuredSizes.count
                 if left > 0 {
-                    md += "The \(left) smallest size\(left == 1 ? "" : "s") (\(c.sizes.prefix(left).map(String.init).joined(separator: ", "))) lie on the descending left arm of the curve, before its first local minimum (underfitting models); the measures start at \(sizeKey) = \(c.measuredSizes[0]) so that the far-left error is not taken for the peak.\n\n"
+                    md += "The \(left) smallest size\(left == 1 ? "" : "s") (\(c.sizes.prefix(left).map(String.init).joined(separator: ", "))) lie left of the classical minimum (the lowest test error below the interpolation threshold; underfitting models); the measures start at \(sizeKey) = \(c.measuredSizes[0]) so that the far-left error is not taken for the peak.\n\n"
                 }
                 md += "| measure | value | 95 % interval |\n|---|---|---|\n"
                 for t in m.thresholds {
