@@ -104,6 +104,8 @@ public enum ExpectationEvaluator {
                                      detail: "\(metric.rawValue) \(bound) at \(event) in \(ok) of \(reached) trials that reached it (\(pct(f)); values \(shown)); needed at least \(pct(fraction))")
         case .trend(let x, let y, let direction, let confidence):
             return trend(e, trials, r, x: x, y: y, direction: direction, confidence: confidence, scope: scope)
+        case .size(let kind):
+            return SizeExpectationEvaluator.evaluate(e, kind, trials, r, scope: scope)
         }
     }
 

@@ -31,6 +31,7 @@ public enum ReportWriter {
 
     /// Writes the report into `<results>/report` (or `out`).
     public static func write(_ r: StudyResults, to out: URL? = nil, command: String? = nil) throws -> ReportOutput {
+        if r.study.axis == "size" { return try SizeReportWriter.write(r, to: out, command: command) }
         let dir = out ?? r.store.root.appendingPathComponent("report")
         let figDir = dir.appendingPathComponent("figures")
         do {
@@ -48,6 +49,9 @@ public enum ReportWriter {
 
         var md = "# \(s.name)\n\n"
         if !s.question.isEmpty { md += "**Question.** \(s.question)\n\n" }
+        if s.value("status") == .string("not_reproduced") {
+            md += "> **Not reproduced here:** this study's gate is known to fail on this setting; the study file says by how much and what was tried.\n\n"
+        }
         let done = r.summaries.count
         let statuses = Dictionary(grouping: r.summaries.values, by: \.status).mapValues(\.count)
         md += "Profile: `\(s.profile ?? "default")` · trials: \(r.trials.count) (\(done) with results"
@@ -143,7 +147,8 @@ public enum ReportWriter {
                       sm.map { String(format: "%.1f", $0.wallSeconds) } ?? "—"]
             md += "| " + cells.joined(separator: " | ") + " |\n"
         }
-        md += "\n## Figures\n\n"
+        md += "\n" + SizeReportWriter.epochWiseSection(r, figures: &figures)
+        md += "## Figures\n\n"
         for (file, caption, svg) in figures {
             try writeAtomically(svg, to: dir.appendingPathComponent(file))
             files.append(file)

@@ -51,18 +51,19 @@ public enum Schema {
         KeySpec(path: "name", type: .text, defaultValue: .string(""), doc: "the study's name (default: the file name); names the results folder", trialKey: false),
         KeySpec(path: "question", type: .text, defaultValue: .string(""), doc: "the one question this study answers", trialKey: false),
         KeySpec(path: "description", type: .text, defaultValue: .string(""), doc: "free text for the report", trialKey: false),
+        KeySpec(path: "status", type: .choice(["reproduced", "not_reproduced"]), defaultValue: .string("reproduced"), doc: "not_reproduced marks a study whose gate is known to fail here (its description says by how much); its run still exits 1", trialKey: false),
         KeySpec(path: "axis", type: .choice(["steps", "size"]), defaultValue: .string("steps"), doc: "steps: curves over training time (grokking); size: models of growing size, each to convergence (double descent)", trialKey: false),
         KeySpec(path: "seeds", type: .int(min: 1, max: 1000), defaultValue: .int(3), doc: "repetitions of every configuration, each with its own data split, initialization and batches", trialKey: false),
         KeySpec(path: "seed", type: .int(min: 0, max: nil), defaultValue: .int(0), doc: "the study seed every trial's randomness derives from", trialKey: true),
 
         // The task.
-        KeySpec(path: "task.kind", type: .choice(["algorithmic"]), defaultValue: .string("algorithmic"), doc: "algorithmic: every pair (x, y) with x ∘ y (Power et al. 2022)", trialKey: true),
+        KeySpec(path: "task.kind", type: .choice(["algorithmic"] + SizeSchema.taskKinds), defaultValue: .string("algorithmic"), doc: "algorithmic: every pair (x, y) with x ∘ y (Power et al. 2022); digits, mnist1d: tabular classification; gaussian_linear: y = xᵀβ + σε on x ~ N(0, I)", trialKey: true),
         KeySpec(path: "task.operation", type: .choice(operations), defaultValue: .string("x+y"), doc: "the binary operation; x.y, x.y.x^-1, x.y.x act on the permutation group S_n", trialKey: true),
         KeySpec(path: "task.modulus", type: .int(min: 2, max: 2048), defaultValue: .int(97), doc: "p for the modular operations (prime for division); the degree n of S_n for permutations", trialKey: true),
         KeySpec(path: "task.train_fraction", type: .double(min: 0, minOpen: true, max: 1, maxOpen: true), defaultValue: .double(0.5), doc: "share of all pairs used for training; the rest is the validation set", trialKey: true),
 
         // The model.
-        KeySpec(path: "model.family", type: .choice(["mlp", "transformer"]), defaultValue: .string("mlp"), doc: "the model family: mlp, or transformer (decoder-only, loss on the answer token)", trialKey: true),
+        KeySpec(path: "model.family", type: .choice(["mlp", "transformer"] + SizeSchema.closedFormFamilies), defaultValue: .string("mlp"), doc: "the model family: mlp or transformer (trained), random_features or linear (fitted in closed form)", trialKey: true),
         KeySpec(path: "model.input", type: .choice(["embedding", "onehot"]), defaultValue: .string("embedding"), doc: "learned token embeddings (concatenated) or one-hot codes", trialKey: true),
         KeySpec(path: "model.embedding", type: .int(min: 1, max: 65536), defaultValue: .int(128), doc: "embedding dimension per token", trialKey: true),
         KeySpec(path: "model.width", type: .int(min: 1, max: 1 << 20), defaultValue: .int(512), doc: "hidden units per layer", trialKey: true),
@@ -90,18 +91,18 @@ public enum Schema {
         KeySpec(path: "training.probes", type: .bool, defaultValue: .bool(false), doc: "log the operand embeddings' Fourier spectrum at every evaluation, and their spectrum, 2-D projection and the sharpness at each event (probes.json)", trialKey: true),
         KeySpec(path: "training.checkpoint_every", type: .int(min: 0, max: nil), defaultValue: .int(2000), doc: "save a resumable checkpoint every this many steps (0: never); it does not change results", trialKey: false),
         KeySpec(path: "training.patience", type: .int(min: 0, max: nil), defaultValue: .int(0), doc: "steps to keep training after the stop event", trialKey: true),
-    ] + TransformerSchema.keys
+    ] + TransformerSchema.keys + SizeSchema.keys
 
     public static let byPath: [String: KeySpec] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
 
     /// Sections whose sub-keys are fixed by the schema.
-    public static let sections: Set<String> = ["task", "model", "optimizer", "training", "training.eval"]
+    public static let sections: Set<String> = ["task", "model", "optimizer", "training", "training.eval", "solver"]
 
     /// Top-level keys handled outside the schema table.
     public static let structural: Set<String> = ["sweep", "profiles", "events", "expect"]
 
     /// Keys a study may not sweep or override per profile (they describe, not configure).
-    public static let descriptive: Set<String> = ["name", "question", "description", "axis"]
+    public static let descriptive: Set<String> = ["name", "question", "description", "axis", "status"]
 
     /// Closest known key, for "did you mean" hints: edit distance ≤ 3, or a truncation of a known key.
     public static func suggestion(for path: String, among candidates: [String]) -> String? {

@@ -47,6 +47,8 @@ public struct Expectation: Sendable, Equatable {
         case atEvent(event: String, metric: Metric, atLeast: Double?, atMost: Double?, fraction: Double)
         /// y (an event step, or a final metric) moves with x in the given direction, at the confidence level.
         case trend(x: String, y: String, direction: String, confidence: Double)
+        /// A measure of the size axis or of the test-error curve's shape (see SizeExpectations.swift).
+        case size(SizeExpectation)
     }
     public let kind: Kind
     public let conditions: [Condition]
@@ -152,6 +154,7 @@ struct Parser {
         for name in profileOrder {
             var trial = self
             try trial.applyProfile(name)
+            try trial.checkSizeCombinations(sweep: trial.sweep)
             if name == profile { chosen = name; self = trial }
         }
         if let profile, chosen == nil {
@@ -159,6 +162,7 @@ struct Parser {
                              hint: profileOrder.isEmpty ? "this study defines no profiles; run it without --profile" : "available profiles: " + profileOrder.joined(separator: ", "))
         }
         try checkFamilyKeys()
+        try checkSizeCombinations(sweep: sweep)
         let exps = try expectations.map { try parseExpectation($0.0) }
         let stop = values["training.stop_after"]!.asString!
         if stop != "never" && events[stop] == nil {
@@ -463,7 +467,8 @@ struct Parser {
             let conf = try fields.removeValue(forKey: "confidence").map { try fraction($0, "confidence") } ?? 0.95
             return try finish(.trend(x: x, y: y, direction: dir, confidence: conf))
         }
-        throw fail(node, "an expectation needs one of event, order, at_event or trend")
+        if let kind = try parseSizeExpectation(&fields, node) { return try finish(.size(kind)) }
+        throw fail(node, "an expectation needs one of event, order, at_event, trend or a size-axis kind (\(SizeExpectation.keys.joined(separator: ", ")))")
     }
 
     /// The expectation as one line of flow YAML, for messages.

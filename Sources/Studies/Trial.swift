@@ -27,7 +27,8 @@ extension Study {
     var baseTrialConfig: [String: Value] {
         var c: [String: Value] = [:]
         let family = values["model.family"]?.asString ?? "mlp"
-        for spec in Schema.keys where spec.trialKey && TransformerSchema.applies(spec.path, family: family) != false { c[spec.path] = values[spec.path]! }
+        for spec in Schema.keys where spec.trialKey && SizeSchema.applies(spec.path, to: values)
+            && TransformerSchema.applies(spec.path, family: family) != false { c[spec.path] = values[spec.path]! }
         if values["training.probes"] == .bool(false) { c["training.probes"] = nil }   // off: no trace in the id (ids predate the key)
         for e in events {
             c["events.\(e.name).metric"] = .string(e.rule.metric.rawValue)

@@ -26,11 +26,14 @@ public struct TrialResult: Sendable {
     /// Names of the probe columns in the curve (empty without probes), and the snapshots at events.
     public var probeColumns: [String] = []
     public var probeSnapshots: JSON? = nil
+    /// Size-axis trials: errors, convergence and the solve record (summary.json "size").
+    public var size: SizeOutcome? = nil
 }
 
 public enum TrialRunner {
     /// Builds everything a trial needs, checking the configuration (data-set errors name the key).
     public static func validate(_ trial: Trial) throws {
+        if isSizeTask(trial.config) { return try validateSize(trial.config) }
         _ = try makeTable(trial.config)
     }
 
@@ -58,6 +61,7 @@ public enum TrialRunner {
 
     public static func run(_ trial: Trial, checkpointing: Checkpointing? = nil, progress: ((TrainingProgress) -> Void)? = nil,
                            shouldStop: (() -> Bool)? = nil) throws -> TrialResult {
+        if isSizeTask(trial.config) { return try runSize(trial, progress: progress, shouldStop: shouldStop) }
         if trial.config["training.precision"]!.asString == "float64" {
             return try run(Double.self, trial, checkpointing, progress: progress, shouldStop: shouldStop)
         }

@@ -12,6 +12,8 @@ final class ShippedStudiesTests: XCTestCase {
         for file in studies {
             let text = try String(contentsOf: packageRoot().appendingPathComponent("studies/\(file)"), encoding: .utf8)
             guard text.contains("axis: steps") else { continue }
+            // A study marked not_reproduced fails its gate by design; SizeReportTests measures it.
+            if text.contains("status: not_reproduced") { continue }
             XCTAssertTrue(text.contains("ci:"), "\(file) has no ci profile")
             XCTAssertTrue(text.contains("expect:"), "\(file) has no expect block")
             let out = temporaryDirectory()
