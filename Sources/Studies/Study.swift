@@ -402,8 +402,8 @@ struct Parser {
         }
         for (k, v) in m {
             let key = try keyString(k)
-            if !Parser.expectationKeys.contains(key) {
-                let hint = Schema.suggestion(for: key, among: Parser.expectationKeys).map { "did you mean '\($0)'?" }
+            if !Parser.expectationKeys.contains(key) && !SizeExpectation.keys.contains(key) {
+                let hint = Schema.suggestion(for: key, among: Parser.expectationKeys + SizeExpectation.keys).map { "did you mean '\($0)'?" }
                     ?? "an expectation has one of event, order, at_event, trend, with their options"
                 throw fail(k, "expectation: unknown key '\(key)'", hint: hint)
             }
