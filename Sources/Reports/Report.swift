@@ -29,16 +29,21 @@ public enum ReportWriter {
         return d == d.rounded() ? String(Int(d)) : String(format: "%.1f", d)
     }
 
-    /// Writes the report into `<results>/report` (or `out`).
-    public static func write(_ r: StudyResults, to out: URL? = nil, command: String? = nil) throws -> ReportOutput {
-        if r.study.axis == "size" { return try SizeReportWriter.write(r, to: out, command: command) }
+    /// `<results>/report` (or `out`) with its figures/ folder, created.
+    static func reportDirectory(_ r: StudyResults, _ out: URL?) throws -> URL {
         let dir = out ?? r.store.root.appendingPathComponent("report")
-        let figDir = dir.appendingPathComponent("figures")
         do {
-            try FileManager.default.createDirectory(at: figDir, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: dir.appendingPathComponent("figures"), withIntermediateDirectories: true)
         } catch {
             throw StudyError(nil, "cannot create the report folder '\(dir.path)': \(error.localizedDescription)", hint: "check that the folder is writable")
         }
+        return dir
+    }
+
+    /// Writes the report into `<results>/report` (or `out`).
+    public static func write(_ r: StudyResults, to out: URL? = nil, command: String? = nil) throws -> ReportOutput {
+        if r.study.axis == "size" { return try SizeReportWriter.write(r, to: out, command: command) }
+        let dir = try ReportWriter.reportDirectory(r, out)
         let s = r.study
         let exps = ExpectationEvaluator.evaluate(r)
         let eventNames = s.events.map(\.name)

@@ -218,13 +218,7 @@ public enum SizeReportWriter {
     static func f(_ x: Double?, _ d: Int = 3) -> String { SizeExpectationEvaluator.f(x, d) }
 
     public static func write(_ r: StudyResults, to out: URL? = nil, command: String? = nil) throws -> ReportOutput {
-        let dir = out ?? r.store.root.appendingPathComponent("report")
-        let figDir = dir.appendingPathComponent("figures")
-        do {
-            try FileManager.default.createDirectory(at: figDir, withIntermediateDirectories: true)
-        } catch {
-            throw StudyError(nil, "cannot create the report folder '\(dir.path)': \(error.localizedDescription)", hint: "check that the folder is writable")
-        }
+        let dir = try ReportWriter.reportDirectory(r, out)
         let s = r.study
         let exps = ExpectationEvaluator.evaluate(r)
         let sizeKey = SizeSchema.sizeKey(s)

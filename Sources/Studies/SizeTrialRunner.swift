@@ -208,25 +208,8 @@ extension TrialRunner {
         let mcfg = MLPConfig(input: .dense(features: train.features), hidden: [Int](repeating: width, count: depth),
                              activation: Activation(rawValue: c["model.activation"]!.asString!)!, classes: train.classes,
                              initScale: c["model.init_scale"]!.asDouble!)
-        var tc = TrainingConfig()
-        tc.maxSteps = c["training.max_steps"]!.asInt!
-        if let b = c["training.batch"]!.asInt { tc.batchSize = b }
-        tc.loss = LossKind(rawValue: c["training.loss"]!.asString!)!
-        tc.schedule = EvalScheduleKind(rawValue: c["training.eval.schedule"]!.asString!)!
-        tc.evalPoints = c["training.eval.points"]!.asInt!
-        let rules = eventRules(c)
+        let (tc, oc, rules) = loopSettings(c)
         let stop = c["training.stop_after"]!.asString!
-        if stop != "never" { tc.stopEvent = rules.first { $0.0 == stop }?.1 }
-        tc.patience = c["training.patience"]!.asInt!
-        var oc = OptimizerConfig()
-        oc.kind = OptimizerKind(rawValue: c["optimizer.name"]!.asString!)!
-        oc.learningRate = c["optimizer.lr"]!.asDouble!
-        oc.weightDecay = c["optimizer.weight_decay"]!.asDouble!
-        let betas = c["optimizer.betas"]!.asList!.map { $0.asDouble! }
-        oc.beta1 = betas[0]; oc.beta2 = betas[1]
-        oc.epsilon = c["optimizer.eps"]!.asDouble!
-        oc.momentum = c["optimizer.momentum"]!.asDouble!
-        oc.warmupSteps = c["optimizer.warmup_steps"]!.asInt!
 
         let capacity = min(tc.batchSize ?? data.train.count, data.train.count)
         // Initialization and batches are per trial (they depend on the width anyway).

@@ -76,26 +76,7 @@ public enum TrialRunner {
         let (train, val) = try table.split(trainFraction: c["task.train_fraction"]!.asDouble!, rng: rng.split("split"))
         let data = TrainingData<T>(train: ClassificationSplit(examples: train), validation: ClassificationSplit(examples: val), classes: table.classes)
 
-        var tc = TrainingConfig()
-        tc.maxSteps = c["training.max_steps"]!.asInt!
-        if let b = c["training.batch"]!.asInt { tc.batchSize = b }
-        tc.loss = LossKind(rawValue: c["training.loss"]!.asString!)!
-        tc.schedule = EvalScheduleKind(rawValue: c["training.eval.schedule"]!.asString!)!
-        tc.evalPoints = c["training.eval.points"]!.asInt!
-        let rules = eventRules(c)
-        let stop = c["training.stop_after"]!.asString!
-        if stop != "never" { tc.stopEvent = rules.first { $0.0 == stop }?.1 }
-        tc.patience = c["training.patience"]!.asInt!
-
-        var oc = OptimizerConfig()
-        oc.kind = OptimizerKind(rawValue: c["optimizer.name"]!.asString!)!
-        oc.learningRate = c["optimizer.lr"]!.asDouble!
-        oc.weightDecay = c["optimizer.weight_decay"]!.asDouble!
-        let betas = c["optimizer.betas"]!.asList!.map { $0.asDouble! }
-        oc.beta1 = betas[0]; oc.beta2 = betas[1]
-        oc.epsilon = c["optimizer.eps"]!.asDouble!
-        oc.momentum = c["optimizer.momentum"]!.asDouble!
-        oc.warmupSteps = c["optimizer.warmup_steps"]!.asInt!
+        let (tc, oc, rules) = loopSettings(c)
 
         let capacity = min(tc.batchSize ?? data.train.count, data.train.count)
         let activation = Activation(rawValue: c["model.activation"]!.asString!)!
@@ -147,6 +128,31 @@ public enum TrialRunner {
             result.probeSnapshots = probes.json(resumedAt: resume?.step)
         }
         return result
+    }
+
+    /// The training loop's settings, the optimizer's and the study's events, as a trial's configuration gives them.
+    static func loopSettings(_ c: [String: Value]) -> (TrainingConfig, OptimizerConfig, [(String, EventRule)]) {
+        var tc = TrainingConfig()
+        tc.maxSteps = c["training.max_steps"]!.asInt!
+        if let b = c["training.batch"]!.asInt { tc.batchSize = b }
+        tc.loss = LossKind(rawValue: c["training.loss"]!.asString!)!
+        tc.schedule = EvalScheduleKind(rawValue: c["training.eval.schedule"]!.asString!)!
+        tc.evalPoints = c["training.eval.points"]!.asInt!
+        let rules = eventRules(c)
+        let stop = c["training.stop_after"]!.asString!
+        if stop != "never" { tc.stopEvent = rules.first { $0.0 == stop }?.1 }
+        tc.patience = c["training.patience"]!.asInt!
+
+        var oc = OptimizerConfig()
+        oc.kind = OptimizerKind(rawValue: c["optimizer.name"]!.asString!)!
+        oc.learningRate = c["optimizer.lr"]!.asDouble!
+        oc.weightDecay = c["optimizer.weight_decay"]!.asDouble!
+        let betas = c["optimizer.betas"]!.asList!.map { $0.asDouble! }
+        oc.beta1 = betas[0]; oc.beta2 = betas[1]
+        oc.epsilon = c["optimizer.eps"]!.asDouble!
+        oc.momentum = c["optimizer.momentum"]!.asDouble!
+        oc.warmupSteps = c["optimizer.warmup_steps"]!.asInt!
+        return (tc, oc, rules)
     }
 
     /// The study's events as read back from a trial configuration, in a stable order.
