@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Models", dependencies: ["Linalg"], swiftSettings: fast),
         .target(name: "Training", dependencies: ["Linalg", "Datasets", "Models"], swiftSettings: fast),
         .target(name: "Studies", dependencies: ["Training", "Yams"], swiftSettings: fast),
-        .target(name: "Analysis", dependencies: ["CGSL", "Linalg"], swiftSettings: fast),
+        .target(name: "Analysis", dependencies: ["CGSL"], swiftSettings: fast),
         .target(name: "Reports", dependencies: ["Studies", "Analysis"]),
         .executableTarget(name: "descent", dependencies: [
             "Reports", "Studies", "Training", "Analysis", "CAllocCounter",
@@ -39,7 +39,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "Linalg"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Models"]),
         .testTarget(name: "StudiesTests", dependencies: ["Studies"]),
-        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Linalg"]),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "descentTests", dependencies: ["Studies"]),
     ],

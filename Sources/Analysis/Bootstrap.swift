@@ -1,7 +1,7 @@
 // Bootstrap: seeded resampling, percentile and BCa intervals.
 //
-// Resampling draws n indices uniformly with replacement, B times, from `BootstrapRNG` (Linalg's RNG:
-// xoshiro256** seeded through SplitMix64; indices by Lemire's unbiased multiply-shift with rejection), so a seed gives
+// Resampling draws n indices uniformly with replacement, B times, from `BootstrapRNG` (xoshiro256**
+// seeded through SplitMix64; indices by Lemire's unbiased multiply-shift with rejection), so a seed gives
 // the same replicates on every machine and every run.
 //
 // Percentile interval: the type-7 quantiles (α/2, 1-α/2) of the B replicates θ*_b, α = 1 - level.
@@ -15,17 +15,50 @@
 
 import CGSL
 import Foundation
-import Linalg
 
 /// Deterministic generator for resampling: xoshiro256** (Blackman and Vigna) seeded by SplitMix64.
-/// The bootstrap's generator is the project's seeded generator (Linalg.RNG: xoshiro256** seeded through
-/// SplitMix64, unbiased bounded integers by Lemire's method).
-public typealias BootstrapRNG = RNG
+/// The same generator as Linalg.RNG (xoshiro256** seeded through SplitMix64), kept here because this
+/// module cannot import Linalg: OpenBLAS's cblas.h (through Linalg) and GSL's gsl_cblas.h declare the
+/// same enums differently, and Clang refuses both in one module.
+public struct BootstrapRNG: Sendable {
+    private var s: (UInt64, UInt64, UInt64, UInt64)
 
-extension RNG {
+    public init(seed: UInt64) {
+        var x = seed
+        func splitMix(_ x: inout UInt64) -> UInt64 {
+            x &+= 0x9E37_79B9_7F4A_7C15
+            var z = x
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        s = (splitMix(&x), splitMix(&x), splitMix(&x), splitMix(&x))
+    }
+
+    public mutating func next() -> UInt64 {
+        let result = rotl(s.1 &* 5, 7) &* 9
+        let t = s.1 << 17
+        s.2 ^= s.0
+        s.3 ^= s.1
+        s.1 ^= s.2
+        s.0 ^= s.3
+        s.2 ^= t
+        s.3 = rotl(s.3, 45)
+        return result
+    }
+
+    @inline(__always) private func rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+
     /// Uniform integer in 0..<n (n > 0), unbiased (Lemire 2019).
-    @inline(__always)
-    public mutating func index(below n: Int) -> Int { int(below: n) }
+    public mutating func index(below n: Int) -> Int {
+        let bound = UInt64(n)
+        var m = next().multipliedFullWidth(by: bound)
+        if m.low < bound {
+            let threshold = (0 &- bound) % bound
+            while m.low < threshold { m = next().multipliedFullWidth(by: bound) }
+        }
+        return Int(m.high)
+    }
 }
 
 /// A bootstrap of one statistic: the estimate on the data, the replicates' spread and both intervals.
