@@ -57,6 +57,7 @@ final class Probes<M: Classifier & OperandEmbedding> {
         .object([
             ("method", .string("spectrum: share of Σ_c |Σ_x E[x,c] e^(−2πikx/p)|² at each frequency k (k and p−k folded), operand embeddings E [p, C]; pca: projection on the two leading eigenvectors of E's covariance; sharpness: mean increase of the training loss when each parameter tensor moves by a random direction of norm \(Probes.sharpnessRelative) × its norm, over \(Probes.sharpnessSamples) seeded draws")),
             ("resumed_at", resumedAt.map { .int($0) } ?? .null),
+            ("note", resumedAt == nil ? .null : .string("resumed from a checkpoint: snapshots taken before the interruption were not kept, and events reached before it have none")),
             ("snapshots", .object(snapshots)),
         ])
     }

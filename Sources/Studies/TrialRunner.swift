@@ -113,6 +113,12 @@ public enum TrialRunner {
            state.parameters.count == model.store.count, state.order.count == data.train.count, state.step <= tc.maxSteps {
             resume = state
         }
+        // Events (and initialization) already behind a resumed run keep the snapshots they had, or none:
+        // they must not be snapshotted again, under their names, at a later step.
+        if let probes, let resume {
+            probes.seen.insert("init")
+            for (name, rule) in rules where resume.records.contains(where: rule.holds) { probes.seen.insert(name) }
+        }
         let outcome = trainer.run(progress: progress, shouldStop: shouldStop, resume: resume, checkpointEvery: checkpointing?.every ?? 0,
                                   checkpoint: checkpointing.map { ck in { state in
                                       try? FileManager.default.createDirectory(at: ck.directory, withIntermediateDirectories: true)
