@@ -154,12 +154,13 @@ public struct GemmShape: Hashable, Sendable {
     public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
 }
 
-/// Records the shape of every Float product while active (one thread at a time; off by default, when
-/// the cost is one load of a flag per product).
+/// Records the shape of every Float product while active (from any thread: a sweep's workers record
+/// together; off by default, when the cost is one load of a flag per product).
 public enum GemmRecorder {
     nonisolated(unsafe) public private(set) static var active = false
     nonisolated(unsafe) static var shapes: [GemmShape] = []
-    public static func start() { shapes = []; active = true }
-    public static func stop() -> [GemmShape] { active = false; return shapes }
-    static func record(_ s: GemmShape) { shapes.append(s) }
+    static let lock = NSLock()
+    public static func start() { lock.lock(); shapes = []; active = true; lock.unlock() }
+    public static func stop() -> [GemmShape] { lock.lock(); defer { lock.unlock() }; active = false; return shapes }
+    static func record(_ s: GemmShape) { lock.lock(); if active { shapes.append(s) }; lock.unlock() }
 }

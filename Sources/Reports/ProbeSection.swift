@@ -5,7 +5,7 @@ import Foundation
 import Studies
 
 enum ProbeSection {
-    struct Snapshot { let name: String; let step: Int; let spectrum: [Double]; let top: [Int]; let share: Double; let pca: [(Double, Double)]; let explained: Double?; let sharpness: Double? }
+    struct Snapshot { let name: String; let step: Int; let spectrum: [Double]; let top: [Int]; let share: Double; let pca: [(Double, Double)]; let tsne: [(Double, Double)]; let explained: Double?; let sharpness: Double? }
 
     static func snapshots(_ url: URL) -> [Snapshot] {
         guard let data = try? Data(contentsOf: url), let doc = JSON.parse(data) as? [String: Any],
@@ -14,12 +14,14 @@ enum ProbeSection {
         return snaps.keys.sorted { (order.firstIndex(of: $0) ?? 99, $0) < (order.firstIndex(of: $1) ?? 99, $1) }.compactMap { name in
             guard let s = snaps[name] as? [String: Any], let step = s["step"] as? Int else { return nil }
             let spectrum = (s["spectrum"] as? [Any] ?? []).compactMap { ($0 as? NSNumber)?.doubleValue }
-            let pca = (s["pca"] as? [[Any]] ?? []).compactMap { p -> (Double, Double)? in
-                guard p.count == 2, let x = (p[0] as? NSNumber)?.doubleValue, let y = (p[1] as? NSNumber)?.doubleValue else { return nil }
-                return (x, y)
+            func points(_ key: String) -> [(Double, Double)] {
+                (s[key] as? [[Any]] ?? []).compactMap { p -> (Double, Double)? in
+                    guard p.count == 2, let x = (p[0] as? NSNumber)?.doubleValue, let y = (p[1] as? NSNumber)?.doubleValue else { return nil }
+                    return (x, y)
+                }
             }
             return Snapshot(name: name, step: step, spectrum: spectrum, top: s["top5_frequencies"] as? [Int] ?? [],
-                            share: (s["top5_share"] as? NSNumber)?.doubleValue ?? 0, pca: pca,
+                            share: (s["top5_share"] as? NSNumber)?.doubleValue ?? 0, pca: points("pca"), tsne: points("tsne"),
                             explained: (s["pca_explained"] as? NSNumber)?.doubleValue, sharpness: (s["sharpness"] as? NSNumber)?.doubleValue)
         }
     }
@@ -32,7 +34,7 @@ enum ProbeSection {
             let snaps = snapshots(r.store.trialDir(t.id).appendingPathComponent("probes.json"))
             guard !snaps.isEmpty else { continue }
             if md.isEmpty {
-                md += "## What the network learned\n\nProbes of the operand embeddings (trials run with `training.probes: true`): the share of their non-constant Fourier power in the five strongest frequencies, the spectrum, a projection on their two principal components, and the sharpness (mean training-loss increase under random perturbations of 1 % of each tensor's norm).\n\n"
+                md += "## What the network learned\n\nProbes of the operand embeddings (trials run with `training.probes: true`): the share of their non-constant Fourier power in the five strongest frequencies, the spectrum, a projection on their two principal components and a t-SNE map (before and after grokking), and the sharpness (mean training-loss increase under random perturbations of 1 % of each tensor's norm).\n\n"
             }
             md += "**\(g.key.isEmpty ? "Trial" : g.key) (seed \(t.seedIndex), `\(t.id)`)**\n\n| snapshot | step | top-5 share | strongest frequencies | PCA variance explained | sharpness |\n|---|---|---|---|---|---|\n"
             for s in snaps {
@@ -56,6 +58,11 @@ enum ProbeSection {
                 var pc = Chart(title: "Embeddings on their first two principal components: \(s.name) (step \(s.step))", xLabel: "PC 1", yLabel: "PC 2")
                 pc.series.append(Series(name: "operands 0…\(s.pca.count - 1)", points: s.pca, color: Palette.color(0), dots: true))
                 figures.append(("figures/pca-\(s.name)-\(gi + 1).svg", "Operand embeddings projected on their two principal components at \(s.name).", pc.svg()))
+            }
+            for s in snaps where (s.name == "memorization" || s.name == "final") && !s.tsne.isEmpty {
+                var ts = Chart(title: "t-SNE of the embeddings: \(s.name) (step \(s.step))", xLabel: "t-SNE 1 (arbitrary units)", yLabel: "t-SNE 2 (arbitrary units)")
+                ts.series.append(Series(name: "operands 0…\(s.tsne.count - 1)", points: s.tsne, color: Palette.color(2), dots: true))
+                figures.append(("figures/tsne-\(s.name)-\(gi + 1).svg", "Operand embeddings mapped by t-SNE (neighbourhoods kept, distances between groups not meaningful) at \(s.name).", ts.svg()))
             }
         }
         return (md, figures)

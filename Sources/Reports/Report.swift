@@ -63,6 +63,7 @@ public enum ReportWriter {
         md += statuses.keys.sorted().map { ", \(statuses[$0]!) \($0)" }.joined() + ")"
         if let command { md += " · command: `\(command)`" }
         md += "\n\n"
+        md += ReportWriter.provenanceMarkdown(r.store)
         if !r.missing.isEmpty {
             md += "> **Incomplete:** \(r.missing.count) of \(r.trials.count) trials have no result; run the study again to finish them.\n\n"
         }
@@ -166,6 +167,7 @@ public enum ReportWriter {
         let summary = JSON.object([
             ("study", .string(s.name)), ("question", .string(s.question)), ("axis", .string(s.axis)),
             ("profile", s.profile.map { .string($0) } ?? .null), ("study_hash", .string(s.hash)),
+            ("runs", ReportWriter.provenanceJSON(r.store)),
             ("trials", .int(r.trials.count)), ("trials_with_results", .int(done)),
             ("configurations", .array(groupsJSON)),
             ("statistics", statisticsJSON),

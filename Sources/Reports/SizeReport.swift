@@ -232,6 +232,7 @@ public enum SizeReportWriter {
         md += "Profile: `\(s.profile ?? "default")` · axis: size (`\(sizeKey)`) · family: \(family) · trials: \(r.trials.count) (\(r.summaries.count) with results)"
         if let command { md += " · command: `\(command)`" }
         md += "\n\n"
+        md += ReportWriter.provenanceMarkdown(r.store)
         if !r.missing.isEmpty {
             md += "> **Incomplete:** \(r.missing.count) of \(r.trials.count) trials have no result; run the study again to finish them.\n\n"
         }
@@ -360,6 +361,7 @@ public enum SizeReportWriter {
         let summary = JSON.object([
             ("study", .string(s.name)), ("question", .string(s.question)), ("axis", .string(s.axis)), ("size_key", .string(sizeKey)),
             ("profile", s.profile.map { .string($0) } ?? .null), ("study_hash", .string(s.hash)),
+            ("runs", ReportWriter.provenanceJSON(r.store)),
             ("trials", .int(r.trials.count)), ("trials_with_results", .int(r.summaries.count)),
             ("configurations", .array(configsJSON)),
             ("expectations", .array(exps.map { .object([("expectation", .string($0.expectation.text)), ("passed", .bool($0.passed)), ("detail", .string($0.detail))]) })),

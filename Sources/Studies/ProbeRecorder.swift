@@ -11,6 +11,8 @@ final class Probes<M: Classifier & OperandEmbedding> {
     static var columns: [String] { ["fourier_top5_share", "fourier_strongest"] }
     static var sharpnessRelative: Double { 0.01 }
     static var sharpnessSamples: Int { 8 }
+    /// 30, the usual choice, or a third of the other points for small moduli.
+    static func tsnePerplexity(_ p: Int) -> Double { min(30, Double(p - 1) / 3) }
 
     let model: M
     let rules: [(String, EventRule)]
@@ -46,6 +48,9 @@ final class Probes<M: Classifier & OperandEmbedding> {
             fields.append(("pca", .array(points.map { .array([.num($0.0), .num($0.1)]) })))
             fields.append(("pca_explained", .num(explained)))
         }
+        let map = tsne(e, rows: p, cols: w, perplexity: Probes.tsnePerplexity(p), rng: rng.split("tsne-" + name))
+        fields.append(("tsne", .array(map.points.map { .array([.num($0.0), .num($0.1)]) })))
+        fields.append(("tsne_kl", .num(map.klDivergence)))
         if let trainer {
             let s = trainer.sharpness(relative: Probes.sharpnessRelative, samples: Probes.sharpnessSamples, rng: rng.split(name))
             fields.append(("sharpness", .num(s)))
@@ -55,7 +60,7 @@ final class Probes<M: Classifier & OperandEmbedding> {
 
     func json(resumedAt: Int?) -> JSON {
         .object([
-            ("method", .string("spectrum: share of Σ_c |Σ_x E[x,c] e^(−2πikx/p)|² at each frequency k (k and p−k folded), operand embeddings E [p, C]; pca: projection on the two leading eigenvectors of E's covariance; sharpness: mean increase of the training loss when each parameter tensor moves by a random direction of norm \(Probes.sharpnessRelative) × its norm, over \(Probes.sharpnessSamples) seeded draws")),
+            ("method", .string("spectrum: share of Σ_c |Σ_x E[x,c] e^(−2πikx/p)|² at each frequency k (k and p−k folded), operand embeddings E [p, C]; pca: projection on the two leading eigenvectors of E's covariance; tsne: exact t-SNE of E's rows (perplexity min(30, (p−1)/3), 1000 iterations, seeded), tsne_kl its final KL(P‖Q); sharpness: mean increase of the training loss when each parameter tensor moves by a random direction of norm \(Probes.sharpnessRelative) × its norm, over \(Probes.sharpnessSamples) seeded draws")),
             ("resumed_at", resumedAt.map { .int($0) } ?? .null),
             ("note", resumedAt == nil ? .null : .string("resumed from a checkpoint: snapshots taken before the interruption were not kept, and events reached before it have none")),
             ("snapshots", .object(snapshots)),

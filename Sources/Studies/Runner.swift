@@ -21,6 +21,10 @@ public struct RunReport: Sendable {
     public var failed: [(String, String)] = []
     public var interrupted = false
     public var seconds = 0.0
+    /// Trials trained at once.
+    public var workers = 1
+    /// Throughput of the trials trained by this run (trial-level parallelism over `workers`).
+    public var trialsPerMinute: Double? { finished > 0 && seconds > 0 ? Double(finished) / seconds * 60 : nil }
 }
 
 public final class StudyRunner {
@@ -50,6 +54,7 @@ public final class StudyRunner {
         let pending = mine.filter { store.completed($0) == nil }
         report.skipped = mine.count - pending.count
         let workers = min(jobs, max(1, pending.count))
+        report.workers = workers
         let every = study.value("training.checkpoint_every").asInt ?? 0
         let checkpointing = every > 0 ? TrialRunner.Checkpointing(directory: store.checkpointsDir, every: every) : nil
         BLAS.setThreads(workers > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount)

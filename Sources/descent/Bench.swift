@@ -8,19 +8,20 @@ import Datasets
 import Foundation
 import Linalg
 import Models
+import Studies
 import Training
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmark the training step of each workload against the machine's sgemm ceiling.",
-        discussion: "Workloads: mlp-grok, mlp-grok-run (a whole run to generalization), transformer-power, transformer-nanda, random-features. Run on an otherwise idle machine.")
+        discussion: "Workloads: mlp-grok, mlp-grok-run (a whole run to generalization), transformer-power, transformer-nanda, random-features, mlp-width-sweep (the ci profile of a double-descent width sweep, trials in parallel). Run on an otherwise idle machine.")
 
     enum Workload: String, CaseIterable, ExpressibleByArgument {
         case mlpGrok = "mlp-grok", mlpGrokRun = "mlp-grok-run", transformerPower = "transformer-power"
-        case transformerNanda = "transformer-nanda", randomFeatures = "random-features"
+        case transformerNanda = "transformer-nanda", randomFeatures = "random-features", mlpWidthSweep = "mlp-width-sweep"
     }
 
-    @Option(name: .long, help: "Workloads to run (repeatable; default: all but mlp-grok-run).")
+    @Option(name: .long, help: "Workloads to run (repeatable; default: all but the whole runs, mlp-grok-run and mlp-width-sweep).")
     var workload: [Workload] = []
 
     @Option(name: .long, help: "BLAS threads (default: every core).")
@@ -28,6 +29,9 @@ struct Bench: ParsableCommand {
 
     @Option(name: .long, help: "Seconds to time each workload for (at least).")
     var seconds: Double = 3
+
+    @Option(name: .long, help: "The study the mlp-width-sweep workload runs (its ci profile).")
+    var sweepStudy = "studies/double-descent-mlp-mnist1d.yaml"
 
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
@@ -56,7 +60,7 @@ struct Bench: ParsableCommand {
         let nThreads = threads ?? ProcessInfo.processInfo.activeProcessorCount
         BLAS.setThreads(nThreads)
         if scaling { return try runScaling() }
-        let chosen = workload.isEmpty ? Workload.allCases.filter { $0 != .mlpGrokRun } : workload
+        let chosen = workload.isEmpty ? Workload.allCases.filter { $0 != .mlpGrokRun && $0 != .mlpWidthSweep } : workload
         var rows: [Row] = []
         for w in chosen {
             FileHandle.standardError.write(Data("descent bench: \(w.rawValue)…\n".utf8))
@@ -136,6 +140,8 @@ struct Bench: ParsableCommand {
             return Row(workload: "mlp-grok-run", unit: "s", perSecond: wall, gflopPerStep: nil, gflops: nil, sgemmCeilingGflops: nil, ratio: nil,
                        allocationsPerStep: nil,
                        note: "whole run to validation accuracy ≥ 0.99: \(gen.map { "generalized at step \($0)" } ?? "did not generalize"), \(out.stepsRun) steps, \(out.records.count) evaluations (\(String(format: "%.1f", 100 * evalShare)) % of the time); rate column is wall seconds")
+        case .mlpWidthSweep:
+            return try widthSweep(threads: threads ?? ProcessInfo.processInfo.activeProcessorCount)
         case .randomFeatures:
             let digits = try ClassificationData.digits()
             var rng = RNG(seed: 1)
@@ -156,6 +162,52 @@ struct Bench: ParsableCommand {
                        sgemmCeilingGflops: nil, ratio: nil, allocationsPerStep: nil,
                        note: "digits n=1000, ReLU, min-norm (Float64 gelsd): " + notes.joined(separator: ", "))
         }
+    }
+
+    /// The ci profile of a double-descent width sweep, run as `descent run --jobs <threads>` would (one
+    /// trial per core, each single-threaded), into a temporary folder. Every product of every trial is
+    /// recorded; the ceiling is each distinct shape's sgemm rate at the trials' thread count, with the
+    /// workers in parallel.
+    func widthSweep(threads: Int) throws -> Row {
+        let study: Study
+        do { study = try StudyParser.load(path: sweepStudy, profile: "ci"); try validateStudyTrials(study) } catch {
+            throw ValidationError("mlp-width-sweep: cannot load '\(sweepStudy)' (run from the repository, or pass --sweep-study): \(error)")
+        }
+        guard study.axis == "size" else { throw ValidationError("mlp-width-sweep: '\(sweepStudy)' is not a size-axis study") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("descent-bench-sweep-\(getpid())")
+        try? FileManager.default.removeItem(at: dir)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let store = ResultsStore(root: dir)
+        try store.prepare(study, sourceText: (try? String(contentsOfFile: sweepStudy, encoding: .utf8)) ?? "", force: true)
+        let jobs = min(threads, study.trials.count)
+        let runner = StudyRunner(study: study, store: store, jobs: jobs)
+        GemmRecorder.start()
+        let a0 = descent_allocation_count()
+        let report = runner.run()
+        let shapes = GemmRecorder.stop()
+        let allocs = descent_allocation_count() - a0
+        guard report.failed.isEmpty, report.finished == study.trials.count else {
+            throw ValidationError("mlp-width-sweep: \(report.failed.count) of \(study.trials.count) trials failed: \(report.failed.first?.1 ?? "")")
+        }
+        let steps = study.trials.compactMap { store.completed($0)?.stepsRun }.reduce(0, +)
+        var counts: [GemmShape: Int] = [:]
+        for s in shapes { counts[s, default: 0] += 1 }
+        BLAS.setThreads(jobs > 1 ? 1 : threads)
+        defer { BLAS.setThreads(threads) }
+        var ceilingTime = 0.0
+        for (shape, count) in counts.sorted(by: { $0.key.flops * Double($0.value) > $1.key.flops * Double($1.value) }) {
+            ceilingTime += Double(count) * shape.flops / (sgemmRate(shape, minSeconds: 0.05) * 1e9)
+        }
+        ceilingTime /= Double(jobs)
+        let flops = shapes.reduce(0) { $0 + $1.flops }
+        let achieved = flops / report.seconds / 1e9
+        let ceiling = ceilingTime > 0 ? flops / ceilingTime / 1e9 : nil
+        return Row(workload: "mlp-width-sweep", unit: "trials/min", perSecond: Double(report.finished) / report.seconds * 60,
+                   gflopPerStep: flops / Double(max(steps, 1)) / 1e9, gflops: achieved, sgemmCeilingGflops: ceiling, ratio: ceiling.map { achieved / $0 },
+                   allocationsPerStep: Double(allocs) / Double(max(steps, 1)),
+                   note: "\(study.name) ci: \(report.finished) trials, \(jobs) at a time, \(steps) steps in \(String(format: "%.1f", report.seconds)) s "
+                       + "(\(String(format: "%.0f", Double(steps) / report.seconds)) steps/s); \(counts.count) distinct product shapes; "
+                       + "allocations and GFLOP per step include evaluation and saving results")
     }
 
     /// One cost-growth row: a configuration's step time and FLOPs, relative to the first of its group.

@@ -62,9 +62,21 @@ struct Run: ParsableCommand {
         let runner = StudyRunner(study: parsed, store: store, jobs: jobs, shard: shardParts)
         runner.observer = observer
         runner.shouldStop = { stopRequested != 0 }
+        let started = Date()
+        let commit = RunRecord.currentCommit()   // the code as it was when training started
         let report = runner.run()
         observer.finish()
-        print("descent: \(report.finished) trials trained, \(report.skipped) already done, \(report.diverged) diverged, \(report.failed.count) failed in \(String(format: "%.1f", report.seconds)) s; results in \(folder)")
+        let command = "descent run " + CommandLine.arguments.dropFirst(2).joined(separator: " ")
+        if report.finished > 0 || report.interrupted {
+            do {
+                try store.appendRun(RunRecord(command: command, started: started, wallSeconds: report.seconds, trained: report.finished,
+                                              skipped: report.skipped, jobs: report.workers, blasKernel: BLAS.coreName, commit: commit))
+            } catch {
+                FileHandle.standardError.write(Data("descent: warning: cannot record the run in \(store.runLog.path): \(error.localizedDescription)\n".utf8))
+            }
+        }
+        print("descent: \(report.finished) trials trained, \(report.skipped) already done, \(report.diverged) diverged, \(report.failed.count) failed in \(String(format: "%.1f", report.seconds)) s"
+              + (report.trialsPerMinute.map { String(format: " (%.1f trials/min, %d at a time)", $0, report.workers) } ?? "") + "; results in \(folder)")
         for (id, message) in report.failed { print("  trial \(id) failed: \(message)") }
         if report.interrupted {
             throw fail("interrupted; finished trials are kept in \(folder). Run the same command again to finish the rest.", code: 130)
@@ -73,7 +85,6 @@ struct Run: ParsableCommand {
         // 3. Report and gate.
         if noReport { if !report.failed.isEmpty { throw ExitCode(1) }; return }
         let results = StudyResults(study: parsed, store: store)
-        let command = "descent run " + CommandLine.arguments.dropFirst(2).joined(separator: " ")
         let written: ReportOutput
         do {
             written = try ReportWriter.write(results, command: command)

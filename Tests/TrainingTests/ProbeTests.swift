@@ -66,4 +66,76 @@ final class ProbeTests: XCTestCase {
         XCTAssertEqual(trainer.sharpness(relative: 0, samples: 2, rng: RNG(seed: 9)), 0)
         XCTAssertGreaterThan(trainer.sharpness(relative: 0.2, samples: 4, rng: RNG(seed: 9)), s1)
     }
+
+    /// The t-SNE gradient against central finite differences of KL(P ‖ Q).
+    func testTSNEGradientMatchesFiniteDifferences() {
+        var rng = RNG(seed: 4)
+        let n = 9, d = 5
+        let x = (0..<(n * d)).map { _ in rng.normal() }
+        let p = tsneAffinities(x, rows: n, cols: d, perplexity: 3)
+        XCTAssertEqual(p.reduce(0, +), 1, accuracy: 1e-9)
+        let y = (0..<(2 * n)).map { _ in rng.normal() }
+        let g = tsneObjective(affinities: p, map: y, count: n).gradient
+        for c in 0..<(2 * n) {
+            var up = y, down = y
+            up[c] += 1e-6; down[c] -= 1e-6
+            let numeric = (tsneObjective(affinities: p, map: up, count: n).kl - tsneObjective(affinities: p, map: down, count: n).kl) / 2e-6
+            XCTAssertEqual(g[c], numeric, accuracy: 1e-6 * max(1, abs(numeric)), "coordinate \(c)")
+        }
+    }
+
+    /// Each row's bandwidth is set so that its conditional distribution has the asked perplexity.
+    func testTSNEAffinitiesHaveThePerplexity() {
+        var rng = RNG(seed: 5)
+        let n = 40, d = 3
+        let x = (0..<(n * d)).map { _ in rng.normal() * 10 }
+        // Undo the symmetrization for one row is not possible; check through a set of identical rows instead:
+        // n equidistant points (a simplex) give every conditional the uniform distribution, perplexity n − 1.
+        let simplex = (0..<(n * n)).map { $0 / n == $0 % n ? 1.0 : 0.0 }
+        let uniform = tsneAffinities(simplex, rows: n, cols: n, perplexity: 5)
+        XCTAssertEqual(uniform[1], 1 / Double(n * (n - 1)), accuracy: 1e-12)
+        // Random points: symmetric, zero diagonal, sums to one.
+        let p = tsneAffinities(x, rows: n, cols: d, perplexity: 10)
+        XCTAssertEqual(p.reduce(0, +), 1, accuracy: 1e-9)
+        for i in 0..<n { XCTAssertEqual(p[i * n + i], 0); for j in 0..<n { XCTAssertEqual(p[i * n + j], p[j * n + i], accuracy: 1e-15) } }
+    }
+
+    /// Three well-separated clusters in 10 dimensions stay separated in the map: every point's nearest
+    /// neighbour in 2-D is from its own cluster; the result is reproducible under the seed.
+    func testTSNEKeepsClustersApart() {
+        var rng = RNG(seed: 6)
+        let perCluster = 20, d = 10, n = 3 * perCluster
+        var x = [Double]()
+        for i in 0..<n { let c = i / perCluster; for k in 0..<d { x.append(rng.normal() + (k == c ? 12 : 0)) } }
+        let a = tsne(x, rows: n, cols: d, perplexity: 10, iterations: 600, rng: RNG(seed: 7))
+        let b = tsne(x, rows: n, cols: d, perplexity: 10, iterations: 600, rng: RNG(seed: 7))
+        XCTAssertEqual(a.points.map(\.0), b.points.map(\.0))
+        XCTAssertLessThan(a.klDivergence, 1.0)
+        for i in 0..<n {
+            let nearest = (0..<n).filter { $0 != i }.min { j, k in
+                hypot(a.points[i].0 - a.points[j].0, a.points[i].1 - a.points[j].1) < hypot(a.points[i].0 - a.points[k].0, a.points[i].1 - a.points[k].1)
+            }!
+            XCTAssertEqual(nearest / perCluster, i / perCluster, "point \(i)")
+        }
+    }
+
+    /// Points on a circle embedded in 20 dimensions map to a ring: each point's two nearest neighbours in
+    /// the map are its neighbours on the circle.
+    func testTSNEMapsACircleToARing() {
+        let n = 40, d = 20
+        var rng = RNG(seed: 8)
+        let q = (0..<(2 * d)).map { _ in rng.normal() }   // a random 2-plane in R^d
+        var x = [Double]()
+        for i in 0..<n {
+            let t = 2 * Double.pi * Double(i) / Double(n)
+            for k in 0..<d { x.append(cos(t) * q[k] + sin(t) * q[d + k]) }
+        }
+        let map = tsne(x, rows: n, cols: d, perplexity: 5, rng: RNG(seed: 9)).points
+        for i in 0..<n {
+            let order = (0..<n).filter { $0 != i }.sorted {
+                hypot(map[i].0 - map[$0].0, map[i].1 - map[$0].1) < hypot(map[i].0 - map[$1].0, map[i].1 - map[$1].1)
+            }
+            XCTAssertEqual(Set(order.prefix(2)), [(i + 1) % n, (i + n - 1) % n], "point \(i)")
+        }
+    }
 }
