@@ -20,6 +20,8 @@ final class Probes<M: Classifier & OperandEmbedding> {
     weak var trainer: Trainer<M>?
     var seen: Set<String> = []
     var snapshots: [(String, JSON)] = []
+    /// Snapshots a resume could not take back (a checkpoint without its sidecar).
+    var lost: [String] = []
 
     init(model: M, rules: [(String, EventRule)], rng: RNG) { self.model = model; self.rules = rules; self.rng = rng }
 
@@ -58,11 +60,57 @@ final class Probes<M: Classifier & OperandEmbedding> {
         snapshots.append((name, .object(fields)))
     }
 
+    /// The snapshots so far, for the sidecar of a checkpoint (`<id>.ckpt.probes.json`), fields in order:
+    /// [[name, [[field, value], …]], …].
+    /// Numbers are written as "#" and Swift's shortest round-trip text: Foundation's JSON parser on Linux
+    /// does not read doubles back exactly, and a resumed probes.json must match an uninterrupted one.
+    func sidecar() -> JSON {
+        func exact(_ v: JSON) -> JSON {
+            switch v {
+            case .number(let d): return .string("#" + d.description)
+            case .int(let i): return .string("#" + String(i))
+            case .array(let a): return .array(a.map(exact))
+            default: return v
+            }
+        }
+        return .array(snapshots.map { name, snap in
+            guard case .object(let fields) = snap else { return .null }
+            return .array([.string(name), .array(fields.map { .array([.string($0.0), exact($0.1)]) })])
+        })
+    }
+
+    /// Takes back the snapshots of a sidecar taken at or before `step` (the checkpoint's): a resumed
+    /// run then writes the same probes.json as an uninterrupted one. Returns their names.
+    @discardableResult
+    func restore(sidecar data: Data, upTo step: Int) -> [String] {
+        func value(_ v: Any) -> JSON? {
+            if let s = v as? String, s.hasPrefix("#") { return Double(s.dropFirst()).map { .number($0) } }   // renders as the original did
+            if let a = v as? [Any] { let m = a.compactMap(value); return m.count == a.count ? .array(m) : nil }
+            return nil
+        }
+        guard let list = JSON.parse(data) as? [[Any]] else { return [] }
+        var names: [String] = []
+        for entry in list {
+            guard entry.count == 2, let name = entry[0] as? String, let pairs = entry[1] as? [[Any]] else { continue }
+            var fields: [(String, JSON)] = []
+            for pair in pairs {
+                guard pair.count == 2, let key = pair[0] as? String, let v = value(pair[1]) else { fields = []; break }
+                fields.append((key, v))
+            }
+            guard let stepField = fields.first(where: { $0.0 == "step" }), case .number(let at) = stepField.1, Int(at) <= step,
+                  !seen.contains(name) else { continue }
+            snapshots.append((name, .object(fields)))
+            seen.insert(name)
+            names.append(name)
+        }
+        return names
+    }
+
     func json(resumedAt: Int?) -> JSON {
         .object([
             ("method", .string("spectrum: share of Σ_c |Σ_x E[x,c] e^(−2πikx/p)|² at each frequency k (k and p−k folded), operand embeddings E [p, C]; pca: projection on the two leading eigenvectors of E's covariance; tsne: exact t-SNE of E's rows (perplexity min(30, (p−1)/3), 1000 iterations, seeded), tsne_kl its final KL(P‖Q); sharpness: mean increase of the training loss when each parameter tensor moves by a random direction of norm \(Probes.sharpnessRelative) × its norm, over \(Probes.sharpnessSamples) seeded draws")),
             ("resumed_at", resumedAt.map { .int($0) } ?? .null),
-            ("note", resumedAt == nil ? .null : .string("resumed from a checkpoint: snapshots taken before the interruption were not kept, and events reached before it have none")),
+            ("note", lost.isEmpty ? .null : .string("resumed from a checkpoint without the probes of \(lost.sorted().joined(separator: ", ")) (taken before the interruption and not kept): they have no snapshot")),
             ("snapshots", .object(snapshots)),
         ])
     }

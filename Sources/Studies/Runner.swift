@@ -85,7 +85,10 @@ public final class StudyRunner {
                             break
                         }
                         try store.save(result, study: study)
-                        if let checkpointing { try? FileManager.default.removeItem(at: checkpointing.file(trial.id)) }
+                        if let checkpointing {
+                            try? FileManager.default.removeItem(at: checkpointing.file(trial.id))
+                            try? FileManager.default.removeItem(at: checkpointing.probesFile(trial.id))
+                        }
                         lock.lock()
                         shared.report.finished += 1
                         if result.outcome.status == .diverged { shared.report.diverged += 1 }

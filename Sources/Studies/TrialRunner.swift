@@ -57,6 +57,8 @@ public enum TrialRunner {
         public let every: Int
         public init(directory: URL, every: Int) { self.directory = directory; self.every = every }
         public func file(_ id: String) -> URL { directory.appendingPathComponent(id + ".ckpt") }
+        /// The probe snapshots taken up to the checkpoint (trials with probes).
+        public func probesFile(_ id: String) -> URL { directory.appendingPathComponent(id + ".ckpt.probes.json") }
     }
 
     public static func run(_ trial: Trial, checkpointing: Checkpointing? = nil, progress: ((TrainingProgress) -> Void)? = nil,
@@ -115,13 +117,17 @@ public enum TrialRunner {
         }
         // Events (and initialization) already behind a resumed run keep the snapshots they had, or none:
         // they must not be snapshotted again, under their names, at a later step.
-        if let probes, let resume {
-            probes.seen.insert("init")
-            for (name, rule) in rules where resume.records.contains(where: rule.holds) { probes.seen.insert(name) }
+        if let probes, let resume, let ck = checkpointing {
+            if let data = try? Data(contentsOf: ck.probesFile(trial.id)) { probes.restore(sidecar: data, upTo: resume.step) }
+            let behind = ["init"] + rules.filter { r in resume.records.contains(where: r.1.holds) }.map(\.0)
+            probes.lost = behind.filter { !probes.seen.contains($0) }
+            probes.seen.formUnion(behind)
         }
         let outcome = trainer.run(progress: progress, shouldStop: shouldStop, resume: resume, checkpointEvery: checkpointing?.every ?? 0,
                                   checkpoint: checkpointing.map { ck in { state in
                                       try? FileManager.default.createDirectory(at: ck.directory, withIntermediateDirectories: true)
+                                      // The probes first: a sidecar newer than its checkpoint is cut back to the checkpoint's step.
+                                      if let probes { try? writeAtomically(probes.sidecar().render(indent: nil), to: ck.probesFile(trial.id)) }
                                       try? writeAtomically(CheckpointFile.encode(state, trialID: trial.id), to: ck.file(trial.id))
                                   } })
         let events = rules.map { eventTime($0.0, $0.1, outcome) }

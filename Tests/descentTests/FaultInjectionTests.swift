@@ -69,4 +69,51 @@ final class FaultInjectionTests: XCTestCase {
         let checkpoints = (try? FileManager.default.contentsOfDirectory(atPath: killed.appendingPathComponent("checkpoints").path)) ?? []
         XCTAssertEqual(checkpoints, [], "checkpoints of finished trials left behind")
     }
+
+    /// A trial with probes killed several times keeps the snapshots taken before each kill (they ride with
+    /// the checkpoint): its probes.json matches an uninterrupted run's, resume metadata aside.
+    func testProbeSnapshotsSurviveKills() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("probes.yaml")
+        try """
+        name: probe-kills
+        task: { operation: x+y, modulus: 13, train_fraction: 0.6 }
+        model: { width: 64, embedding: 16 }
+        optimizer: { lr: 3e-3, weight_decay: 1.0 }
+        training: { max_steps: 40000, batch: 32, stop_after: never, checkpoint_every: 100, probes: true, eval: { points: 80 } }
+        events:
+          memorization: { metric: train_accuracy, at_least: 0.99 }
+          generalization: { metric: val_accuracy, at_least: 0.99 }
+        seeds: 1
+
+        """.write(to: file, atomically: true, encoding: .utf8)
+        func probes(_ root: URL) throws -> String {
+            let trials = root.appendingPathComponent("trials")
+            let id = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: trials.path).first { !$0.hasPrefix(".") })
+            let text = try String(contentsOf: trials.appendingPathComponent("\(id)/probes.json"), encoding: .utf8)
+            return text.split(separator: "\n").filter { !$0.contains("\"resumed_at\"") && !$0.contains("\"note\"") }.joined(separator: "\n")
+        }
+        let reference = dir.appendingPathComponent("reference"), killed = dir.appendingPathComponent("killed")
+        let start = Date()
+        XCTAssertEqual(try descent(["run", file.path, "--out", reference.path, "--no-report"], in: dir).status, 0)
+        let seconds = Date().timeIntervalSince(start)
+        let expected = try probes(reference)
+        XCTAssertTrue(expected.contains("\"memorization\""), "the event must happen for the test to mean anything")
+        var kills = 0
+        for k in 1...5 {
+            let p = Process()
+            p.executableURL = descentBinary()
+            p.arguments = ["run", file.path, "--out", killed.path, "--no-report"]
+            p.currentDirectoryURL = dir
+            p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
+            try p.run()
+            usleep(UInt32(seconds * 1e6 * Double(k) / 8))   // spread over the run: before and after the event
+            if p.isRunning { kill(p.processIdentifier, SIGKILL); kills += 1 }
+            p.waitUntilExit()
+        }
+        XCTAssertGreaterThanOrEqual(kills, 3)
+        XCTAssertEqual(try descent(["run", file.path, "--out", killed.path, "--no-report"], in: dir).status, 0)
+        XCTAssertEqual(try probes(killed), expected)
+    }
 }
