@@ -64,6 +64,18 @@ func modPow(_ base: Int, _ exponent: Int, _ p: Int) -> Int {
     return result
 }
 
+/// The nonzero residues mod a prime p in discrete-logarithm order, g⁰, g¹, …, g^(p−2), for the smallest
+/// primitive root g: in this order multiplication mod p becomes addition mod p − 1, so the structure a
+/// network learns for x·y or x/y shows in a Fourier transform over it (nil when p is not prime).
+public func discreteLogOrder(_ p: Int) -> [Int]? {
+    guard isPrime(p), p > 2 else { return p == 2 ? [1] : nil }
+    let factors = (2..<p).filter { (p - 1) % $0 == 0 && isPrime($0) }
+    guard let g = (2..<p).first(where: { g in factors.allSatisfy { modPow(g, (p - 1) / $0, p) != 1 } }) else { return nil }
+    var order: [Int] = [], x = 1
+    for _ in 0..<(p - 1) { order.append(x); x = x * g % p }
+    return order
+}
+
 public func isPrime(_ n: Int) -> Bool {
     if n < 2 { return false }
     var d = 2

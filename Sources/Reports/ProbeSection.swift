@@ -26,6 +26,11 @@ enum ProbeSection {
         }
     }
 
+    static func fourierBasis(_ url: URL) -> String? {
+        guard let data = try? Data(contentsOf: url), let doc = JSON.parse(data) as? [String: Any] else { return nil }
+        return doc["fourier_basis"] as? String
+    }
+
     /// Markdown and figures for the first trial of every configuration that has probes.
     static func render(_ r: StudyResults) -> (markdown: String, figures: [(String, String, String)]) {
         var md = "", figures: [(String, String, String)] = []
@@ -36,7 +41,9 @@ enum ProbeSection {
             if md.isEmpty {
                 md += "## What the network learned\n\nProbes of the operand embeddings (trials run with `training.probes: true`): the share of their non-constant Fourier power in the five strongest frequencies, the spectrum, a projection on their two principal components and a t-SNE map (before and after grokking), and the sharpness (mean training-loss increase under random perturbations of 1 % of each tensor's norm).\n\n"
             }
-            md += "**\(g.key.isEmpty ? "Trial" : g.key) (seed \(t.seedIndex), `\(t.id)`)**\n\n| snapshot | step | top-5 share | strongest frequencies | PCA variance explained | sharpness |\n|---|---|---|---|---|---|\n"
+            md += "**\(g.key.isEmpty ? "Trial" : g.key) (seed \(t.seedIndex), `\(t.id)`)**\n\n"
+            if let basis = fourierBasis(r.store.trialDir(t.id).appendingPathComponent("probes.json")) { md += "Fourier basis: \(basis).\n\n" }
+            md += "| snapshot | step | top-5 share | strongest frequencies | PCA variance explained | sharpness |\n|---|---|---|---|---|---|\n"
             for s in snaps {
                 md += "| \(s.name) | \(s.step) | \(String(format: "%.3f", s.share)) | \(s.top.map(String.init).joined(separator: ", ")) | \(s.explained.map { String(format: "%.3f", $0) } ?? "—") | \(s.sharpness.map { String(format: "%.3g", $0) } ?? "—") |\n"
             }

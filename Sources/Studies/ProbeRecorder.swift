@@ -2,6 +2,7 @@
 // share of the (non-constant) Fourier power in the five strongest frequencies and the strongest one
 // (curve.csv columns); at initialization, at the first evaluation of each event and at the end, the whole
 // spectrum, a 2-D principal-component projection and the sharpness (probes.json).
+import Datasets
 import Foundation
 import Linalg
 import Models
@@ -23,11 +24,36 @@ final class Probes<M: Classifier & OperandEmbedding> {
     /// Snapshots a resume could not take back (a checkpoint without its sidecar).
     var lost: [String] = []
 
-    init(model: M, rules: [(String, EventRule)], rng: RNG) { self.model = model; self.rules = rules; self.rng = rng }
+    /// The operand rows the Fourier transform runs over, in order (nil: all p in index order, the
+    /// additive structure), and the basis's name for the report.
+    let fourierRows: [Int]?
+    let basis: String
+
+    init(model: M, rules: [(String, EventRule)], rng: RNG, operation: BinaryOperation?, modulus: Int) {
+        self.model = model; self.rules = rules; self.rng = rng
+        switch operation {
+        case .multiply?, .divide?:
+            fourierRows = discreteLogOrder(modulus)
+            basis = fourierRows == nil ? "operand index" : "discrete logarithm (x = g^i for the smallest primitive root g; operand 0 left out): multiplication becomes addition mod p − 1"
+        case .compose?, .conjugate?, .sandwich?:
+            fourierRows = nil
+            basis = "operand index: permutations have no cyclic order, so the spectrum is not meaningful for them"
+        default:
+            fourierRows = nil
+            basis = "operand index x mod p"
+        }
+    }
+
+    /// The spectrum in the basis chosen for the operation.
+    func spectrum(_ e: [Double], _ p: Int, _ w: Int) -> [Double] {
+        guard let rows = fourierRows, rows.allSatisfy({ $0 < p }) else { return embeddingSpectrum(e, p: p, C: w) }
+        let reordered = rows.flatMap { e[($0 * w)..<($0 * w + w)] }
+        return embeddingSpectrum(reordered, p: rows.count, C: w)
+    }
 
     func measure(_ r: EvalRecord) -> [Double] {
         guard let (e, p, w) = model.operandEmbeddingRows() else { return [] }
-        let top = topFrequencies(embeddingSpectrum(e, p: p, C: w), count: 5)
+        let top = topFrequencies(spectrum(e, p, w), count: 5)
         if r.step == 0 && !seen.contains("init") { seen.insert("init"); snapshot("init", step: 0) }
         for (name, rule) in rules where !seen.contains(name) && rule.holds(r) {
             seen.insert(name)
@@ -38,7 +64,7 @@ final class Probes<M: Classifier & OperandEmbedding> {
 
     func snapshot(_ name: String, step: Int) {
         guard let (e, p, w) = model.operandEmbeddingRows() else { return }
-        let spectrum = embeddingSpectrum(e, p: p, C: w)
+        let spectrum = spectrum(e, p, w)
         let top = topFrequencies(spectrum, count: 5)
         var fields: [(String, JSON)] = [
             ("step", .int(step)),
@@ -109,6 +135,7 @@ final class Probes<M: Classifier & OperandEmbedding> {
     func json(resumedAt: Int?) -> JSON {
         .object([
             ("method", .string("spectrum: share of Σ_c |Σ_x E[x,c] e^(−2πikx/p)|² at each frequency k (k and p−k folded), operand embeddings E [p, C]; pca: projection on the two leading eigenvectors of E's covariance; tsne: exact t-SNE of E's rows (perplexity min(30, (p−1)/3), 1000 iterations, seeded), tsne_kl its final KL(P‖Q); sharpness: mean increase of the training loss when each parameter tensor moves by a random direction of norm \(Probes.sharpnessRelative) × its norm, over \(Probes.sharpnessSamples) seeded draws")),
+            ("fourier_basis", .string(basis)),
             ("resumed_at", resumedAt.map { .int($0) } ?? .null),
             ("note", lost.isEmpty ? .null : .string("resumed from a checkpoint without the probes of \(lost.sorted().joined(separator: ", ")) (taken before the interruption and not kept): they have no snapshot")),
             ("snapshots", .object(snapshots)),

@@ -105,7 +105,9 @@ public enum TrialRunner {
                                      _ rules: [(String, EventRule)], _ rng: RNG, _ checkpointing: Checkpointing?,
                                      _ progress: ((TrainingProgress) -> Void)?, _ shouldStop: (() -> Bool)?) -> TrialResult {
         var tc = tc0
-        let probes = trial.config["training.probes"] == .bool(true) ? Probes<M>(model: model, rules: rules, rng: rng.split("probes")) : nil
+        let operation = trial.config["task.operation"]?.asString.flatMap(BinaryOperation.init(spelling:))
+        let probes = trial.config["training.probes"] == .bool(true)
+            ? Probes<M>(model: model, rules: rules, rng: rng.split("probes"), operation: operation, modulus: trial.config["task.modulus"]?.asInt ?? 0) : nil
         if let probes { tc.probe = { probes.measure($0) } }
         let trainer = Trainer(model: model, optimizer: oc, config: tc, data: data, rng: rng)
         probes?.trainer = trainer

@@ -88,4 +88,18 @@ final class AlgorithmicTests: XCTestCase {
         XCTAssertEqual(BinaryOperation(spelling: "x²+y²"), .squareSum)
         XCTAssertNil(BinaryOperation(spelling: "x%y"))
     }
+
+    /// The discrete-log order lists every nonzero residue once, and turns multiplication into addition:
+    /// order[i] · order[j] = order[(i + j) mod (p − 1)].
+    func testDiscreteLogOrderTurnsProductsIntoSums() throws {
+        XCTAssertEqual(discreteLogOrder(7), [1, 3, 2, 6, 4, 5])          // 3 is the smallest primitive root of 7
+        XCTAssertNil(discreteLogOrder(15))
+        for p in [11, 97, 113] {
+            let order = try XCTUnwrap(discreteLogOrder(p))
+            XCTAssertEqual(Set(order), Set(1..<p))
+            for i in stride(from: 0, to: p - 1, by: 7) {
+                for j in stride(from: 0, to: p - 1, by: 5) { XCTAssertEqual(order[i] * order[j] % p, order[(i + j) % (p - 1)]) }
+            }
+        }
+    }
 }
