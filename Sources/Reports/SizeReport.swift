@@ -188,8 +188,8 @@ enum SizeExpectationEvaluator {
         return order.compactMap { key in
             var perSeed: [[Double: Double]] = []
             for t in groups[key]! {
-                guard let c = r.store.curve(t.id), let st = c.column("step"), let va = c.column("val_accuracy") else { continue }
-                perSeed.append(Dictionary(zip(st, va.map { 1 - $0 }), uniquingKeysWith: { a, _ in a }))
+                guard let c = r.store.curve(t.id), let st = c.column("step"), let err = epochWiseError(c, t) else { continue }
+                perSeed.append(Dictionary(zip(st, err), uniquingKeysWith: { a, _ in a }))
             }
             guard let first = perSeed.first else { return nil }
             let steps = first.keys.filter { s in perSeed.allSatisfy { $0[s] != nil } }.sorted()
@@ -381,6 +381,7 @@ public enum SizeReportWriter {
         for (i, c) in curves.enumerated() {
             var chart = Chart(title: "Seed-mean test error over steps" + (c.key.isEmpty ? "" : " (\(c.key))"), xLabel: "training step (log scale; step 0 not shown)", yLabel: "test error", xLog: true, yRange: (0, 1))
             chart.series.append(Series(name: "test error, seed mean", points: Array(zip(c.steps, c.error)), color: Palette.color(0), width: 2))
+            addEpochWiseTheory(&chart, r, key: c.key)
             if let s = c.shape {
                 let yes = s.prominence >= prom
                 md += "| \(c.key.isEmpty ? "—" : c.key) | \(Int(c.steps[s.firstMinimum])), \(f(c.error[s.firstMinimum])) | \(Int(c.steps[s.peak])), \(f(c.error[s.peak])) | \(Int(c.steps[s.secondMinimum])), \(f(c.error[s.secondMinimum])) | \(f(s.prominence)) | \(yes ? "**fall-rise-fall**" : "no") |\n"
@@ -392,7 +393,7 @@ public enum SizeReportWriter {
             }
             figures.append(("figures/epochwise-\(i + 1).svg", "Seed-mean test error over steps" + (c.key.isEmpty ? "" : " (\(c.key))") + "; dotted verticals (when the shape holds): first minimum and second minimum (green), the bump (red).", chart.svg()))
         }
-        return md + "\n"
+        return md + "\n" + epochWiseTheoryTable(r)
     }
 }
 

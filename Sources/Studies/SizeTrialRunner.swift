@@ -69,7 +69,7 @@ extension TrialRunner {
             if nTrain > 4000 { throw DatasetError(key: "task.n_train", "the MNIST-1D training file has 4000 examples, not \(nTrain); HINT: use n_train ≤ 4000") }
             if nTest > 1000 { throw DatasetError(key: "task.n_test", "the MNIST-1D test file has 1000 examples, not \(nTest); HINT: use n_test ≤ 1000 or 0 for all") }
         case "gaussian_linear":
-            let d = c["task.dimension"]!.asInt!, p = c["model.features"]!.asInt!
+            let d = c["task.dimension"]?.asInt ?? 0, p = c["model.features"]!.asInt!
             if d > 0 && p > d { throw DatasetError(key: "model.features", "p = \(p) exceeds task.dimension \(d): the fit uses the first p of d inputs; HINT: raise task.dimension or set it to 0 (d = p, well-specified)") }
         default: break
         }
@@ -125,7 +125,9 @@ extension TrialRunner {
         try validateSize(c)
         let rng = RNG(seed: dataSeed(trial))
         switch c["model.family"]!.asString! {
-        case "linear": return try runLinear(trial, rng: rng)
+        case "linear":
+            if c["solver.method"]!.asString == "gradient_descent" { return try runLinearGD(trial, progress: progress, shouldStop: shouldStop) }
+            return try runLinear(trial, rng: rng)
         case "random_features": return try runRandomFeatures(trial, rng: rng)
         default:
             if c["training.precision"]!.asString == "float64" { return try runDenseMLP(Double.self, trial, rng: rng, progress: progress, shouldStop: shouldStop) }

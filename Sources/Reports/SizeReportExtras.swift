@@ -1,0 +1,59 @@
+// Additions to the epoch-wise section of SizeReport.swift, kept apart so that file changes by single
+// calls: the regression curves of the linear family trained by gradient descent (test error = the
+// measured excess risk, with the exact expected risk beside it).
+import Foundation
+import Studies
+
+extension SizeExpectationEvaluator {
+    /// A trial's test error over steps: the measured excess risk (val_loss) for the linear family trained by
+    /// gradient descent, else 1 − validation accuracy (clean labels).
+    static func epochWiseError(_ c: TrialCurve, _ t: Trial) -> [Double]? {
+        if t.config["solver.method"]?.asString == "gradient_descent" { return c.column("val_loss") }
+        return c.column("val_accuracy").map { $0.map { 1 - $0 } }
+    }
+
+    /// The seed mean of the exact expected risk (curve column expected_risk) of a configuration, at the steps
+    /// every seed evaluated; nil when its trials have no such column.
+    static func expectedRiskCurve(_ r: StudyResults, key: String) -> (steps: [Double], risk: [Double])? {
+        var perSeed: [[Double: Double]] = []
+        for t in r.trials where t.groupKey == key {
+            guard let c = r.store.curve(t.id), let st = c.column("step"), let th = c.column("expected_risk") else { continue }
+            perSeed.append(Dictionary(zip(st, th), uniquingKeysWith: { a, _ in a }))
+        }
+        guard let first = perSeed.first else { return nil }
+        let steps = first.keys.filter { s in perSeed.allSatisfy { $0[s] != nil } }.sorted()
+        return (steps, steps.map { s in perSeed.map { $0[s]! }.reduce(0, +) / Double(perSeed.count) })
+    }
+}
+
+extension SizeReportWriter {
+    /// For a regression curve: the exact expected risk beside the measured one, the y axis fitted to both and
+    /// named for what it shows. Classification charts are left as they are.
+    static func addEpochWiseTheory(_ chart: inout Chart, _ r: StudyResults, key: String) {
+        guard let (steps, risk) = SizeExpectationEvaluator.expectedRiskCurve(r, key: key) else { return }
+        chart.series.append(Series(name: "exact expected risk, seed mean (gradient descent, Heckel and Yilmaz 2020)",
+                                   points: Array(zip(steps, risk)), color: "#000000", dashed: true, width: 1.4))
+        let top = (chart.series.flatMap { $0.points.map(\.1) }.filter { $0.isFinite }.max() ?? 1)
+        chart.yRange = (0, 1.1 * top)
+        chart.yLabel = "test excess risk"
+        chart.title = chart.title.replacingOccurrences(of: "test error", with: "test excess risk")
+    }
+
+    /// A table of measured against exact expected risk at the shape's three points, for regression configurations.
+    static func epochWiseTheoryTable(_ r: StudyResults) -> String {
+        let curves = SizeExpectationEvaluator.meanErrorCurves(r, trials: r.trials)
+        var md = ""
+        for c in curves {
+            guard let s = c.shape, let (steps, risk) = SizeExpectationEvaluator.expectedRiskCurve(r, key: c.key) else { continue }
+            if md.isEmpty {
+                md = "For the linear model trained by gradient descent the test error is the excess risk (β_t − β*)ᵀ D (β_t − β*) of the iterate, and the exact expected risk over the noise, for each seed's design, is drawn beside it (dashed).\n\n"
+                md += "| configuration | step | measured (seed mean) | exact expected (seed mean) |\n|---|---|---|---|\n"
+            }
+            for (label, i) in [("start", 0), ("first minimum", s.firstMinimum), ("bump", s.peak), ("second minimum", s.secondMinimum), ("end", c.steps.count - 1)] {
+                let th = steps.firstIndex(of: c.steps[i]).map { risk[$0] }
+                md += "| \(c.key.isEmpty ? "—" : c.key) | \(label): \(Int(c.steps[i])) | \(f(c.error[i])) | \(f(th)) |\n"
+            }
+        }
+        return md.isEmpty ? "" : md + "\n"
+    }
+}
