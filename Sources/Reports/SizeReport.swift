@@ -295,7 +295,7 @@ public enum SizeReportWriter {
                 if linear { md += " \(f(c.theory(size).flatMap { $0.isFinite ? $0 : nil })) |" }
                 md += "\n"
             }
-            md += "\n"
+            md += "\n" + noisyLabelSection(c, r, sizeKey: sizeKey)
 
             // The figure: every seed thin, the mean thick, train error dashed, theory in black.
             let sizes = c.sizes
@@ -345,6 +345,7 @@ public enum SizeReportWriter {
                                                      ("sd_test", .num(c.sd(size))), ("mean_train", .num(c.meanTrain(size))), ("seeds", .int(c.at(size).count)),
                                                      ("theory", .num(c.theory(size)))])
                                         }))]
+            if let nj = noisyLabelJSON(c, r) { cj.append(("noisy_label_test", nj)) }
             if let m, let data = try? JSONEncoder().encode(m), let obj = JSON.parse(data) { cj.append(("measures", jsonFromFoundation(obj))) }
             configsJSON.append(.object(cj))
         }

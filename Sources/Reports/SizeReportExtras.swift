@@ -57,3 +57,41 @@ extension SizeReportWriter {
         return md.isEmpty ? "" : md + "\n"
     }
 }
+
+extension SizeReportWriter {
+    /// A trial's test error against noisy test labels (summary.json size.test_error_noisy_labels), if recorded.
+    static func noisyLabelError(_ s: SizeSample, _ r: StudyResults) -> Double? {
+        ((r.summaries[s.trial.id]?.raw["size"] as? [String: Any])?["test_error_noisy_labels"] as? NSNumber)?.doubleValue
+    }
+
+    /// The seed means per size of the test error against clean and against noisy test labels, with what the clean
+    /// error predicts for the noisy one: a test label flipped with probability q to one of the K − 1 others is
+    /// missed unless the prediction was wrong and hit it, so E[noisy] = q + e (1 − qK/(K − 1)) for clean error e.
+    /// Nil for a configuration without label noise or without the record.
+    static func noisyLabelRows(_ c: SizeConfiguration, _ r: StudyResults) -> [(size: Int, clean: Double, noisy: Double, predicted: Double?)]? {
+        guard let q = c.trials.first?.config["task.label_noise"]?.asDouble, q > 0 else { return nil }
+        let k = (c.samples.first.flatMap { r.summaries[$0.trial.id]?.raw["size"] as? [String: Any] }?["classes"] as? Int)
+        let rows = c.sizes.compactMap { size -> (Int, Double, Double, Double?)? in
+            let v = c.at(size).compactMap { s in noisyLabelError(s, r).map { (s.testError, $0) } }
+            guard !v.isEmpty else { return nil }
+            let clean = v.map(\.0).reduce(0, +) / Double(v.count), noisy = v.map(\.1).reduce(0, +) / Double(v.count)
+            return (size, clean, noisy, k.map { q + clean * (1 - q * Double($0) / Double($0 - 1)) })
+        }
+        return rows.isEmpty ? nil : rows
+    }
+
+    static func noisyLabelSection(_ c: SizeConfiguration, _ r: StudyResults, sizeKey: String) -> String {
+        guard let rows = noisyLabelRows(c, r) else { return "" }
+        var md = "Test error against clean test labels (the curve) and against test labels with the same label noise (drawn once per seed); the last column is what the clean error predicts for the noisy one, q + e (1 − qK/(K − 1)).\n\n"
+        md += "| \(sizeKey) | mean test error, clean labels | mean test error, noisy labels | predicted from the clean error |\n|---|---|---|---|\n"
+        for row in rows { md += "| \(row.size) | \(f(row.clean)) | \(f(row.noisy)) | \(f(row.predicted)) |\n" }
+        return md + "\n"
+    }
+
+    static func noisyLabelJSON(_ c: SizeConfiguration, _ r: StudyResults) -> JSON? {
+        noisyLabelRows(c, r).map { rows in
+            .array(rows.map { .object([("size", .int($0.size)), ("mean_test_clean", .num($0.clean)), ("mean_test_noisy_labels", .num($0.noisy)),
+                                       ("predicted_noisy_from_clean", .num($0.predicted))]) })
+        }
+    }
+}

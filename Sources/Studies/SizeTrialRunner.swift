@@ -14,6 +14,8 @@
 //   train_error       0-1 error against the labels fitted (noisy under label noise); linear: 0 when the
 //                     fit interpolates, else the training mean squared error
 //   train_error_clean 0-1 error of the training predictions against the clean labels
+//   test_error_noisy_labels  classification: 0-1 error against test labels corrupted by the same noise
+//                     process as the training labels (drawn once per seed); equals test_error without noise
 //   converged         closed form: true (one exact solve); MLP: whether the criterion held
 import Datasets
 import Foundation
@@ -79,7 +81,8 @@ extension TrialRunner {
     }
 
     /// A classification task's training and test sets: loaded, split, standardized (on the training
-    /// set), with label noise on the training labels.
+    /// set), with label noise on the training labels. The test set's `labels` carry the same noise process
+    /// (its own draw, once per seed) for the noisy-label error; its `cleanLabels` are what test error means.
     static func classificationData(_ c: [String: Value], rng: RNG) throws -> (train: ClassificationData, test: ClassificationData) {
         let kind = c["task.kind"]!.asString!, nTrain = c["task.n_train"]!.asInt!, nTest = c["task.n_test"]!.asInt!
         let folder = c["task.data"]?.asString ?? ""
@@ -105,6 +108,8 @@ extension TrialRunner {
         var noise = rng.split("label-noise")
         let q = c["task.label_noise"]!.asDouble!
         train = train.withLabelNoise(rate: q, rng: &noise)
+        var testNoise = rng.split("label-noise-test")
+        test = test.withLabelNoise(rate: q, rng: &testNoise)
         return (train, test)
     }
 
@@ -143,13 +148,14 @@ extension TrialRunner {
         let kind: RandomFeatureKind = c["model.feature_map"]!.asString == "fourier" ? .fourier(bandwidth: bw > 0 ? bw : Double(2 * train.features).squareRoot()) : .relu
         let precision = SolvePrecision(rawValue: c["solver.precision"]!.asString!)!
         let r = try Models.runRandomFeatures(kind: kind, features: n, classes: train.classes, trainX: train.x, trainLabels: train.labels,
-                                             trainCleanLabels: train.cleanLabels, testX: test.x, testLabels: test.cleanLabels,
+                                             trainCleanLabels: train.cleanLabels, testX: test.x, testLabels: test.cleanLabels, testNoisyLabels: test.labels,
                                              solver: solver(c), precision: precision, rng: rng.split("features"))
         let fields: [(String, JSON)] = [
             ("train_error_clean", .num(r.trainClean.zeroOneError)),
             ("test_squared_error", .num(r.test.squaredError)), ("train_squared_error", .num(r.train.squaredError)),
             ("interpolates", .bool(r.interpolates)), ("n_train", .int(train.count)), ("n_test", .int(test.count)),
             ("label_noise_realized", .num(train.corruptedFraction)), ("classes", .int(train.classes)),
+            ("test_error_noisy_labels", .num(r.testNoisy?.zeroOneError)), ("label_noise_test_realized", .num(test.corruptedFraction)),
             ("solve", r.solve.json),
         ]
         let outcome = oneRecord(trainLoss: r.train.squaredError, trainAccuracy: 1 - r.train.zeroOneError,
@@ -222,6 +228,7 @@ extension TrialRunner {
         let events = rules.map { eventTime($0.0, $0.1, outcome) }
         let last = outcome.records.last
         let cleanTrain = trainer.evaluate(split(train, clean: true))
+        let noisyTest = trainer.evaluate(split(test, clean: false))
         let stopEvent = events.first { $0.name == stop }
         // The plateau rule: the train loss at the end against the one at 3/4 of the budget.
         let tol = c["training.converge_tolerance"]!.asDouble!
@@ -239,6 +246,7 @@ extension TrialRunner {
             ("train_error_clean", .num(1 - cleanTrain.accuracy)), ("train_loss", .num(last?.trainLoss)), ("test_loss", .num(last?.valLoss)),
             ("converged_at_step", stopEvent?.step.map { .int($0) } ?? .null), ("plateau", .bool(plateau)), ("n_train", .int(train.count)), ("n_test", .int(test.count)),
             ("label_noise_realized", .num(train.corruptedFraction)), ("classes", .int(train.classes)),
+            ("test_error_noisy_labels", .num(1 - noisyTest.accuracy)), ("label_noise_test_realized", .num(test.corruptedFraction)),
         ]
         var result = TrialResult(trial: trial, outcome: outcome, events: events, parameterCount: model.parameterCount,
                                  trainSize: data.train.count, validationSize: data.validation.count,
