@@ -103,8 +103,11 @@ public struct GaussianLinearModel: Sendable, Equatable {
     }
 }
 
-/// A random two-layer teacher f(x) = W₂ relu(W₁ x) on inputs x ~ N(0, I_d), with W₁ [h, d] entries
+/// A random two-layer teacher f(x) = W₂ (relu(W₁ x) − μ) on inputs x ~ N(0, I_d), with W₁ [h, d] entries
 /// N(0, 1/d) and W₂ [K, h] entries N(0, 1/h), so every pre-activation and logit has variance of order 1.
+/// μ_j = ‖w_j‖/√(2π) is the mean of relu(w_jᵀx): centred hidden units give every output mean zero, so
+/// arg-max classes are roughly balanced (uncentred, the shared mean W₂μ favours a few classes: with
+/// d = 20, h = 100, K = 10 some classes got under 1 % of the examples).
 public struct TeacherNetwork: Sendable, Equatable {
     /// W₁ [hidden, inputs]
     public let w1: Matrix<Double>
@@ -125,7 +128,9 @@ public struct TeacherNetwork: Sendable, Equatable {
     /// The teacher's outputs [n, K] for x [n, d].
     public func evaluate(_ x: Matrix<Double>) -> Matrix<Double> {
         var hdn = matmul(x, w1, transB: true)                       // [n, h]
-        for i in 0..<hdn.data.count where hdn.data[i] < 0 { hdn.data[i] = 0 }
+        let h = hidden
+        let mu = (0..<h).map { j in (0..<inputs).reduce(0.0) { $0 + w1[j, $1] * w1[j, $1] }.squareRoot() / (2 * Double.pi).squareRoot() }
+        for i in 0..<hdn.data.count { hdn.data[i] = max(hdn.data[i], 0) - mu[i % h] }
         return matmul(hdn, w2, transB: true)                        // [n, K]
     }
 

@@ -9,13 +9,15 @@ import Foundation
 
 public enum SizeSchema {
     public static let tabularKinds = ["digits", "mnist1d"]
-    public static let taskKinds = tabularKinds + ["gaussian_linear"]
+    public static let taskKinds = tabularKinds + ["gaussian_linear", "teacher"]
+    /// Classification tasks: the tabular files and the teacher network.
+    public static let classificationKinds = tabularKinds + ["teacher"]
     public static let closedFormFamilies = ["random_features", "linear"]
 
     static let keys: [KeySpec] = [
         // Tabular and synthetic tasks.
         KeySpec(path: "task.n_train", type: .int(min: 1, max: nil), defaultValue: .int(1000), doc: "n, the training examples (drawn once per seed)", trialKey: true),
-        KeySpec(path: "task.n_test", type: .int(min: 0, max: nil), defaultValue: .int(0), doc: "test examples; 0: every example not used for training (digits), the whole test file (mnist1d), 1000 (gaussian_linear)", trialKey: true),
+        KeySpec(path: "task.n_test", type: .int(min: 0, max: nil), defaultValue: .int(0), doc: "test examples; 0: every example not used for training (digits), the whole test file (mnist1d), 1000 (gaussian_linear, teacher)", trialKey: true),
         KeySpec(path: "task.label_noise", type: .double(min: 0, minOpen: false, max: 1, maxOpen: true), defaultValue: .double(0), doc: "share of training labels replaced by a uniformly random incorrect label (drawn once per seed); test labels stay clean", trialKey: true),
         KeySpec(path: "task.standardize", type: .bool, defaultValue: .bool(true), doc: "zero mean, unit variance per input, fitted on the training set (centred inputs keep every ReLU feature alive)", trialKey: true),
         KeySpec(path: "task.data", type: .text, defaultValue: .string(""), doc: "a folder holding the data files instead of studies/data (or $DESCENT_DATA); part of the trial's identity", trialKey: true),
@@ -25,6 +27,10 @@ public enum SizeSchema {
         KeySpec(path: "task.slow_features", type: .int(min: 0, max: 1 << 20), defaultValue: .int(0), doc: "gaussian_linear, gradient descent: k, the last k features have standard deviation task.slow_scale (learned later); 0: isotropic", trialKey: true),
         KeySpec(path: "task.slow_scale", type: .double(min: 0, minOpen: true, max: 1, maxOpen: false), defaultValue: .double(1), doc: "gradient descent: the slow features' standard deviation (the others have 1); their time scale is 1/scale² times longer", trialKey: true),
         KeySpec(path: "task.slow_signal", type: .double(min: 0, minOpen: false, max: 1, maxOpen: false), defaultValue: .double(0), doc: "gradient descent: the share of the signal variance Var(xᵀβ) carried by the slow features", trialKey: true),
+
+        KeySpec(path: "task.input_dimension", type: .int(min: 1, max: 1 << 16), defaultValue: .int(20), doc: "teacher: d, the Gaussian inputs' dimension", trialKey: true),
+        KeySpec(path: "task.teacher_width", type: .int(min: 1, max: 1 << 16), defaultValue: .int(100), doc: "teacher: h, the hidden ReLU units of the fixed random teacher (drawn from the study seed, the same for every seed)", trialKey: true),
+        KeySpec(path: "task.classes", type: .int(min: 2, max: 1000), defaultValue: .int(10), doc: "teacher: K, the classes (arg-max of the teacher's K outputs)", trialKey: true),
 
         // Closed-form families.
         KeySpec(path: "model.features", type: .int(min: 1, max: 1 << 20), defaultValue: .int(100), doc: "random_features: N, the random features; linear: p, the first p inputs used (the size axis)", trialKey: true),
@@ -66,7 +72,9 @@ public enum SizeSchema {
         if mlpOnly.contains(path) || path.hasPrefix("optimizer.") || path == "training.converge_tolerance" { return !closed }
         switch path {
         case "task.dimension", "task.signal", "task.noise_variance": return kind == "gaussian_linear"
-        case "task.label_noise", "task.standardize", "task.data": return tabularKinds.contains(kind)
+        case "task.label_noise", "task.standardize": return classificationKinds.contains(kind)
+        case "task.data": return tabularKinds.contains(kind)
+        case "task.input_dimension", "task.teacher_width", "task.classes": return kind == "teacher"
         case "model.features", "solver.method", "solver.lambda", "solver.rcond", "solver.precision": return closed
         case "model.feature_map", "model.bandwidth": return family == "random_features"
         default: return true

@@ -9,7 +9,7 @@
 // and seed i means the same data at every size (paired bootstrap).
 //
 // What a trial records (summary.json "size", see `SizeOutcome.json`):
-//   test_error        classification: 0-1 error against the CLEAN test labels; linear: the exact excess
+//   test_error        classification (digits, MNIST-1D, teacher): 0-1 error against the CLEAN test labels; linear: the exact excess
 //                     risk ‖β̂ − β_{≤p}‖² + ‖β_{>p}‖² (the quantity the finite-sample formula gives)
 //   train_error       0-1 error against the labels fitted (noisy under label noise); linear: 0 when the
 //                     fit interpolates, else the training mean squared error
@@ -90,7 +90,14 @@ extension TrialRunner {
         var split = rng.split("split")
         var train: ClassificationData, test: ClassificationData
         do {
-            if kind == "digits" {
+            if kind == "teacher" {
+                // One teacher for the study (its seed and the teacher's shape), fresh samples per seed.
+                let d = c["task.input_dimension"]!.asInt!, h = c["task.teacher_width"]!.asInt!, k = c["task.classes"]!.asInt!
+                var tr = RNG(seed: stableHash("teacher|\(c["seed"]!.asInt!)|\(d)|\(h)|\(k)"))
+                let teacher = TeacherNetwork(inputs: d, hidden: h, outputs: k, rng: &tr)
+                train = teacher.classification(nTrain, rng: &split)
+                test = teacher.classification(nTest == 0 ? 1000 : nTest, rng: &split)
+            } else if kind == "digits" {
                 (train, test) = try ClassificationData.digits(path: try file("digits.csv.gz")).split(train: nTrain, test: nTest == 0 ? nil : nTest, rng: &split)
             } else {
                 train = try ClassificationData.mnist1d(train: true, path: try file("mnist1d_train.csv.gz")).sample(nTrain, rng: &split)
