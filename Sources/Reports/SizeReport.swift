@@ -295,7 +295,7 @@ public enum SizeReportWriter {
                 if linear { md += " \(f(c.theory(size).flatMap { $0.isFinite ? $0 : nil })) |" }
                 md += "\n"
             }
-            md += "\n" + noisyLabelSection(c, r, sizeKey: sizeKey)
+            md += "\n" + sizeExtrasSection(c, r, sizeKey: sizeKey)
 
             // The figure: every seed thin, the mean thick, train error dashed, theory in black.
             let sizes = c.sizes
@@ -323,6 +323,7 @@ public enum SizeReportWriter {
             if linear {
                 let th = sizes.compactMap { p -> (Double, Double)? in c.theory(p).flatMap { $0.isFinite ? (Double(c.parameters(p)), clip($0)) : nil } }
                 chart.series.append(Series(name: "exact min-norm risk (Hastie et al. 2019)", points: th, color: "#000000", dashed: true, width: 1.4))
+                addRidgeTheory(&chart, c, clip)
             }
             // One legend entry for all seeds (a study may have hundreds).
             chart.legend = [("test, each seed", "#9ecae1", false)] + chart.series.filter { !$0.name.hasPrefix("test, seed ") || $0.name == "test, seed mean" }.map { ($0.name, $0.color, $0.dashed) }
@@ -345,7 +346,7 @@ public enum SizeReportWriter {
                                                      ("sd_test", .num(c.sd(size))), ("mean_train", .num(c.meanTrain(size))), ("seeds", .int(c.at(size).count)),
                                                      ("theory", .num(c.theory(size)))])
                                         }))]
-            if let nj = noisyLabelJSON(c, r) { cj.append(("noisy_label_test", nj)) }
+            cj += sizeExtrasJSON(c, r)
             if let m, let data = try? JSONEncoder().encode(m), let obj = JSON.parse(data) { cj.append(("measures", jsonFromFoundation(obj))) }
             configsJSON.append(.object(cj))
         }

@@ -1,6 +1,8 @@
-// Additions to the epoch-wise section of SizeReport.swift, kept apart so that file changes by single
-// calls: the regression curves of the linear family trained by gradient descent (test error = the
-// measured excess risk, with the exact expected risk beside it).
+// Additions to SizeReport.swift, kept apart so that file changes by single calls: the epoch-wise
+// regression curves of the linear family trained by gradient descent (test error = the measured excess
+// risk, with the exact expected risk beside it), the test error against noisy test labels, and the
+// asymptotic ridge risk beside a ridge fit.
+import Analysis
 import Foundation
 import Studies
 
@@ -93,5 +95,50 @@ extension SizeReportWriter {
             .array(rows.map { .object([("size", .int($0.size)), ("mean_test_clean", .num($0.clean)), ("mean_test_noisy_labels", .num($0.noisy)),
                                        ("predicted_noisy_from_clean", .num($0.predicted))]) })
         }
+    }
+}
+
+extension SizeReportWriter {
+    /// The asymptotic ridge risk at p for a linear, well-specified (task.dimension 0) ridge configuration
+    /// (Hastie et al. 2019, Theorem 5, with γ = p/n and the study's λ in (1/n)‖y − Xβ‖² + λ‖β‖²), else nil.
+    static func ridgeTheory(_ c: SizeConfiguration, _ p: Int) -> Double? {
+        guard let t = c.trials.first(where: { $0.config["model.features"]?.asInt == p }) ?? c.trials.first else { return nil }
+        let k = t.config
+        guard k["model.family"]?.asString == "linear", k["solver.method"]?.asString == "ridge", k["task.dimension"]?.asInt == 0,
+              let lambda = k["solver.lambda"]?.asDouble, lambda > 0, let n = k["task.n_train"]?.asInt,
+              let r2 = k["task.signal"]?.asDouble, let s2 = k["task.noise_variance"]?.asDouble else { return nil }
+        return LinearRegressionTheory.ridgeAsymptoticRisk(gamma: Double(p) / Double(n), lambda: lambda, betaNormSquared: r2, noiseVariance: s2).risk
+    }
+
+    /// For a ridge configuration: the asymptotic ridge risk drawn in place of the (empty) min-norm curve.
+    static func addRidgeTheory(_ chart: inout Chart, _ c: SizeConfiguration, _ clip: (Double) -> Double) {
+        let pts = c.sizes.compactMap { p in ridgeTheory(c, p).map { (Double(c.parameters(p)), clip($0)) } }
+        guard !pts.isEmpty else { return }
+        chart.series.removeAll { $0.name.hasPrefix("exact min-norm risk") && $0.points.isEmpty }
+        chart.series.append(Series(name: "asymptotic ridge risk, p/n = γ (Hastie et al. 2019, Thm 5)", points: pts, color: "#000000", dashed: true, width: 1.4))
+        chart.title = chart.title.replacingOccurrences(of: "measured and exact", with: "measured and asymptotic (ridge)")
+    }
+
+    static func ridgeTheorySection(_ c: SizeConfiguration, sizeKey: String) -> String {
+        let rows = c.sizes.compactMap { p in ridgeTheory(c, p).map { (p, $0) } }
+        guard !rows.isEmpty else { return "" }
+        var md = "Ridge: the measured mean beside the asymptotic ridge risk at γ = p/n (Hastie et al. 2019, Theorem 5; a limit, so at finite n expect a few per cent of difference).\n\n"
+        md += "| \(sizeKey) | mean test excess risk | seed SE | asymptotic ridge risk |\n|---|---|---|---|\n"
+        for (p, th) in rows { md += "| \(p) | \(f(c.mean(p))) | \(f(c.sd(p) / Double(max(c.at(p).count, 1)).squareRoot())) | \(f(th)) |\n" }
+        return md + "\n"
+    }
+
+    /// Everything this file adds below a configuration's table.
+    static func sizeExtrasSection(_ c: SizeConfiguration, _ r: StudyResults, sizeKey: String) -> String {
+        noisyLabelSection(c, r, sizeKey: sizeKey) + ridgeTheorySection(c, sizeKey: sizeKey)
+    }
+
+    /// Everything this file adds to a configuration's entry in summary.json.
+    static func sizeExtrasJSON(_ c: SizeConfiguration, _ r: StudyResults) -> [(String, JSON)] {
+        var out: [(String, JSON)] = []
+        if let nj = noisyLabelJSON(c, r) { out.append(("noisy_label_test", nj)) }
+        let ridge = c.sizes.compactMap { p in ridgeTheory(c, p).map { JSON.object([("size", .int(p)), ("asymptotic_ridge_risk", .num($0))]) } }
+        if !ridge.isEmpty { out.append(("ridge_theory", .array(ridge))) }
+        return out
     }
 }
