@@ -91,7 +91,7 @@ public struct LinearGradientDescent: Sendable {
         return max(0, quad - 2 * lin + ySquared)
     }
 
-    /// The largest eigenvalue of Σ̂ bounds the stable learning rates: the iteration converges iff 2ηλ_max < 2.
+    /// Σ̂ [d, d] (its eigenvalues set the time scales 1/(2ηλ_i); the iteration is stable iff 2ηλ_max < 2).
     public var gramMatrix: Matrix<Double> { Matrix(rows: features, cols: features, data: gram) }
 }
 
