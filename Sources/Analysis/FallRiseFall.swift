@@ -5,7 +5,7 @@
 //   for every interior index j, L = min y[0..<j] (at i, the first minimum) and R = min y[j+1..<n] (at k);
 //   the rise is y[j] − L, the second fall y[j] − R, the first fall y[0] − L;
 //   the shape's prominence at j is min(first fall, rise, second fall).
-// The detected bump is the j with the largest prominence; the curve shows the shape when that
+// The detected bump is the j with the largest prominence (the highest such j on ties); the curve shows the shape when that
 // prominence is at least `minProminence` (in the curve's units, e.g. 0.01 = one point of test error).
 // A minimum prominence keeps evaluation noise (a wiggle of a few examples) from counting as a bump.
 
@@ -36,7 +36,8 @@ public func mostProminentFallRiseFall(_ y: [Double]) -> FallRiseFall? {
         let i = prefixMin[j - 1], k = suffixMin[j + 1]
         let f1 = v[0] - v[i], r = v[j] - v[i], f2 = v[j] - v[k]
         let p = min(f1, r, f2)
-        if best == nil || p > best!.prominence {
+        // Ties (the prominence capped by the first or second fall) go to the highest bump: the marked top is the curve's top.
+        if best == nil || p > best!.prominence || (p == best!.prominence && v[j] > v[best!.peak]) {
             best = FallRiseFall(firstMinimum: i, peak: j, secondMinimum: k, firstFall: f1, rise: r, secondFall: f2, prominence: p)
         }
     }

@@ -5,22 +5,53 @@
 //     well-specified: a fresh model with d = p for every p (β [p] with ‖β‖ = r), all features seen;
 //     misspecified:   one model with d >= max p, the learner sees only the first p features; the
 //                     unseen part x_{>p}ᵀβ_{>p} acts as extra noise (Hastie et al. 2019, section 5).
+//   two-scale:      features in two groups of very different standard deviations (fast and slow
+//                   under gradient descent), for epoch-wise double descent (Heckel and Yilmaz 2020):
+//                   x_j ~ N(0, s_j²) independently, the signal split between the groups.
 // - `TeacherNetwork`: a random two-layer ReLU network labels Gaussian inputs.
 //
 // Shapes: n examples, d features; x [n, d], y [n].
 import Linalg
 
-/// y = xᵀβ + σ ε with isotropic Gaussian features x ~ N(0, I_d) and ε ~ N(0, 1).
+/// y = xᵀβ + σ ε with Gaussian features x ~ N(0, diag(s²)) (isotropic, s = 1, unless scales are given)
+/// and ε ~ N(0, 1).
 public struct GaussianLinearModel: Sendable, Equatable {
     /// β [d], the true coefficients.
     public let beta: [Double]
     /// σ, the standard deviation of the label noise.
     public let noise: Double
+    /// s [d], the standard deviation of each feature (all 1: isotropic).
+    public let scales: [Double]
 
-    public init(beta: [Double], noise: Double) {
+    public init(beta: [Double], noise: Double, scales: [Double]? = nil) {
         precondition(noise >= 0, "GaussianLinearModel: noise \(noise) must be >= 0")
+        precondition(scales == nil || scales!.count == beta.count, "GaussianLinearModel: \(scales!.count) scales for \(beta.count) coefficients")
         self.beta = beta
         self.noise = noise
+        self.scales = scales ?? [Double](repeating: 1, count: beta.count)
+    }
+
+    /// Two groups of features: the first d − k with standard deviation 1 (fast under gradient descent),
+    /// the last k with standard deviation `slowScale` (their Hessian eigenvalues are slowScale² times
+    /// smaller, so gradient descent learns them that much later). The signal variance Var(xᵀβ) = βᵀ diag(s²) β
+    /// is `signal`, a share `slowShare` of it in the slow group, spread evenly over each group's features.
+    public static func twoScale(dimension d: Int, slowFeatures k: Int, slowScale: Double, signal: Double, slowShare: Double,
+                                noise sigma: Double) -> GaussianLinearModel {
+        precondition(d >= 1 && k >= 0 && k <= d && slowScale > 0, "twoScale: d \(d), k \(k), slow scale \(slowScale)")
+        precondition(slowShare >= 0 && slowShare <= 1 && (k > 0 || slowShare == 0) && (k < d || slowShare == 1), "twoScale: slow share \(slowShare) with \(k) of \(d) slow features")
+        let fast = d - k
+        var beta = [Double](repeating: 0, count: d), scales = [Double](repeating: 1, count: d)
+        for j in 0..<fast { beta[j] = ((1 - slowShare) * signal / Double(fast)).squareRoot() }
+        for j in fast..<d { scales[j] = slowScale; beta[j] = (slowShare * signal / Double(k)).squareRoot() / slowScale }
+        return GaussianLinearModel(beta: beta, noise: sigma, scales: scales)
+    }
+
+    /// The excess risk of coefficients b [d] on fresh data: E_x[(xᵀb − xᵀβ)²] = Σ_j s_j² (b_j − β_j)².
+    public func excessRisk(_ b: [Double]) -> Double {
+        precondition(b.count == beta.count, "excessRisk: \(b.count) coefficients for d = \(beta.count)")
+        var r = 0.0
+        for j in 0..<b.count { let e = b[j] - beta[j]; r += scales[j] * scales[j] * e * e }
+        return r
     }
 
     /// d, the number of features.
@@ -52,7 +83,7 @@ public struct GaussianLinearModel: Sendable, Equatable {
     /// ‖β_{>p}‖², the signal the first p features cannot see.
     public func signalMissed(firstFeatures p: Int) -> Double { beta.dropFirst(p).reduce(0) { $0 + $1 * $1 } }
 
-    /// n examples: x [n, d] with i.i.d. N(0, 1) entries, y = xβ + σ ε (computed in Double, stored as T).
+    /// n examples: x [n, d] with independent N(0, s_j²) entries, y = xβ + σ ε (computed in Double, stored as T).
     /// Draws x row by row then ε, from `rng`; use separate `split`s for training and test data.
     public func sample<T: Scalar>(_ n: Int, as _: T.Type = Double.self, rng: inout RNG) -> RegressionData<T> {
         let d = dimension
@@ -61,7 +92,7 @@ public struct GaussianLinearModel: Sendable, Equatable {
         for i in 0..<n {
             var dot = 0.0
             for j in 0..<d {
-                let v = T(rng.normal())
+                let v = T(scales[j] * rng.normal())
                 x[i, j] = v
                 dot += Double(v) * beta[j]
             }
@@ -72,8 +103,11 @@ public struct GaussianLinearModel: Sendable, Equatable {
     }
 }
 
-/// A random two-layer teacher f(x) = W₂ relu(W₁ x) on inputs x ~ N(0, I_d), with W₁ [h, d] entries
+/// A random two-layer teacher f(x) = W₂ (relu(W₁ x) − μ) on inputs x ~ N(0, I_d), with W₁ [h, d] entries
 /// N(0, 1/d) and W₂ [K, h] entries N(0, 1/h), so every pre-activation and logit has variance of order 1.
+/// μ_j = ‖w_j‖/√(2π) is the mean of relu(w_jᵀx): centred hidden units give every output mean zero, so
+/// arg-max classes are roughly balanced (uncentred, the shared mean W₂μ favours a few classes: with
+/// d = 20, h = 100, K = 10 some classes got under 1 % of the examples).
 public struct TeacherNetwork: Sendable, Equatable {
     /// W₁ [hidden, inputs]
     public let w1: Matrix<Double>
@@ -94,7 +128,9 @@ public struct TeacherNetwork: Sendable, Equatable {
     /// The teacher's outputs [n, K] for x [n, d].
     public func evaluate(_ x: Matrix<Double>) -> Matrix<Double> {
         var hdn = matmul(x, w1, transB: true)                       // [n, h]
-        for i in 0..<hdn.data.count where hdn.data[i] < 0 { hdn.data[i] = 0 }
+        let h = hidden
+        let mu = (0..<h).map { j in (0..<inputs).reduce(0.0) { $0 + w1[j, $1] * w1[j, $1] }.squareRoot() / (2 * Double.pi).squareRoot() }
+        for i in 0..<hdn.data.count { hdn.data[i] = max(hdn.data[i], 0) - mu[i % h] }
         return matmul(hdn, w2, transB: true)                        // [n, K]
     }
 

@@ -304,6 +304,8 @@ public struct RandomFeaturesResult: Sendable, Equatable, Codable {
     public var trainClean: ClassificationMetrics
     /// Test error against the clean test labels: the curve of the study.
     public var test: ClassificationMetrics
+    /// Test error against test labels corrupted by the training labels' noise process (nil when none were given).
+    public var testNoisy: ClassificationMetrics? = nil
     /// train.zeroOneError == 0: the model interpolates its (possibly noisy) training labels.
     public var interpolates: Bool { train.zeroOneError == 0 }
     public var solve: SolveRecord
@@ -319,28 +321,29 @@ public struct RandomFeaturesResult: Sendable, Equatable, Codable {
 ///   - trainLabels: [n] the labels to fit (noisy under label noise).
 ///   - trainCleanLabels: [n] the clean labels (nil: same as `trainLabels`).
 ///   - testX, testLabels: the test set with clean labels.
+///   - testNoisyLabels: [n_test] the test labels under the same label noise, for the noisy-label error (optional).
 ///   - rng: the feature directions are drawn from it; pass the same `RNG(seed:).split("features")` for
 ///     every N of one seed to get nested maps.
 public func runRandomFeatures(kind: RandomFeatureKind, features: Int, classes: Int,
                               trainX: Matrix<Float>, trainLabels: [Int], trainCleanLabels: [Int]? = nil,
-                              testX: Matrix<Float>, testLabels: [Int],
+                              testX: Matrix<Float>, testLabels: [Int], testNoisyLabels: [Int]? = nil,
                               solver: LeastSquaresSolver = .minimumNorm(), precision: SolvePrecision = .float64,
                               rng: RNG) throws -> RandomFeaturesResult {
     switch precision {
     case .float32:
         return try runRandomFeatures(Float.self, kind: kind, features: features, classes: classes, trainX: trainX,
                                      trainLabels: trainLabels, trainCleanLabels: trainCleanLabels, testX: testX,
-                                     testLabels: testLabels, solver: solver, rng: rng)
+                                     testLabels: testLabels, testNoisyLabels: testNoisyLabels, solver: solver, rng: rng)
     case .float64:
         return try runRandomFeatures(Double.self, kind: kind, features: features, classes: classes, trainX: trainX,
                                      trainLabels: trainLabels, trainCleanLabels: trainCleanLabels, testX: testX,
-                                     testLabels: testLabels, solver: solver, rng: rng)
+                                     testLabels: testLabels, testNoisyLabels: testNoisyLabels, solver: solver, rng: rng)
     }
 }
 
 private func runRandomFeatures<T: LapackScalar>(_: T.Type, kind: RandomFeatureKind, features: Int, classes: Int,
                                         trainX: Matrix<Float>, trainLabels: [Int], trainCleanLabels: [Int]?,
-                                        testX: Matrix<Float>, testLabels: [Int],
+                                        testX: Matrix<Float>, testLabels: [Int], testNoisyLabels: [Int]?,
                                         solver: LeastSquaresSolver, rng: RNG) throws -> RandomFeaturesResult {
     let clock = ContinuousClock(), start = clock.now
     var r = rng
@@ -350,9 +353,11 @@ private func runRandomFeatures<T: LapackScalar>(_: T.Type, kind: RandomFeatureKi
     let trainScores = model.scores(xTrain)
     let train = ClassificationMetrics(scores: trainScores, labels: trainLabels)
     let trainClean = trainCleanLabels.map { ClassificationMetrics(scores: trainScores, labels: $0) } ?? train
-    let test = model.evaluate(xTest, labels: testLabels)
+    let testScores = model.scores(xTest)
+    let test = ClassificationMetrics(scores: testScores, labels: testLabels)
+    let testNoisy = testNoisyLabels.map { ClassificationMetrics(scores: testScores, labels: $0) }
     return RandomFeaturesResult(kind: kind, features: features, classes: classes, parameterCount: model.parameterCount,
-                                trainExamples: trainX.rows, train: train, trainClean: trainClean, test: test,
+                                trainExamples: trainX.rows, train: train, trainClean: trainClean, test: test, testNoisy: testNoisy,
                                 solve: model.solve, seconds: SolveRecord.seconds(since: start, clock))
 }
 

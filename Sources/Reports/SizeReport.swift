@@ -188,8 +188,8 @@ enum SizeExpectationEvaluator {
         return order.compactMap { key in
             var perSeed: [[Double: Double]] = []
             for t in groups[key]! {
-                guard let c = r.store.curve(t.id), let st = c.column("step"), let va = c.column("val_accuracy") else { continue }
-                perSeed.append(Dictionary(zip(st, va.map { 1 - $0 }), uniquingKeysWith: { a, _ in a }))
+                guard let c = r.store.curve(t.id), let st = c.column("step"), let err = epochWiseError(c, t) else { continue }
+                perSeed.append(Dictionary(zip(st, err), uniquingKeysWith: { a, _ in a }))
             }
             guard let first = perSeed.first else { return nil }
             let steps = first.keys.filter { s in perSeed.allSatisfy { $0[s] != nil } }.sorted()
@@ -296,7 +296,7 @@ public enum SizeReportWriter {
                 if linear { md += " \(f(c.theory(size).flatMap { $0.isFinite ? $0 : nil })) |" }
                 md += "\n"
             }
-            md += "\n"
+            md += "\n" + sizeExtrasSection(c, r, sizeKey: sizeKey)
 
             // The figure: every seed thin, the mean thick, train error dashed, theory in black.
             let sizes = c.sizes
@@ -324,6 +324,7 @@ public enum SizeReportWriter {
             if linear {
                 let th = sizes.compactMap { p -> (Double, Double)? in c.theory(p).flatMap { $0.isFinite ? (Double(c.parameters(p)), clip($0)) : nil } }
                 chart.series.append(Series(name: "exact min-norm risk (Hastie et al. 2019)", points: th, color: "#000000", dashed: true, width: 1.4))
+                addRidgeTheory(&chart, c, clip)
             }
             // One legend entry for all seeds (a study may have hundreds).
             chart.legend = [("test, each seed", "#9ecae1", false)] + chart.series.filter { !$0.name.hasPrefix("test, seed ") || $0.name == "test, seed mean" }.map { ($0.name, $0.color, $0.dashed) }
@@ -346,6 +347,7 @@ public enum SizeReportWriter {
                                                      ("sd_test", .num(c.sd(size))), ("mean_train", .num(c.meanTrain(size))), ("seeds", .int(c.at(size).count)),
                                                      ("theory", .num(c.theory(size)))])
                                         }))]
+            cj += sizeExtrasJSON(c, r)
             if let m, let data = try? JSONEncoder().encode(m), let obj = JSON.parse(data) { cj.append(("measures", jsonFromFoundation(obj))) }
             configsJSON.append(.object(cj))
         }
@@ -383,6 +385,7 @@ public enum SizeReportWriter {
         for (i, c) in curves.enumerated() {
             var chart = Chart(title: "Seed-mean test error over steps" + (c.key.isEmpty ? "" : " (\(c.key))"), xLabel: "training step (log scale; step 0 not shown)", yLabel: "test error", xLog: true, yRange: (0, 1))
             chart.series.append(Series(name: "test error, seed mean", points: Array(zip(c.steps, c.error)), color: Palette.color(0), width: 2))
+            addEpochWiseTheory(&chart, r, key: c.key)
             if let s = c.shape {
                 let yes = s.prominence >= prom
                 md += "| \(c.key.isEmpty ? "—" : c.key) | \(Int(c.steps[s.firstMinimum])), \(f(c.error[s.firstMinimum])) | \(Int(c.steps[s.peak])), \(f(c.error[s.peak])) | \(Int(c.steps[s.secondMinimum])), \(f(c.error[s.secondMinimum])) | \(f(s.prominence)) | \(yes ? "**fall-rise-fall**" : "no") |\n"
@@ -394,7 +397,7 @@ public enum SizeReportWriter {
             }
             figures.append(("figures/epochwise-\(i + 1).svg", "Seed-mean test error over steps" + (c.key.isEmpty ? "" : " (\(c.key))") + "; dotted verticals (when the shape holds): first minimum and second minimum (green), the bump (red).", chart.svg()))
         }
-        return md + "\n"
+        return md + "\n" + epochWiseTheoryTable(r)
     }
 }
 

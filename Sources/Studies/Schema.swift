@@ -57,7 +57,7 @@ public enum Schema {
         KeySpec(path: "seed", type: .int(min: 0, max: nil), defaultValue: .int(0), doc: "the study seed every trial's randomness derives from", trialKey: true),
 
         // The task.
-        KeySpec(path: "task.kind", type: .choice(["algorithmic"] + SizeSchema.taskKinds), defaultValue: .string("algorithmic"), doc: "algorithmic: every pair (x, y) with x ∘ y (Power et al. 2022); digits, mnist1d: tabular classification; gaussian_linear: y = xᵀβ + σε on x ~ N(0, I)", trialKey: true),
+        KeySpec(path: "task.kind", type: .choice(["algorithmic"] + SizeSchema.taskKinds), defaultValue: .string("algorithmic"), doc: "algorithmic: every pair (x, y) with x ∘ y (Power et al. 2022); digits, mnist1d: tabular classification; gaussian_linear: y = xᵀβ + σε on x ~ N(0, I); teacher: x ~ N(0, I_d) labelled by a random two-layer ReLU network", trialKey: true),
         KeySpec(path: "task.operation", type: .choice(operations), defaultValue: .string("x+y"), doc: "the binary operation; x.y, x.y.x^-1, x.y.x act on the permutation group S_n", trialKey: true),
         KeySpec(path: "task.modulus", type: .int(min: 2, max: 2048), defaultValue: .int(97), doc: "p for the modular operations (prime for division); the degree n of S_n for permutations", trialKey: true),
         KeySpec(path: "task.train_fraction", type: .double(min: 0, minOpen: true, max: 1, maxOpen: true), defaultValue: .double(0.5), doc: "share of all pairs used for training; the rest is the validation set", trialKey: true),

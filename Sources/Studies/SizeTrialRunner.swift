@@ -9,11 +9,13 @@
 // and seed i means the same data at every size (paired bootstrap).
 //
 // What a trial records (summary.json "size", see `SizeOutcome.json`):
-//   test_error        classification: 0-1 error against the CLEAN test labels; linear: the exact excess
+//   test_error        classification (digits, MNIST-1D, teacher): 0-1 error against the CLEAN test labels; linear: the exact excess
 //                     risk ‖β̂ − β_{≤p}‖² + ‖β_{>p}‖² (the quantity the finite-sample formula gives)
 //   train_error       0-1 error against the labels fitted (noisy under label noise); linear: 0 when the
 //                     fit interpolates, else the training mean squared error
 //   train_error_clean 0-1 error of the training predictions against the clean labels
+//   test_error_noisy_labels  classification: 0-1 error against test labels corrupted by the same noise
+//                     process as the training labels (drawn once per seed); equals test_error without noise
 //   converged         closed form: true (one exact solve); MLP: whether the criterion held
 import Datasets
 import Foundation
@@ -69,7 +71,7 @@ extension TrialRunner {
             if nTrain > 4000 { throw DatasetError(key: "task.n_train", "the MNIST-1D training file has 4000 examples, not \(nTrain); HINT: use n_train ≤ 4000") }
             if nTest > 1000 { throw DatasetError(key: "task.n_test", "the MNIST-1D test file has 1000 examples, not \(nTest); HINT: use n_test ≤ 1000 or 0 for all") }
         case "gaussian_linear":
-            let d = c["task.dimension"]!.asInt!, p = c["model.features"]!.asInt!
+            let d = c["task.dimension"]?.asInt ?? 0, p = c["model.features"]!.asInt!
             if d > 0 && p > d { throw DatasetError(key: "model.features", "p = \(p) exceeds task.dimension \(d): the fit uses the first p of d inputs; HINT: raise task.dimension or set it to 0 (d = p, well-specified)") }
         default: break
         }
@@ -79,7 +81,8 @@ extension TrialRunner {
     }
 
     /// A classification task's training and test sets: loaded, split, standardized (on the training
-    /// set), with label noise on the training labels.
+    /// set), with label noise on the training labels. The test set's `labels` carry the same noise process
+    /// (its own draw, once per seed) for the noisy-label error; its `cleanLabels` are what test error means.
     static func classificationData(_ c: [String: Value], rng: RNG) throws -> (train: ClassificationData, test: ClassificationData) {
         let kind = c["task.kind"]!.asString!, nTrain = c["task.n_train"]!.asInt!, nTest = c["task.n_test"]!.asInt!
         let folder = c["task.data"]?.asString ?? ""
@@ -87,7 +90,14 @@ extension TrialRunner {
         var split = rng.split("split")
         var train: ClassificationData, test: ClassificationData
         do {
-            if kind == "digits" {
+            if kind == "teacher" {
+                // One teacher for the study (its seed and the teacher's shape), fresh samples per seed.
+                let d = c["task.input_dimension"]!.asInt!, h = c["task.teacher_width"]!.asInt!, k = c["task.classes"]!.asInt!
+                var tr = RNG(seed: stableHash("teacher|\(c["seed"]!.asInt!)|\(d)|\(h)|\(k)"))
+                let teacher = TeacherNetwork(inputs: d, hidden: h, outputs: k, rng: &tr)
+                train = teacher.classification(nTrain, rng: &split)
+                test = teacher.classification(nTest == 0 ? 1000 : nTest, rng: &split)
+            } else if kind == "digits" {
                 (train, test) = try ClassificationData.digits(path: try file("digits.csv.gz")).split(train: nTrain, test: nTest == 0 ? nil : nTest, rng: &split)
             } else {
                 train = try ClassificationData.mnist1d(train: true, path: try file("mnist1d_train.csv.gz")).sample(nTrain, rng: &split)
@@ -105,6 +115,8 @@ extension TrialRunner {
         var noise = rng.split("label-noise")
         let q = c["task.label_noise"]!.asDouble!
         train = train.withLabelNoise(rate: q, rng: &noise)
+        var testNoise = rng.split("label-noise-test")
+        test = test.withLabelNoise(rate: q, rng: &testNoise)
         return (train, test)
     }
 
@@ -125,7 +137,9 @@ extension TrialRunner {
         try validateSize(c)
         let rng = RNG(seed: dataSeed(trial))
         switch c["model.family"]!.asString! {
-        case "linear": return try runLinear(trial, rng: rng)
+        case "linear":
+            if c["solver.method"]!.asString == "gradient_descent" { return try runLinearGD(trial, progress: progress, shouldStop: shouldStop) }
+            return try runLinear(trial, rng: rng)
         case "random_features": return try runRandomFeatures(trial, rng: rng)
         default:
             if c["training.precision"]!.asString == "float64" { return try runDenseMLP(Double.self, trial, rng: rng, progress: progress, shouldStop: shouldStop) }
@@ -141,13 +155,14 @@ extension TrialRunner {
         let kind: RandomFeatureKind = c["model.feature_map"]!.asString == "fourier" ? .fourier(bandwidth: bw > 0 ? bw : Double(2 * train.features).squareRoot()) : .relu
         let precision = SolvePrecision(rawValue: c["solver.precision"]!.asString!)!
         let r = try Models.runRandomFeatures(kind: kind, features: n, classes: train.classes, trainX: train.x, trainLabels: train.labels,
-                                             trainCleanLabels: train.cleanLabels, testX: test.x, testLabels: test.cleanLabels,
+                                             trainCleanLabels: train.cleanLabels, testX: test.x, testLabels: test.cleanLabels, testNoisyLabels: test.labels,
                                              solver: solver(c), precision: precision, rng: rng.split("features"))
         let fields: [(String, JSON)] = [
             ("train_error_clean", .num(r.trainClean.zeroOneError)),
             ("test_squared_error", .num(r.test.squaredError)), ("train_squared_error", .num(r.train.squaredError)),
             ("interpolates", .bool(r.interpolates)), ("n_train", .int(train.count)), ("n_test", .int(test.count)),
             ("label_noise_realized", .num(train.corruptedFraction)), ("classes", .int(train.classes)),
+            ("test_error_noisy_labels", .num(r.testNoisy?.zeroOneError)), ("label_noise_test_realized", .num(test.corruptedFraction)),
             ("solve", r.solve.json),
         ]
         let outcome = oneRecord(trainLoss: r.train.squaredError, trainAccuracy: 1 - r.train.zeroOneError,
@@ -220,6 +235,7 @@ extension TrialRunner {
         let events = rules.map { eventTime($0.0, $0.1, outcome) }
         let last = outcome.records.last
         let cleanTrain = trainer.evaluate(split(train, clean: true))
+        let noisyTest = trainer.evaluate(split(test, clean: false))
         let stopEvent = events.first { $0.name == stop }
         // The plateau rule: the train loss at the end against the one at 3/4 of the budget.
         let tol = c["training.converge_tolerance"]!.asDouble!
@@ -237,6 +253,7 @@ extension TrialRunner {
             ("train_error_clean", .num(1 - cleanTrain.accuracy)), ("train_loss", .num(last?.trainLoss)), ("test_loss", .num(last?.valLoss)),
             ("converged_at_step", stopEvent?.step.map { .int($0) } ?? .null), ("plateau", .bool(plateau)), ("n_train", .int(train.count)), ("n_test", .int(test.count)),
             ("label_noise_realized", .num(train.corruptedFraction)), ("classes", .int(train.classes)),
+            ("test_error_noisy_labels", .num(1 - noisyTest.accuracy)), ("label_noise_test_realized", .num(test.corruptedFraction)),
         ]
         var result = TrialResult(trial: trial, outcome: outcome, events: events, parameterCount: model.parameterCount,
                                  trainSize: data.train.count, validationSize: data.validation.count,

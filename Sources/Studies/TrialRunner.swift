@@ -149,7 +149,7 @@ public enum TrialRunner {
         var tc = TrainingConfig()
         tc.maxSteps = c["training.max_steps"]!.asInt!
         if let b = c["training.batch"]!.asInt { tc.batchSize = b }
-        tc.loss = LossKind(rawValue: c["training.loss"]!.asString!)!
+        tc.loss = c["training.loss"].flatMap { LossKind(rawValue: $0.asString!) } ?? .mse   // absent: the linear family's squared error
         tc.schedule = EvalScheduleKind(rawValue: c["training.eval.schedule"]!.asString!)!
         tc.evalPoints = c["training.eval.points"]!.asInt!
         let rules = eventRules(c)

@@ -119,7 +119,8 @@ final class SizeAxisTests: XCTestCase {
     }
 
     func testShippedSizeStudiesParseWithEveryProfile() throws {
-        for name in ["double-descent-linear-theory", "double-descent-random-features-digits", "double-descent-mlp-mnist1d", "epochwise-double-descent"] {
+        for name in ["double-descent-linear-theory", "double-descent-random-features-digits", "double-descent-mlp-mnist1d", "epochwise-double-descent",
+                     "epochwise-double-descent-linear"] {
             let path = Self.root.appendingPathComponent("studies/\(name).yaml").path
             let s = try StudyParser.load(path: path)
             XCTAssertFalse(s.question.isEmpty, name)
