@@ -108,6 +108,7 @@ struct Parser {
     var locations: [String: SourceLocation] = [:]
     var sweep: [SweepAxis] = []
     var events: [String: (EventSpec, SourceLocation)] = [:]
+    var eventsGiven = false
     var eventOrder: [String] = []
     var expectations: [(Node, SourceLocation)] = []
     var profiles: [String: (Node, SourceLocation)] = [:]
@@ -139,14 +140,16 @@ struct Parser {
             switch key {
             case "sweep": try parseSweep(v)
             case "profiles": try collectProfiles(v)
-            case "events": try parseEvents(v)
+            case "events": try parseEvents(v); eventsGiven = true
             case "expect":
                 guard case .sequence(let seq) = v else { throw fail(v, "expect: must be a list of expectations", hint: "write each expectation as '- { event: generalization, reached_in_fraction_of_trials: 0.8 }'") }
                 for item in seq { expectations.append((item, loc(item))) }
             default: try assign(key, v, prefix: "", at: k)
             }
         }
-        if events.isEmpty {
+        // Classification studies get memorization and generalization unless they say otherwise
+        // (`events: {}` for none); a regression (the linear family) has no accuracy to reach.
+        if events.isEmpty && !eventsGiven && values["model.family"]?.asString != "linear" {
             addDefaultEvents()
         }
         // Every profile is validated, used or not, so that a typo never waits for the day it is used.
