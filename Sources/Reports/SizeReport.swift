@@ -217,7 +217,7 @@ enum SizeExpectationEvaluator {
 public enum SizeReportWriter {
     static func f(_ x: Double?, _ d: Int = 3) -> String { SizeExpectationEvaluator.f(x, d) }
 
-    public static func write(_ r: StudyResults, to out: URL? = nil, command: String? = nil) throws -> ReportOutput {
+    public static func write(_ r: StudyResults, to out: URL? = nil, formats: ReportFormats = .all, command: String? = nil) throws -> ReportOutput {
         let dir = try ReportWriter.reportDirectory(r, out)
         let s = r.study
         let exps = ExpectationEvaluator.evaluate(r)
@@ -348,15 +348,14 @@ public enum SizeReportWriter {
             if let m, let data = try? JSONEncoder().encode(m), let obj = JSON.parse(data) { cj.append(("measures", jsonFromFoundation(obj))) }
             configsJSON.append(.object(cj))
         }
-        md += "## Figures\n\n"
-        var files: [String] = []
-        for (file, caption, svg) in figures {
-            try writeAtomically(svg, to: dir.appendingPathComponent(file))
-            files.append(file)
-            md += "![\(caption)](\(file))\n\n*\(caption)*\n\n"
+        // Size × steps (Davies et al. 2023), when the trials trained over steps and kept their curves.
+        if let c = configs.first, let (hm, caption, _, sentence) = ContrastWriter.heatmap(r, c, threshold: (try? c.measures())?.thresholds.first { $0.epsilon == 0 }?.size.map { Int($0) }) {
+            md += "## Test error over size × steps\n\n" + sentence + "\n\n"
+            figures.append(("figures/size-steps-heatmap.svg", caption, hm.svg()))
         }
-        try writeAtomically(md, to: dir.appendingPathComponent("report.md")); files.append("report.md")
-        try writeAtomically(ReportWriter.html(title: s.name, markdown: md, figures: figures), to: dir.appendingPathComponent("report.html")); files.append("report.html")
+        md += "## Figures\n\n"
+        for (file, caption, _) in figures { md += "![\(caption)](\(file))\n\n*\(caption)*\n\n" }
+        var files = try ReportWriter.writeDocuments(dir, title: s.name, markdown: md, figures: figures, formats: formats)
         let summary = JSON.object([
             ("study", .string(s.name)), ("question", .string(s.question)), ("axis", .string(s.axis)), ("size_key", .string(sizeKey)),
             ("profile", s.profile.map { .string($0) } ?? .null), ("study_hash", .string(s.hash)),
@@ -364,8 +363,8 @@ public enum SizeReportWriter {
             ("configurations", .array(configsJSON)),
             ("expectations", .array(exps.map { .object([("expectation", .string($0.expectation.text)), ("passed", .bool($0.passed)), ("detail", .string($0.detail))]) })),
         ])
-        try writeAtomically(summary.render() + "\n", to: dir.appendingPathComponent("summary.json")); files.append("summary.json")
-        try writeAtomically(ReportWriter.junit(s, exps), to: dir.appendingPathComponent("junit.xml")); files.append("junit.xml")
+        if formats.contains(.json) { try writeAtomically(summary.render() + "\n", to: dir.appendingPathComponent("summary.json")); files.append("summary.json") }
+        if formats.contains(.junit) { try writeAtomically(ReportWriter.junit(s, exps), to: dir.appendingPathComponent("junit.xml")); files.append("junit.xml") }
         return ReportOutput(directory: dir, files: files, expectations: exps)
     }
 
