@@ -150,6 +150,8 @@ public enum ReportWriter {
         }
         md += "\n"
 
+        // The figures go here, once all are drawn: the curves before the tables of statistics.
+        let figuresAt = md.utf8.count
         // Intervals, censored event times and fitted laws (GSL, through Analysis).
         var statisticsJSON: JSON = .null
         do {
@@ -193,8 +195,7 @@ public enum ReportWriter {
             md += "| " + cells.joined(separator: " | ") + " |\n"
         }
         md += "\n" + SizeReportWriter.epochWiseSection(r, figures: &figures)
-        md += "## Figures\n\n"
-        for (file, caption, _) in figures { md += "![\(caption)](\(file))\n\n*\(caption)*\n\n" }
+        md = insertFigures(md, at: figuresAt, figures)
         files += try writeDocuments(dir, title: s.name, markdown: md, figures: figures, formats: formats)
 
         let summary = JSON.object([
@@ -208,6 +209,14 @@ public enum ReportWriter {
         if formats.contains(.json) { try writeAtomically(summary.render() + "\n", to: dir.appendingPathComponent("summary.json")); files.append("summary.json") }
         if formats.contains(.junit) { try writeAtomically(junit(s, exps), to: dir.appendingPathComponent("junit.xml")); files.append("junit.xml") }
         return ReportOutput(directory: dir, files: files, expectations: exps)
+    }
+
+    /// The Markdown with a "Figures" section inserted at a UTF-8 offset taken while it was being written.
+    static func insertFigures(_ md: String, at offset: Int, _ figures: [(String, String, String)]) -> String {
+        var section = "## Figures\n\n"
+        for (file, caption, _) in figures { section += "![\(caption)](\(file))\n\n*\(caption)*\n\n" }
+        let bytes = Array(md.utf8)
+        return String(decoding: bytes[..<offset], as: UTF8.self) + section + String(decoding: bytes[offset...], as: UTF8.self)
     }
 
     /// Writes the figures (with md or html), report.md and report.html as asked; returns the files written.

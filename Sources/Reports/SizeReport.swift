@@ -243,9 +243,10 @@ public enum SizeReportWriter {
         }
         if !exps.isEmpty {
             md += "## Expectations\n\n"
-            for x in exps { md += "- \(x.passed ? "✅ pass" : "❌ **FAIL**"): `\(x.expectation.text)` — \(x.detail)\n" }
+            for x in exps { md += "- \(x.passed ? "pass" : "**FAIL**"): `\(x.expectation.text)` — \(x.detail)\n" }
             md += "\n"
         }
+        let figuresAt = md.utf8.count   // the figures go before the tables, once all are drawn
         var configsJSON: [JSON] = []
         for (ci, c) in configs.enumerated() {
             let title = c.key.isEmpty ? "" : " (\(c.key))"
@@ -329,9 +330,9 @@ public enum SizeReportWriter {
             var markerNotes: [String] = []
             if let m {
                 for (t, color) in zip(m.thresholds, ["#009E73", "#E69F00"]) {
-                    if let ts = t.size { chart.markers.append(Marker(x: Double(c.parameters(Int(ts))), label: "threshold ε = \(t.epsilon)", color: color)); markerNotes.append("\(color == "#009E73" ? "green" : "orange"): interpolation threshold ε = \(t.epsilon) (\(sizeKey) = \(Int(ts)))") }
+                    if let ts = t.size { chart.markers.append(Marker(x: Double(c.parameters(Int(ts))), label: "threshold ε = \(t.epsilon)", color: color, labeled: true)); markerNotes.append("\(color == "#009E73" ? "green" : "orange"): interpolation threshold ε = \(t.epsilon) (\(sizeKey) = \(Int(ts)))") }
                 }
-                chart.markers.append(Marker(x: Double(c.parameters(Int(m.peakSize))), label: "peak", color: "#D55E00"))
+                chart.markers.append(Marker(x: Double(c.parameters(Int(m.peakSize))), label: "peak", color: "#D55E00", labeled: true))
                 markerNotes.append("red: test-error peak (\(sizeKey) = \(Int(m.peakSize)))")
             }
             if !c.unconverged.isEmpty { chart.title = "NOT CONVERGED (\(c.unconverged.count) trials): " + chart.title }
@@ -353,8 +354,7 @@ public enum SizeReportWriter {
             md += "## Test error over size × steps\n\n" + sentence + "\n\n"
             figures.append(("figures/size-steps-heatmap.svg", caption, hm.svg()))
         }
-        md += "## Figures\n\n"
-        for (file, caption, _) in figures { md += "![\(caption)](\(file))\n\n*\(caption)*\n\n" }
+        md = ReportWriter.insertFigures(md, at: figuresAt, figures)
         var files = try ReportWriter.writeDocuments(dir, title: s.name, markdown: md, figures: figures, formats: formats)
         let summary = JSON.object([
             ("study", .string(s.name)), ("question", .string(s.question)), ("axis", .string(s.axis)), ("size_key", .string(sizeKey)),
@@ -384,9 +384,9 @@ public enum SizeReportWriter {
                 let yes = s.prominence >= prom
                 md += "| \(c.key.isEmpty ? "—" : c.key) | \(Int(c.steps[s.firstMinimum])), \(f(c.error[s.firstMinimum])) | \(Int(c.steps[s.peak])), \(f(c.error[s.peak])) | \(Int(c.steps[s.secondMinimum])), \(f(c.error[s.secondMinimum])) | \(f(s.prominence)) | \(yes ? "**fall-rise-fall**" : "no") |\n"
                 if yes {
-                    chart.markers = [Marker(x: c.steps[s.firstMinimum], label: "first minimum", color: "#009E73"),
-                                     Marker(x: c.steps[s.peak], label: "bump", color: "#D55E00"),
-                                     Marker(x: c.steps[s.secondMinimum], label: "second minimum", color: "#009E73")]
+                    chart.markers = [Marker(x: c.steps[s.firstMinimum], label: "first minimum", color: "#009E73", labeled: true),
+                                     Marker(x: c.steps[s.peak], label: "bump", color: "#D55E00", labeled: true),
+                                     Marker(x: c.steps[s.secondMinimum], label: "second minimum", color: "#009E73", labeled: true)]
                 }
             }
             figures.append(("figures/epochwise-\(i + 1).svg", "Seed-mean test error over steps" + (c.key.isEmpty ? "" : " (\(c.key))") + "; dotted verticals (when the shape holds): first minimum and second minimum (green), the bump (red).", chart.svg()))
