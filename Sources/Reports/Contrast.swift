@@ -252,7 +252,7 @@ public enum ContrastWriter {
         figures.append(("figures/contrast-steps.svg", stepsCaption, stepsChart.svg()))
         md += "## The two axes side by side\n\n"
         md += "![\(sizeCaption)](figures/contrast-size.svg) ![\(stepsCaption)](figures/contrast-steps.svg)\n\n"
-        md += "*Left: \(sizeCaption)* *Right: \(stepsCaption)*\n\n"
+        md += "*Figures: the \(sizeCaption)* *The \(stepsCaption)*\n\n"
 
         // The comparison table.
         let rows = comparison(input, S, T)
@@ -594,6 +594,8 @@ public enum ContrastWriter {
     /// The epoch-wise double-descent study: its seed-mean test error over steps with the fall-rise-fall marked.
     static func bridgeSection(_ b: StudyResults) -> (String, [(String, String, String)], JSON) {
         let curves = SizeExpectationEvaluator.meanErrorCurves(b, trials: b.trials)
+        // The prominence the study itself asks for (its fall_rise_fall expectation), else 0.01.
+        let needed = b.study.expectations.compactMap { e -> Double? in if case .size(.fallRiseFall(let p)) = e.kind { return p }; return nil }.first ?? 0.01
         var md = "### Epoch-wise double descent (`\(b.study.name)`)\n\n"
         if b.study.value("status") == .string("not_reproduced") { md += "> This study is marked **not reproduced**: its gate fails on this setting; the numbers below say by how much.\n\n" }
         var figs: [(String, String, String)] = []
@@ -601,19 +603,22 @@ public enum ContrastWriter {
         for (i, c) in curves.enumerated() {
             var chart = Chart(title: "Bridge: test error over steps" + (c.key.isEmpty ? "" : " (\(c.key))"), xLabel: "training step (log scale)", yLabel: "test error", xLog: true, yRange: (0, 1))
             chart.series.append(Series(name: "test error, seed mean", points: Array(zip(c.steps, c.error)).filter { $0.0 > 0 }, color: Palette.color(0), width: 2))
-            if let s = c.shape {
+            if let s = c.shape, s.prominence >= needed {
                 chart.markers = [Marker(x: c.steps[s.firstMinimum], label: "first minimum", color: "#009E73", labeled: true),
                                  Marker(x: c.steps[s.peak], label: "bump", color: "#D55E00", labeled: true),
                                  Marker(x: c.steps[s.secondMinimum], label: "second minimum", color: "#0072B2", labeled: true)]
-                md += "- \(c.key.isEmpty ? "" : "\(c.key): ")the test error falls to \(f(c.error[s.firstMinimum])) at step \(Int(c.steps[s.firstMinimum])), rises to \(f(c.error[s.peak])) at step \(Int(c.steps[s.peak])) and falls to \(f(c.error[s.secondMinimum])) at step \(Int(c.steps[s.secondMinimum])): prominence \(f(s.prominence)), the same over-fit-then-recover shape as the size axis, in time.\n"
+                md += "- \(c.key.isEmpty ? "" : "\(c.key): ")the seed-mean test error falls to \(f(c.error[s.firstMinimum])) at step \(Int(c.steps[s.firstMinimum])), rises to \(f(c.error[s.peak])) at step \(Int(c.steps[s.peak])) and falls to \(f(c.error[s.secondMinimum])) at step \(Int(c.steps[s.secondMinimum])): prominence \(f(s.prominence)), the same over-fit-then-recover shape as the size axis, in time.\n"
                 js.append(.object([("configuration", .string(c.key)), ("first_minimum", .object([("step", .num(c.steps[s.firstMinimum])), ("error", .num(c.error[s.firstMinimum]))])),
                                    ("bump", .object([("step", .num(c.steps[s.peak])), ("error", .num(c.error[s.peak]))])),
-                                   ("second_minimum", .object([("step", .num(c.steps[s.secondMinimum])), ("error", .num(c.error[s.secondMinimum]))])), ("prominence", .num(s.prominence))]))
+                                   ("second_minimum", .object([("step", .num(c.steps[s.secondMinimum])), ("error", .num(c.error[s.secondMinimum]))])), ("prominence", .num(s.prominence)), ("needed", .num(needed)), ("shape", .bool(true))]))
+            } else if let s = c.shape {
+                md += "- \(c.key.isEmpty ? "" : "\(c.key): ")the most prominent fall-rise-fall of the seed-mean test error (\(f(c.error[s.firstMinimum])) at step \(Int(c.steps[s.firstMinimum])), \(f(c.error[s.peak])) at step \(Int(c.steps[s.peak])), \(f(c.error[s.secondMinimum])) at step \(Int(c.steps[s.secondMinimum]))) has prominence \(f(s.prominence)), below the \(f(needed)) the study asks for: no clear epoch-wise double descent here.\n"
+                js.append(.object([("configuration", .string(c.key)), ("prominence", .num(s.prominence)), ("needed", .num(needed)), ("shape", .bool(false))]))
             } else {
                 md += "- \(c.key.isEmpty ? "" : "\(c.key): ")too few evaluations for a fall-rise-fall.\n"
             }
             let file = "figures/contrast-bridge-\(i + 1).svg"
-            let cap = "Seed-mean test error over steps of \(b.study.name)\(c.key.isEmpty ? "" : " (\(c.key))"); verticals: first minimum, bump, second minimum of its most prominent fall-rise-fall."
+            let cap = "Seed-mean test error over steps of \(b.study.name)\(c.key.isEmpty ? "" : " (\(c.key))")" + (chart.markers.isEmpty ? "; no fall-rise-fall of the prominence the study asks for, so none is marked." : "; verticals: first minimum, bump, second minimum of its most prominent fall-rise-fall.")
             figs.append((file, cap, chart.svg()))
             md += "\n![\(cap)](\(file))\n\n*\(cap)*\n\n"
         }

@@ -266,6 +266,7 @@ public enum ReportWriter {
             if inTable { body += "</table></div>\n"; inTable = false }
             if line.hasPrefix("# ") { body += "<h1>\(inline(String(line.dropFirst(2))))</h1>\n" }
             else if line.hasPrefix("## ") { body += "<h2>\(inline(String(line.dropFirst(3))))</h2>\n" }
+            else if line.hasPrefix("### ") { body += "<h3>\(inline(String(line.dropFirst(4))))</h3>\n" }
             else if line.hasPrefix("- ") { body += "<p class=\"item\">\(inline(String(line.dropFirst(2))))</p>\n" }
             else if line.hasPrefix("> ") { body += "<blockquote>\(inline(String(line.dropFirst(2))))</blockquote>\n" }
             else if line.hasPrefix("![") {

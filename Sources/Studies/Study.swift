@@ -515,6 +515,7 @@ public struct ContrastStudy: Sendable {
     public let name: String
     public let question: String
     public let profile: String?
+    public let profileNames: [String]
     public let size: Study
     public let steps: Study
     public let bridge: Study?
@@ -626,6 +627,6 @@ public struct ContrastStudy: Sendable {
         guard resolved.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !resolved.hasPrefix(".") else {
             throw StudyError(SourceLocation(file: file, line: 1, column: 1), "the study name '\(resolved)' cannot name a results folder", hint: "use letters, digits, '-', '_' and '.' only")
         }
-        return ContrastStudy(file: file, name: resolved, question: question, profile: profile, size: size, steps: steps, bridge: bridge, expectations: exps)
+        return ContrastStudy(file: file, name: resolved, question: question, profile: profile, profileNames: profileOrder, size: size, steps: steps, bridge: bridge, expectations: exps)
     }
 }
