@@ -105,10 +105,12 @@ public struct Chart: Sendable {
         for m in markers where m.x.isFinite && (!xLog || m.x > 0) { xs.append(m.x) }
         var x0 = xs.min() ?? 1, x1 = xs.max() ?? 10
         // A log axis spans the data with a little room, not whole decades, which can leave most of it empty.
-        if xLog { x0 /= 1.15; x1 *= 1.15 }
+        // A linear one gets the same room, so that points on the ends are not cut in half.
+        if xLog { x0 /= 1.15; x1 *= 1.15 } else if x1 > x0 { let pad = (x1 - x0) * 0.04; x0 -= pad; x1 += pad }
         if x1 <= x0 { x1 = xLog ? x0 * 10 : x0 + 1 }
         var (y0, y1) = yRange ?? (ys.min() ?? 0, ys.max() ?? 1)
         if y1 <= y0 { y1 = y0 + 1 }
+        if yRange == nil { let pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad }
         let lx0 = log10(x0), lx1 = log10(x1)
         func tx(_ x: Double) -> Double { xLog ? (log10(x) - lx0) / (lx1 - lx0) : (x - x0) / (x1 - x0) }
 
@@ -158,7 +160,7 @@ public struct Chart: Sendable {
         }
         for t in ticks(x0, x1, log: xLog) {
             s += "<line x1=\"\(fmt(px(t)))\" y1=\"\(fmt(top))\" x2=\"\(fmt(px(t)))\" y2=\"\(fmt(top + ph))\" stroke=\"#e5e5e5\"/>\n"
-            s += "<text x=\"\(fmt(px(t)))\" y=\"\(fmt(top + ph + 16))\" text-anchor=\"middle\">\(tickLabel(t))</text>\n"
+            s += "<text x=\"\(fmt(px(t)))\" y=\"\(fmt(top + ph + 16))\" text-anchor=\"middle\">\(tickLabel(t, log: xLog))</text>\n"
         }
         s += "<text x=\"\(fmt(left + pw / 2))\" y=\"\(fmt(top + ph + 36))\" text-anchor=\"middle\">\(esc(xLabel))</text>\n"
         s += "<text transform=\"translate(16 \(fmt(top + ph / 2))) rotate(-90)\" text-anchor=\"middle\">\(esc(yLabel))</text>\n"
@@ -244,11 +246,12 @@ func ticks(_ lo: Double, _ hi: Double, log: Bool) -> [Double] {
     return t
 }
 
-/// A tick label: 10ⁿ for powers of ten from 10⁴, k×10ⁿ for other round large values, else plain.
-func tickLabel(_ v: Double) -> String {
+/// A tick label: on a log axis 10ⁿ for powers of ten from 10⁴ and k×10ⁿ for other round large values;
+/// otherwise plain (a linear axis reads 8000, 10000, 12000, not 8000, 10⁴, 12000).
+func tickLabel(_ v: Double, log: Bool = false) -> String {
     let superscripts: [Character] = ["⁰", "¹", "²", "³", "⁴", "⁵", "⁶", "⁷", "⁸", "⁹"]
     func sup(_ e: Int) -> String { String(String(e).map { superscripts[Int(String($0))!] }) }
-    if v >= 1e4 {
+    if log && v >= 1e4 {
         let e = Int(floor(log10(v) + 1e-9)), m = v / pow(10, Double(e))
         if abs(m - 1) < 1e-9 { return "10" + sup(e) }
         if abs(m - m.rounded()) < 1e-9 { return "\(Int(m.rounded()))×10" + sup(e) }
@@ -326,7 +329,7 @@ public struct Heatmap: Sendable {
         s += "<rect x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(pw))\" height=\"\(fmt(ph))\" fill=\"none\" stroke=\"#333333\"/>\n"
         for tk in ticks(xEdges.first!, xEdges.last!, log: xLog) {
             s += "<line x1=\"\(fmt(px(tk)))\" y1=\"\(fmt(top + ph))\" x2=\"\(fmt(px(tk)))\" y2=\"\(fmt(top + ph + 5))\" stroke=\"#333333\"/>\n"
-            s += "<text x=\"\(fmt(px(tk)))\" y=\"\(fmt(top + ph + 18))\" text-anchor=\"middle\">\(tickLabel(tk))</text>\n"
+            s += "<text x=\"\(fmt(px(tk)))\" y=\"\(fmt(top + ph + 18))\" text-anchor=\"middle\">\(tickLabel(tk, log: xLog))</text>\n"
         }
         if let rowLabels {
             // Skip labels that would overlap the one below.
@@ -340,7 +343,7 @@ public struct Heatmap: Sendable {
         } else {
             for tk in ticks(yEdges.first!, yEdges.last!, log: yLog) {
                 s += "<line x1=\"\(fmt(left - 5))\" y1=\"\(fmt(py(tk)))\" x2=\"\(fmt(left))\" y2=\"\(fmt(py(tk)))\" stroke=\"#333333\"/>\n"
-                s += "<text x=\"\(fmt(left - 8))\" y=\"\(fmt(py(tk) + 4))\" text-anchor=\"end\">\(tickLabel(tk))</text>\n"
+                s += "<text x=\"\(fmt(left - 8))\" y=\"\(fmt(py(tk) + 4))\" text-anchor=\"end\">\(tickLabel(tk, log: yLog))</text>\n"
             }
         }
         for m in lines where m.x > yEdges.first! && m.x < yEdges.last! {

@@ -30,9 +30,11 @@ public struct ContrastInputs {
     public var size: StudyResults
     public var steps: StudyResults
     public var bridge: StudyResults?
+    /// A study that sweeps the amount of training data, for the "more data" row.
+    public var moreData: StudyResults?
     public var expectations: [ContrastStudy.Expectation]
-    public init(name: String, question: String, size: StudyResults, steps: StudyResults, bridge: StudyResults? = nil, expectations: [ContrastStudy.Expectation] = []) {
-        self.name = name; self.question = question; self.size = size; self.steps = steps; self.bridge = bridge; self.expectations = expectations
+    public init(name: String, question: String, size: StudyResults, steps: StudyResults, bridge: StudyResults? = nil, moreData: StudyResults? = nil, expectations: [ContrastStudy.Expectation] = []) {
+        self.name = name; self.question = question; self.size = size; self.steps = steps; self.bridge = bridge; self.moreData = moreData; self.expectations = expectations
     }
 }
 
@@ -204,6 +206,7 @@ public enum ContrastWriter {
         let sizeReport = try ReportWriter.write(input.size)
         let stepsReport = try ReportWriter.write(input.steps)
         let bridgeReport = try input.bridge.map { try ReportWriter.write($0) }
+        let dataReport = try input.moreData.map { try ReportWriter.write($0) }
         let S = try sizeSide(input.size, summary: try summaryObject(sizeReport.directory))
         let T = try stepsSide(input.steps, summary: try summaryObject(stepsReport.directory))
         var figures: [(String, String, String)] = []
@@ -255,7 +258,13 @@ public enum ContrastWriter {
         md += "*Figures: the \(sizeCaption)* *The \(stepsCaption)*\n\n"
 
         // The comparison table.
-        let rows = comparison(input, S, T)
+        // The data study, read back like the others: a steps side (its statistics) or a size side.
+        var dataSteps: StepsSide? = nil, dataSize: SizeSide? = nil
+        if let d = input.moreData, let rep = dataReport {
+            if d.study.axis == "size" { dataSize = try sizeSide(d, summary: try summaryObject(rep.directory)) }
+            else { dataSteps = try stepsSide(d, summary: try summaryObject(rep.directory)) }
+        }
+        let rows = comparison(input, S, T, dataSize: dataSize, dataSteps: dataSteps, dataExpectations: dataReport?.expectations ?? [])
         md += "## Comparison\n\n"
         md += "Intervals are 95 %; each says how it was computed in summary.json. Size axis: configuration \(S.configuration.isEmpty ? "(single)" : "`\(S.configuration)`"); steps axis: configuration \(T.configuration.key.isEmpty ? "(single)" : "`\(T.configuration.key)`").\n\n"
         md += "| | size axis (model-wise double descent) | steps axis (grokking) |\n|---|---|---|\n"
@@ -284,6 +293,14 @@ public enum ContrastWriter {
             md += "No epoch-wise study is named (`bridge:` in a contrast study): the test error over steps of one model at the edge of interpolation would show the size-axis peak as a bump in time.\n\n"
         }
 
+        // What more data does, drawn: event steps against the data key, with the best law.
+        if let d = dataSteps, let sw = d.statistics.sweeps.first(where: { ["task.train_fraction", "task.n_train"].contains($0.key) }), sw.points.count >= 2 {
+            let (chart, caption) = Figures.lawScatter(key: sw.key, event: sw.event ?? d.generalization, points: sw.points, laws: sw.laws)
+            let cap = "\(d.study): " + caption
+            figures.append(("figures/contrast-more-data.svg", cap, chart.svg()))
+            md += "## What more data does (`\(d.study)`)\n\n![\(cap)](figures/contrast-more-data.svg)\n\n*\(cap)*\n\n"
+        }
+
         // Kaplan-Meier of both events on the steps side.
         let kmCurves = [T.memo, T.gen].compactMap { $0 }.map { ($0.event, $0.kaplanMeier) }
         if !kmCurves.isEmpty {
@@ -294,7 +311,7 @@ public enum ContrastWriter {
         }
 
         md += expectationsMD
-        md += "Full reports: size study in `\(sizeReport.directory.path)`, steps study in `\(stepsReport.directory.path)`" + (bridgeReport.map { ", bridge in `\($0.directory.path)`" } ?? "") + ".\n"
+        md += "Full reports: size study in `\(sizeReport.directory.path)`, steps study in `\(stepsReport.directory.path)`" + (bridgeReport.map { ", bridge in `\($0.directory.path)`" } ?? "") + (dataReport.map { ", data study in `\($0.directory.path)`" } ?? "") + ".\n"
 
         var files: [String] = []
         if formats.contains(.md) || formats.contains(.html) {
@@ -359,7 +376,8 @@ public enum ContrastWriter {
         var stepsJSON: JSON
     }
 
-    static func comparison(_ input: ContrastInputs, _ S: SizeSide, _ T: StepsSide) -> [Row] {
+    static func comparison(_ input: ContrastInputs, _ S: SizeSide, _ T: StepsSide, dataSize: SizeSide? = nil, dataSteps: StepsSide? = nil,
+                           dataExpectations: [ExpectationResult] = []) -> [Row] {
         let m = S.measures
         var rows: [Row] = []
         let k = S.sizeKey
@@ -409,10 +427,28 @@ public enum ContrastWriter {
                         stepsJSON: .object([("delay_steps", T.delay.json)])))
         // What the regularizer and more data do: measured only when a study varies them.
         for (aspect, sizeKeys, stepsKeys) in [("regularization", ["solver.lambda", "optimizer.weight_decay"], ["optimizer.weight_decay"]),
-                                               ("more data", ["task.n_train"], ["task.train_fraction"])] {
-            let (st, sj) = sizeEffect(input.size, S, sizeKeys)
-            let (tt, tj) = stepsEffect(input.steps, T, stepsKeys)
-            rows.append(Row(aspect: aspect, size: st, steps: tt, sentence: "", sizeJSON: sj, stepsJSON: tj))
+                                               ("more data", ["task.n_train"], ["task.train_fraction", "task.n_train"])] {
+            // The data row may come from the data study, on its axis's side.
+            let data = aspect == "more data"
+            let sizeStudy = data && dataSize != nil ? input.moreData! : input.size
+            let stepsStudy = data && dataSteps != nil ? input.moreData! : input.steps
+            let (st, sj) = sizeEffect(sizeStudy, data ? dataSize ?? S : S, sizeKeys)
+            let (tt, tj) = stepsEffect(stepsStudy, data ? dataSteps ?? T : T, stepsKeys)
+            var sentence = ""
+            if data, let d = dataSteps, let sw = d.statistics.sweeps.first(where: { stepsKeys.contains($0.key) }) {
+                let per = d.statistics.configurations.map { ($0.point.first { $0.key == sw.key }?.value ?? $0.key, eventStep($0.events.first { $0.event == d.generalization })) }
+                let reached = per.filter { $0.1.value != nil }
+                if let first = reached.first, let last = reached.last, reached.count >= 2 {
+                    sentence = "More data (\(d.study), \(sw.key) \(first.0) → \(last.0)): the median \(d.generalization) step goes from \(step(first.1.value)) to \(step(last.1.value))"
+                    // The study's own trend test ranks censored trials last; the statistics' trend leaves them out.
+                    let own = dataExpectations.first { if case .trend(let x, _, _, _) = $0.expectation.kind { return x == sw.key }; return false }
+                    if let own { sentence += "; the study's trend test (\(own.passed ? "holds" : "fails")): \(own.detail)." }
+                    else { sentence += sw.trend.map { "; trend of the reached steps: \($0.direction.rawValue) (Spearman ρ = \(f($0.spearman.coefficient, 2)), \($0.spearman.n) trials)." } ?? "." }
+                    let missing = per.count - reached.count
+                    if missing > 0 { sentence += " \(missing) value(s) of \(sw.key) did not generalize in more than half of the trials (censored, not averaged in)." }
+                }
+            }
+            rows.append(Row(aspect: aspect, size: st, steps: tt, sentence: sentence, sizeJSON: sj, stepsJSON: tj))
         }
         return rows
     }
@@ -422,7 +458,7 @@ public enum ContrastWriter {
         let swept = r.study.sweep.first { keys.contains($0.path) }
         guard let swept else {
             let fixed = keys.compactMap { key in r.trials.first?.config[key].map { "\(key) = \($0)" } }.first ?? "not a key of this study"
-            return ("not varied in this study (\(fixed))", .object([("varied", .bool(false)), ("fixed", .string(fixed))]))
+            return ("not varied in \(r.study.name) (\(fixed))", .object([("varied", .bool(false)), ("fixed", .string(fixed))]))
         }
         let parts = S.configurations.map { c in "\(c.0): peak \(f(c.1?.peakHeight)) \(iv(c.1?.peakHeightInterval)) at \(c.1.map { String(Int($0.peakSize)) } ?? "—")" }
         return ("\(swept.path) varied: " + parts.joined(separator: "; "),
@@ -433,13 +469,13 @@ public enum ContrastWriter {
     static func stepsEffect(_ r: StudyResults, _ T: StepsSide, _ keys: [String]) -> (String, JSON) {
         guard let swept = r.study.sweep.first(where: { keys.contains($0.path) }) else {
             let fixed = keys.compactMap { key in r.trials.first?.config[key].map { "\(key) = \($0)" } }.first ?? "not a key of this study"
-            return ("not varied in this study (\(fixed))", .object([("varied", .bool(false)), ("fixed", .string(fixed))]))
+            return ("not varied in \(r.study.name) (\(fixed))", .object([("varied", .bool(false)), ("fixed", .string(fixed))]))
         }
         let per = T.statistics.configurations.map { c -> (String, Estimate) in (c.key, eventStep(c.events.first { $0.event == T.generalization })) }
-        var text = "\(swept.path) varied: " + per.map { "\($0.0): \(T.generalization) median \(step($0.1.value)) \(ivStep($0.1.interval))" }.joined(separator: "; ")
+        var text = "\(r.study.name): \(swept.path) varied: " + per.map { "\($0.0): \(T.generalization) median \(step($0.1.value)) \(ivStep($0.1.interval))" }.joined(separator: "; ")
         var trendJSON: JSON = .null
         if let sw = T.statistics.sweeps.first(where: { $0.key == swept.path }), let tv = sw.trend {
-            text += "; trend: \(tv.direction.rawValue) (Spearman ρ = \(f(tv.spearman.coefficient, 2)), \(tv.reason))"
+            text += "; trend of the reached steps (censored left out): \(tv.direction.rawValue), Spearman ρ = \(f(tv.spearman.coefficient, 2)) over \(tv.spearman.n) trials"
             trendJSON = .object([("direction", .string(tv.direction.rawValue)), ("spearman", .num(tv.spearman.coefficient)), ("level", .num(tv.level)), ("reason", .string(tv.reason))])
         }
         return (text, .object([("varied", .string(swept.path)), ("configurations", .array(per.map { .object([("configuration", .string($0.0)), ("generalization_step", $0.1.json)]) })), ("trend", trendJSON)]))

@@ -496,6 +496,7 @@ struct Parser {
 /// size: studies/double-descent-mlp-mnist1d.yaml
 /// steps: studies/grokking-modular-addition.yaml
 /// bridge: studies/epochwise-double-descent.yaml     # optional
+/// more_data: studies/grokking-vs-fraction.yaml       # optional: a study that sweeps the amount of data
 /// profiles: { ci: { size: ci, steps: ci } }          # a name maps to each study's profile (default: the same name)
 /// expect:
 ///   - { overfitting: both }                          # size: interior peak at a threshold; steps: memorization reached
@@ -519,6 +520,8 @@ public struct ContrastStudy: Sendable {
     public let size: Study
     public let steps: Study
     public let bridge: Study?
+    /// A study of either axis that sweeps the amount of training data (task.train_fraction or task.n_train).
+    public let moreData: Study?
     public let expectations: [Expectation]
 
     /// Whether the file at `path` declares `axis: contrast` (false when it cannot be read or parsed:
@@ -556,7 +559,7 @@ public struct ContrastStudy: Sendable {
             case "name", "question", "description":
                 guard let (t, _) = p.scalar(v) else { throw p.fail(v, "\(key): expected text") }
                 if key == "name" { name = t } else if key == "question" { question = t }
-            case "size", "steps", "bridge":
+            case "size", "steps", "bridge", "more_data":
                 guard let (t, _) = p.scalar(v), !t.isEmpty else { throw p.fail(v, "\(key): expected the path of a study file", hint: "for example '\(key): studies/\(key == "size" ? "double-descent-mlp-mnist1d" : "grokking-modular-addition").yaml'") }
                 paths[key] = (t, v)
             case "profiles":
@@ -567,7 +570,7 @@ public struct ContrastStudy: Sendable {
                     if case .mapping(let sm) = pv {
                         for (sk, sv) in sm {
                             let side = try p.keyString(sk)
-                            guard ["size", "steps", "bridge"].contains(side) else { throw p.fail(sk, "profile '\(pname)': unknown key '\(side)'", hint: "a contrast profile names the profile of each study: size, steps, bridge") }
+                            guard ["size", "steps", "bridge", "more_data"].contains(side) else { throw p.fail(sk, "profile '\(pname)': unknown key '\(side)'", hint: "a contrast profile names the profile of each study: size, steps, bridge, more_data") }
                             guard let (t, _) = p.scalar(sv) else { throw p.fail(sv, "profile '\(pname)': \(side) must be a profile name") }
                             sides[side] = t
                         }
@@ -582,7 +585,7 @@ public struct ContrastStudy: Sendable {
                 guard case .sequence(let seq) = v else { throw p.fail(v, "expect: must be a list such as [{ overfitting: both }, { recovery: both }]") }
                 expectNodes = Array(seq)
             default:
-                let known = ["name", "question", "description", "axis", "size", "steps", "bridge", "profiles", "expect"]
+                let known = ["name", "question", "description", "axis", "size", "steps", "bridge", "more_data", "profiles", "expect"]
                 throw p.fail(k, "unknown key '\(key)' in a contrast study", hint: Schema.suggestion(for: key, among: known).map { "did you mean '\($0)'?" } ?? "known keys: " + known.joined(separator: ", "))
             }
         }
@@ -590,9 +593,9 @@ public struct ContrastStudy: Sendable {
             throw StudyError(SourceLocation(file: file, line: 1, column: 1), "the contrast study has no profile '\(profile)'",
                              hint: profileOrder.isEmpty ? "it defines no profiles; run it without --profile" : "available profiles: " + profileOrder.joined(separator: ", "))
         }
-        func load(_ side: String, axis: String) throws -> Study? {
+        func load(_ side: String, axis: String?) throws -> Study? {
             guard let (path, node) = paths[side] else {
-                if side == "bridge" { return nil }
+                if side == "bridge" || side == "more_data" { return nil }
                 throw StudyError(SourceLocation(file: file, line: 1, column: 1), "a contrast study needs '\(side):', the \(axis)-axis study to contrast")
             }
             // Relative paths: from the working directory (as the shipped studies are written), else from the contrast file's folder.
@@ -603,13 +606,21 @@ public struct ContrastStudy: Sendable {
             }
             let sub = profile.map { profiles[$0]?[side] ?? $0 }
             let study = try StudyParser.load(path: found, profile: sub)
+            if side == "more_data" {
+                let keys = ["task.train_fraction", "task.n_train"]
+                guard study.sweep.contains(where: { keys.contains($0.path) }) else {
+                    throw p.fail(node, "more_data: '\(path)' does not sweep the amount of data", hint: "name a study that sweeps task.train_fraction or task.n_train, e.g. studies/grokking-vs-fraction.yaml")
+                }
+                return study
+            }
             guard study.axis == axis else {
-                throw p.fail(node, "\(side): '\(path)' has axis '\(study.axis)', not \(axis)", hint: side == "size" ? "name a study with 'axis: size' (double-descent-*.yaml)" : "name a study with 'axis: steps' (grokking-*.yaml, epochwise-double-descent.yaml)")
+                throw p.fail(node, "\(side): '\(path)' has axis '\(study.axis)', not \(axis ?? "")", hint: side == "size" ? "name a study with 'axis: size' (double-descent-*.yaml)" : "name a study with 'axis: steps' (grokking-*.yaml, epochwise-double-descent.yaml)")
             }
             return study
         }
         let size = try load("size", axis: "size")!, steps = try load("steps", axis: "steps")!
         let bridge = try load("bridge", axis: "steps")
+        let moreData = try load("more_data", axis: nil)
         var exps: [Expectation] = []
         for n in expectNodes {
             guard case .mapping(let em) = n, em.count == 1, let (k, v) = em.first.map({ ($0.key, $0.value) }) else {
@@ -627,6 +638,6 @@ public struct ContrastStudy: Sendable {
         guard resolved.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !resolved.hasPrefix(".") else {
             throw StudyError(SourceLocation(file: file, line: 1, column: 1), "the study name '\(resolved)' cannot name a results folder", hint: "use letters, digits, '-', '_' and '.' only")
         }
-        return ContrastStudy(file: file, name: resolved, question: question, profile: profile, profileNames: profileOrder, size: size, steps: steps, bridge: bridge, expectations: exps)
+        return ContrastStudy(file: file, name: resolved, question: question, profile: profile, profileNames: profileOrder, size: size, steps: steps, bridge: bridge, moreData: moreData, expectations: exps)
     }
 }

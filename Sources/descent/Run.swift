@@ -67,27 +67,28 @@ struct Run: ParsableCommand {
         let contrast: ContrastStudy
         do {
             contrast = try ContrastStudy.load(path: target.study, profile: target.profile)
-            for s in [contrast.size, contrast.steps] + (contrast.bridge.map { [$0] } ?? []) { try validateStudyTrials(s) }
+            for s in [contrast.size, contrast.steps] + [contrast.bridge, contrast.moreData].compactMap({ $0 }) { try validateStudyTrials(s) }
         } catch let e as StudyError {
             throw fail(e.description, code: 64)
         }
         var failed = 0
-        var results: [StudyResults] = []
-        for s in [contrast.size, contrast.steps] + (contrast.bridge.map { [$0] } ?? []) {
-            let folder = "results/" + s.name + (s.profile.map { "-" + $0 } ?? "")
-            let (r, f) = try train(s, source: s.file, folder: folder, shard: nil)
-            results.append(r); failed += f
+        func trainOne(_ s: Study) throws -> StudyResults {
+            let (r, f) = try train(s, source: s.file, folder: "results/" + s.name + (s.profile.map { "-" + $0 } ?? ""), shard: nil)
+            failed += f
+            return r
         }
+        let size = try trainOne(contrast.size), steps = try trainOne(contrast.steps)
+        let bridge = try contrast.bridge.map(trainOne), moreData = try contrast.moreData.map(trainOne)
         let folder = URL(fileURLWithPath: target.out ?? "results/" + contrast.name + (contrast.profile.map { "-" + $0 } ?? ""))
         let record = JSON.object([("study", .string(target.study)), ("profile", contrast.profile.map { .string($0) } ?? .null),
-                                  ("size", .string(results[0].store.root.path)), ("steps", .string(results[1].store.root.path)),
-                                  ("bridge", results.count > 2 ? .string(results[2].store.root.path) : .null)])
+                                  ("size", .string(size.store.root.path)), ("steps", .string(steps.store.root.path)),
+                                  ("bridge", bridge.map { .string($0.store.root.path) } ?? .null), ("more_data", moreData.map { .string($0.store.root.path) } ?? .null)])
         let written: ContrastOutput
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try writeAtomically(record.render() + "\n", to: folder.appendingPathComponent("contrast.json"))
-            let input = ContrastInputs(name: contrast.name, question: contrast.question, size: results[0], steps: results[1],
-                                       bridge: results.count > 2 ? results[2] : nil, expectations: contrast.expectations)
+            let input = ContrastInputs(name: contrast.name, question: contrast.question, size: size, steps: steps,
+                                       bridge: bridge, moreData: moreData, expectations: contrast.expectations)
             written = try ContrastWriter.write(input, to: folder.appendingPathComponent("report"), command: "descent run " + CommandLine.arguments.dropFirst(2).joined(separator: " "))
         } catch {
             throw fail("cannot write the contrast report: \(error)", code: 1)

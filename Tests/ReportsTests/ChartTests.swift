@@ -117,6 +117,13 @@ final class ChartTests: XCTestCase {
         wide.series = [Series(name: "s", points: [(3e3, 1), (3e5, 2)], color: "#000000")]
         let labels = Set(texts(wide.svg()).map(\.text))
         XCTAssertTrue(labels.contains("10⁴") && labels.contains("10⁵"), "\(labels)")
+        // A linear axis keeps plain numbers (no 10⁴ between 8000 and 12000), with room around the points.
+        var linear = Chart(title: "t", xLabel: "x", yLabel: "y")
+        linear.series = [Series(name: "s", points: [(0.4, 12000), (0.8, 985)], color: "#000000", dots: true)]
+        let linearSVG = linear.svg()
+        let linearLabels = Set(texts(linearSVG).map(\.text))
+        XCTAssertTrue(linearLabels.contains("10000") && !linearLabels.contains("10⁴"), "\(linearLabels)")
+        XCTAssertFalse(linearSVG.contains("cx=\"64.00\""), "a point sits on the left edge of the plot")
     }
 
     /// Viridis from dark purple to yellow, getting lighter all the way (readable in grey).
