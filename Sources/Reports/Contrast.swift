@@ -472,7 +472,7 @@ public enum ContrastWriter {
             return ("not varied in \(r.study.name) (\(fixed))", .object([("varied", .bool(false)), ("fixed", .string(fixed))]))
         }
         let per = T.statistics.configurations.map { c -> (String, Estimate) in (c.key, eventStep(c.events.first { $0.event == T.generalization })) }
-        var text = "\(r.study.name): \(swept.path) varied: " + per.map { "\($0.0): \(T.generalization) median \(step($0.1.value)) \(ivStep($0.1.interval))" }.joined(separator: "; ")
+        var text = "\(r.study.name): \(swept.path) varied: " + per.map { $0.1.value == nil ? "\($0.0): \(T.generalization) not reached by more than half of the trials (no median)" : "\($0.0): \(T.generalization) median \(step($0.1.value)) \(ivStep($0.1.interval))" }.joined(separator: "; ")
         var trendJSON: JSON = .null
         if let sw = T.statistics.sweeps.first(where: { $0.key == swept.path }), let tv = sw.trend {
             text += "; trend of the reached steps (censored left out): \(tv.direction.rawValue), Spearman ρ = \(f(tv.spearman.coefficient, 2)) over \(tv.spearman.n) trials"
