@@ -18,6 +18,16 @@ if [ ${#missing[@]} -gt 0 ]; then
         exit 1
     fi
 fi
+# Optional: the headless browser the report-rendering test uses (it skips, saying so, without it).
+if ! command -v chromium-headless-shell >/dev/null; then
+    if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+        echo "descent setup: installing chromium-headless-shell (report rendering test)" >&2
+        apt-get update -qq >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell >/dev/null || echo "descent setup: could not install chromium-headless-shell; the rendering test will skip" >&2
+    else
+        echo "descent setup: optional: 'sudo apt-get install chromium-headless-shell' lets the tests render report.html" >&2
+    fi
+fi
 if ! command -v swift >/dev/null; then
     echo "descent setup: no Swift toolchain on PATH; install Swift 6 (swift.org) and run this again" >&2
     exit 1

@@ -1,5 +1,6 @@
 // The report of one results folder: report.md, report.html (inline SVG), summary.json, junit.xml and
 // figures/*.svg. Every sentence is built from the measured numbers.
+import Analysis
 import Foundation
 import Studies
 import Training
@@ -9,6 +10,30 @@ public struct ReportOutput {
     public let files: [String]
     public let expectations: [ExpectationResult]
     public var passed: Bool { expectations.allSatisfy(\.passed) }
+}
+
+/// Which files a report writes (`descent report --format md,html,json,junit`); figures go with md and html.
+public struct ReportFormats: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    public static let md = ReportFormats(rawValue: 1)
+    public static let html = ReportFormats(rawValue: 2)
+    public static let json = ReportFormats(rawValue: 4)
+    public static let junit = ReportFormats(rawValue: 8)
+    public static let all: ReportFormats = [.md, .html, .json, .junit]
+    static let names: [(String, ReportFormats)] = [("md", .md), ("html", .html), ("json", .json), ("junit", .junit)]
+
+    /// Parses "md,html,json,junit" (any non-empty subset, any order); unknown names are an error naming them.
+    public static func parse(_ text: String) throws -> ReportFormats {
+        var f: ReportFormats = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) {
+            guard let (_, v) = names.first(where: { $0.0 == part }) else {
+                throw StudyError(nil, "unknown report format '\(part)' in '\(text)'", hint: "use a comma-separated list of md, html, json, junit (default: all four)")
+            }
+            f.insert(v)
+        }
+        return f
+    }
 }
 
 public enum ReportWriter {
@@ -41,8 +66,8 @@ public enum ReportWriter {
     }
 
     /// Writes the report into `<results>/report` (or `out`).
-    public static func write(_ r: StudyResults, to out: URL? = nil, command: String? = nil) throws -> ReportOutput {
-        if r.study.axis == "size" { return try SizeReportWriter.write(r, to: out, command: command) }
+    public static func write(_ r: StudyResults, to out: URL? = nil, formats: ReportFormats = .all, command: String? = nil) throws -> ReportOutput {
+        if r.study.axis == "size" { return try SizeReportWriter.write(r, to: out, formats: formats, command: command) }
         let dir = try ReportWriter.reportDirectory(r, out)
         let s = r.study
         let exps = ExpectationEvaluator.evaluate(r)
@@ -126,12 +151,29 @@ public enum ReportWriter {
         }
         md += "\n"
 
+        // The figures go here, once all are drawn: the curves before the tables of statistics.
+        let figuresAt = md.utf8.count
         // Intervals, censored event times and fitted laws (GSL, through Analysis).
         var statisticsJSON: JSON = .null
         do {
             let st = try StudyStatistics(r)
             md += StatisticsSection.markdown(st)
             statisticsJSON = .raw(String(decoding: try st.json(), as: UTF8.self))
+            // Time to the last event (generalization) per configuration, as Kaplan-Meier step curves.
+            if let last = gen ?? eventNames.last {
+                let curves = st.configurations.compactMap { c -> (String, KaplanMeier)? in
+                    c.events.first { $0.event == last }.map { (c.key.isEmpty ? "all trials" : c.key, $0.kaplanMeier) }
+                }
+                if !curves.isEmpty {
+                    let chart = Figures.kaplanMeier(title: "Time to \(last) per configuration", event: last, curves: curves)
+                    figures.append(("figures/time-to-\(last).svg", "Kaplan-Meier estimate of the share of trials that have not reached \(last) by each step, per configuration, with 95 % pointwise bands (Greenwood, log-log); rings: trials censored at their budget.", chart.svg()))
+                }
+            }
+            // Event steps against each swept key, with the best law by AIC.
+            for (i, sw) in st.sweeps.enumerated() where sw.points.count >= 2 {
+                let (chart, caption) = Figures.lawScatter(key: sw.key, event: sw.event ?? "event", points: sw.points, laws: sw.laws)
+                figures.append(("figures/law-\(i + 1).svg", caption, chart.svg()))
+            }
         } catch {
             md += "## Statistics\n\n> Not computed: \(error)\n\n"
         }
@@ -154,15 +196,8 @@ public enum ReportWriter {
             md += "| " + cells.joined(separator: " | ") + " |\n"
         }
         md += "\n" + SizeReportWriter.epochWiseSection(r, figures: &figures)
-        md += "## Figures\n\n"
-        for (file, caption, svg) in figures {
-            try writeAtomically(svg, to: dir.appendingPathComponent(file))
-            files.append(file)
-            md += "![\(caption)](\(file))\n\n*\(caption)*\n\n"
-        }
-
-        try writeAtomically(md, to: dir.appendingPathComponent("report.md")); files.append("report.md")
-        try writeAtomically(html(title: s.name, markdown: md, figures: figures), to: dir.appendingPathComponent("report.html")); files.append("report.html")
+        md = insertFigures(md, at: figuresAt, figures)
+        files += try writeDocuments(dir, title: s.name, markdown: md, figures: figures, formats: formats)
 
         let summary = JSON.object([
             ("study", .string(s.name)), ("question", .string(s.question)), ("axis", .string(s.axis)),
@@ -173,9 +208,28 @@ public enum ReportWriter {
             ("statistics", statisticsJSON),
             ("expectations", .array(exps.map { .object([("expectation", .string($0.expectation.text)), ("passed", .bool($0.passed)), ("detail", .string($0.detail))]) })),
         ])
-        try writeAtomically(summary.render() + "\n", to: dir.appendingPathComponent("summary.json")); files.append("summary.json")
-        try writeAtomically(junit(s, exps), to: dir.appendingPathComponent("junit.xml")); files.append("junit.xml")
+        if formats.contains(.json) { try writeAtomically(summary.render() + "\n", to: dir.appendingPathComponent("summary.json")); files.append("summary.json") }
+        if formats.contains(.junit) { try writeAtomically(junit(s, exps), to: dir.appendingPathComponent("junit.xml")); files.append("junit.xml") }
         return ReportOutput(directory: dir, files: files, expectations: exps)
+    }
+
+    /// The Markdown with a "Figures" section inserted at a UTF-8 offset taken while it was being written.
+    static func insertFigures(_ md: String, at offset: Int, _ figures: [(String, String, String)]) -> String {
+        var section = "## Figures\n\n"
+        for (file, caption, _) in figures { section += "![\(caption)](\(file))\n\n*\(caption)*\n\n" }
+        let bytes = Array(md.utf8)
+        return String(decoding: bytes[..<offset], as: UTF8.self) + section + String(decoding: bytes[offset...], as: UTF8.self)
+    }
+
+    /// Writes the figures (with md or html), report.md and report.html as asked; returns the files written.
+    static func writeDocuments(_ dir: URL, title: String, markdown md: String, figures: [(String, String, String)], formats: ReportFormats) throws -> [String] {
+        var files: [String] = []
+        if formats.contains(.md) || formats.contains(.html) {
+            for (file, _, svg) in figures { try writeAtomically(svg, to: dir.appendingPathComponent(file)); files.append(file) }
+        }
+        if formats.contains(.md) { try writeAtomically(md, to: dir.appendingPathComponent("report.md")); files.append("report.md") }
+        if formats.contains(.html) { try writeAtomically(html(title: title, markdown: md, figures: figures), to: dir.appendingPathComponent("report.html")); files.append("report.html") }
+        return files
     }
 
     static func xml(_ s: String) -> String { esc(s).replacingOccurrences(of: "'", with: "&apos;") }
@@ -214,9 +268,15 @@ public enum ReportWriter {
             if inTable { body += "</table></div>\n"; inTable = false }
             if line.hasPrefix("# ") { body += "<h1>\(inline(String(line.dropFirst(2))))</h1>\n" }
             else if line.hasPrefix("## ") { body += "<h2>\(inline(String(line.dropFirst(3))))</h2>\n" }
+            else if line.hasPrefix("### ") { body += "<h3>\(inline(String(line.dropFirst(4))))</h3>\n" }
             else if line.hasPrefix("- ") { body += "<p class=\"item\">\(inline(String(line.dropFirst(2))))</p>\n" }
             else if line.hasPrefix("> ") { body += "<blockquote>\(inline(String(line.dropFirst(2))))</blockquote>\n" }
-            else if line.hasPrefix("![") , let f = figures.first(where: { line.contains("(\($0.0))") }) { body += "<figure>\(f.2)</figure>\n" }
+            else if line.hasPrefix("![") {
+                // Several images on one line sit side by side (two columns, one on a narrow screen).
+                let fs = figures.filter { line.contains("(\($0.0))") }
+                if fs.count > 1 { body += "<div class=\"pair\">" + fs.map { "<figure>\($0.2)</figure>" }.joined() + "</div>\n" }
+                else if let f = fs.first { body += "<figure>\(f.2)</figure>\n" }
+            }
             else if !line.isEmpty { body += "<p>\(inline(line))</p>\n" }
         }
         if inTable { body += "</table></div>\n" }
@@ -228,9 +288,11 @@ public enum ReportWriter {
         body { font-family: Helvetica, Arial, sans-serif; max-width: 1000px; margin: 0 auto; padding: 16px; color: #222; line-height: 1.45; }
         table { border-collapse: collapse; font-size: 13px; } td, th { border: 1px solid #ccc; padding: 3px 6px; text-align: left; }
         th { background: #f3f3f3; } .scroll { overflow-x: auto; margin: 8px 0 16px; }
-        figure { margin: 12px 0; } figure svg { max-width: 100%; height: auto; }
+        figure { margin: 12px 0; } figure svg { display: block; max-width: 100%; height: auto; }
+        .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; } .pair figure { margin: 0; }
+        @media (max-width: 760px) { .pair { grid-template-columns: 1fr; } body { padding: 8px; } }
         code { background: #f4f4f4; padding: 0 3px; } blockquote { border-left: 4px solid #D55E00; margin: 8px 0; padding: 4px 10px; background: #fff4ec; }
-        @media print { .scroll { overflow: visible; } }
+        @media print { body { max-width: none; } .scroll { overflow: visible; } figure, .pair, tr { break-inside: avoid; } h2 { break-after: avoid; } }
         </style></head><body>
         \(body)</body></html>
 

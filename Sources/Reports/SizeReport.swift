@@ -217,7 +217,7 @@ enum SizeExpectationEvaluator {
 public enum SizeReportWriter {
     static func f(_ x: Double?, _ d: Int = 3) -> String { SizeExpectationEvaluator.f(x, d) }
 
-    public static func write(_ r: StudyResults, to out: URL? = nil, command: String? = nil) throws -> ReportOutput {
+    public static func write(_ r: StudyResults, to out: URL? = nil, formats: ReportFormats = .all, command: String? = nil) throws -> ReportOutput {
         let dir = try ReportWriter.reportDirectory(r, out)
         let s = r.study
         let exps = ExpectationEvaluator.evaluate(r)
@@ -244,9 +244,10 @@ public enum SizeReportWriter {
         }
         if !exps.isEmpty {
             md += "## Expectations\n\n"
-            for x in exps { md += "- \(x.passed ? "✅ pass" : "❌ **FAIL**"): `\(x.expectation.text)` — \(x.detail)\n" }
+            for x in exps { md += "- \(x.passed ? "pass" : "**FAIL**"): `\(x.expectation.text)` — \(x.detail)\n" }
             md += "\n"
         }
+        let figuresAt = md.utf8.count   // the figures go before the tables, once all are drawn
         var configsJSON: [JSON] = []
         for (ci, c) in configs.enumerated() {
             let title = c.key.isEmpty ? "" : " (\(c.key))"
@@ -331,9 +332,9 @@ public enum SizeReportWriter {
             var markerNotes: [String] = []
             if let m {
                 for (t, color) in zip(m.thresholds, ["#009E73", "#E69F00"]) {
-                    if let ts = t.size { chart.markers.append(Marker(x: Double(c.parameters(Int(ts))), label: "threshold ε = \(t.epsilon)", color: color)); markerNotes.append("\(color == "#009E73" ? "green" : "orange"): interpolation threshold ε = \(t.epsilon) (\(sizeKey) = \(Int(ts)))") }
+                    if let ts = t.size { chart.markers.append(Marker(x: Double(c.parameters(Int(ts))), label: "threshold ε = \(t.epsilon)", color: color, labeled: true)); markerNotes.append("\(color == "#009E73" ? "green" : "orange"): interpolation threshold ε = \(t.epsilon) (\(sizeKey) = \(Int(ts)))") }
                 }
-                chart.markers.append(Marker(x: Double(c.parameters(Int(m.peakSize))), label: "peak", color: "#D55E00"))
+                chart.markers.append(Marker(x: Double(c.parameters(Int(m.peakSize))), label: "peak", color: "#D55E00", labeled: true))
                 markerNotes.append("red: test-error peak (\(sizeKey) = \(Int(m.peakSize)))")
             }
             if !c.unconverged.isEmpty { chart.title = "NOT CONVERGED (\(c.unconverged.count) trials): " + chart.title }
@@ -351,15 +352,13 @@ public enum SizeReportWriter {
             if let m, let data = try? JSONEncoder().encode(m), let obj = JSON.parse(data) { cj.append(("measures", jsonFromFoundation(obj))) }
             configsJSON.append(.object(cj))
         }
-        md += "## Figures\n\n"
-        var files: [String] = []
-        for (file, caption, svg) in figures {
-            try writeAtomically(svg, to: dir.appendingPathComponent(file))
-            files.append(file)
-            md += "![\(caption)](\(file))\n\n*\(caption)*\n\n"
+        // Size × steps (Davies et al. 2023), when the trials trained over steps and kept their curves.
+        if let c = configs.first, let (hm, caption, _, sentence) = ContrastWriter.heatmap(r, c, threshold: (try? c.measures())?.thresholds.first { $0.epsilon == 0 }?.size.map { Int($0) }) {
+            md += "## Test error over size × steps\n\n" + sentence + "\n\n"
+            figures.append(("figures/size-steps-heatmap.svg", caption, hm.svg()))
         }
-        try writeAtomically(md, to: dir.appendingPathComponent("report.md")); files.append("report.md")
-        try writeAtomically(ReportWriter.html(title: s.name, markdown: md, figures: figures), to: dir.appendingPathComponent("report.html")); files.append("report.html")
+        md = ReportWriter.insertFigures(md, at: figuresAt, figures)
+        var files = try ReportWriter.writeDocuments(dir, title: s.name, markdown: md, figures: figures, formats: formats)
         let summary = JSON.object([
             ("study", .string(s.name)), ("question", .string(s.question)), ("axis", .string(s.axis)), ("size_key", .string(sizeKey)),
             ("profile", s.profile.map { .string($0) } ?? .null), ("study_hash", .string(s.hash)),
@@ -368,8 +367,8 @@ public enum SizeReportWriter {
             ("configurations", .array(configsJSON)),
             ("expectations", .array(exps.map { .object([("expectation", .string($0.expectation.text)), ("passed", .bool($0.passed)), ("detail", .string($0.detail))]) })),
         ])
-        try writeAtomically(summary.render() + "\n", to: dir.appendingPathComponent("summary.json")); files.append("summary.json")
-        try writeAtomically(ReportWriter.junit(s, exps), to: dir.appendingPathComponent("junit.xml")); files.append("junit.xml")
+        if formats.contains(.json) { try writeAtomically(summary.render() + "\n", to: dir.appendingPathComponent("summary.json")); files.append("summary.json") }
+        if formats.contains(.junit) { try writeAtomically(ReportWriter.junit(s, exps), to: dir.appendingPathComponent("junit.xml")); files.append("junit.xml") }
         return ReportOutput(directory: dir, files: files, expectations: exps)
     }
 
@@ -390,9 +389,9 @@ public enum SizeReportWriter {
                 let yes = s.prominence >= prom
                 md += "| \(c.key.isEmpty ? "—" : c.key) | \(Int(c.steps[s.firstMinimum])), \(f(c.error[s.firstMinimum])) | \(Int(c.steps[s.peak])), \(f(c.error[s.peak])) | \(Int(c.steps[s.secondMinimum])), \(f(c.error[s.secondMinimum])) | \(f(s.prominence)) | \(yes ? "**fall-rise-fall**" : "no") |\n"
                 if yes {
-                    chart.markers = [Marker(x: c.steps[s.firstMinimum], label: "first minimum", color: "#009E73"),
-                                     Marker(x: c.steps[s.peak], label: "bump", color: "#D55E00"),
-                                     Marker(x: c.steps[s.secondMinimum], label: "second minimum", color: "#009E73")]
+                    chart.markers = [Marker(x: c.steps[s.firstMinimum], label: "first minimum", color: "#009E73", labeled: true),
+                                     Marker(x: c.steps[s.peak], label: "bump", color: "#D55E00", labeled: true),
+                                     Marker(x: c.steps[s.secondMinimum], label: "second minimum", color: "#009E73", labeled: true)]
                 }
             }
             figures.append(("figures/epochwise-\(i + 1).svg", "Seed-mean test error over steps" + (c.key.isEmpty ? "" : " (\(c.key))") + "; dotted verticals (when the shape holds): first minimum and second minimum (green), the bump (red).", chart.svg()))

@@ -135,6 +135,10 @@ struct Parser {
         guard case .mapping(let map) = root else {
             throw fail(root, "a study file must be a mapping of keys (task:, model:, ...), not a \(kind(root))")
         }
+        for (k, v) in map where (try? keyString(k)) == "axis" && scalar(v)?.0 == "contrast" {
+            throw fail(v, "this is a contrast study (axis: contrast), which names two studies rather than trials",
+                       hint: "run it with 'descent run \(file)'; 'descent stats' and 'descent slurm' take the size or steps study it names")
+        }
         for (k, v) in map {
             let key = try keyString(k)
             switch key {
@@ -482,5 +486,161 @@ struct Parser {
         case .mapping(let m): return "{ " + m.map { "\(describe($0.key)): \(describe($0.value))" }.joined(separator: ", ") + " }"
         case .alias: return "*alias"
         }
+    }
+}
+
+// MARK: - Contrast studies
+
+/// A contrast study: one size-axis study and one steps-axis study (and optionally an epoch-wise steps
+/// study as the bridge), run with their own results folders and reported side by side.
+///
+/// ```yaml
+/// axis: contrast
+/// size: studies/double-descent-mlp-mnist1d.yaml
+/// steps: studies/grokking-modular-addition.yaml
+/// bridge: studies/epochwise-double-descent.yaml     # optional
+/// more_data: studies/grokking-vs-fraction.yaml       # optional: a study that sweeps the amount of data
+/// profiles: { ci: { size: ci, steps: ci } }          # a name maps to each study's profile (default: the same name)
+/// expect:
+///   - { overfitting: both }                          # size: interior peak at a threshold; steps: memorization reached
+///   - { recovery: both }                             # size: peak / largest model > 1 (interval); steps: generalization reached
+/// ```
+public struct ContrastStudy: Sendable {
+    public enum Side: String, Sendable, CaseIterable { case size, steps, both }
+    public struct Expectation: Sendable {
+        public enum Kind: String, Sendable { case overfitting, recovery }
+        public let kind: Kind
+        public let side: Side
+        public let location: SourceLocation
+        public let text: String
+    }
+
+    public let file: String
+    public let name: String
+    public let question: String
+    public let profile: String?
+    public let profileNames: [String]
+    public let size: Study
+    public let steps: Study
+    public let bridge: Study?
+    /// A study of either axis that sweeps the amount of training data (task.train_fraction or task.n_train).
+    public let moreData: Study?
+    public let expectations: [Expectation]
+
+    /// Whether the file at `path` declares `axis: contrast` (false when it cannot be read or parsed:
+    /// the study parser then reports the problem).
+    public static func isContrast(path: String) -> Bool {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let root = try? Yams.compose(yaml: text),
+              case .mapping(let m) = root else { return false }
+        return m.contains { k, v in k.string == "axis" && v.string == "contrast" }
+    }
+
+    /// Reads a contrast study and the studies it names, with the profile each gets under `profile`.
+    public static func load(path: String, profile: String? = nil) throws -> ContrastStudy {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw StudyError(nil, "cannot read the contrast study '\(path)'", hint: "check the path; shipped studies are in studies/")
+        }
+        return try parse(text, file: path, profile: profile)
+    }
+
+    public static func parse(_ text: String, file: String, profile: String?) throws -> ContrastStudy {
+        let p = Parser(file: file)
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch let e as YamlError { throw p.yamlError(e) }
+        guard let root, case .mapping(let map) = root else {
+            throw StudyError(SourceLocation(file: file, line: 1, column: 1), "a contrast study must be a mapping with axis: contrast, size: and steps:")
+        }
+        var name = "", question = ""
+        var paths: [String: (String, Node)] = [:]
+        var profiles: [String: [String: String]] = [:]
+        var profileOrder: [String] = []
+        var expectNodes: [Node] = []
+        for (k, v) in map {
+            let key = try p.keyString(k)
+            switch key {
+            case "axis": break
+            case "name", "question", "description":
+                guard let (t, _) = p.scalar(v) else { throw p.fail(v, "\(key): expected text") }
+                if key == "name" { name = t } else if key == "question" { question = t }
+            case "size", "steps", "bridge", "more_data":
+                guard let (t, _) = p.scalar(v), !t.isEmpty else { throw p.fail(v, "\(key): expected the path of a study file", hint: "for example '\(key): studies/\(key == "size" ? "double-descent-mlp-mnist1d" : "grokking-modular-addition").yaml'") }
+                paths[key] = (t, v)
+            case "profiles":
+                guard case .mapping(let pm) = v else { throw p.fail(v, "profiles: expected a mapping such as { ci: { size: ci, steps: ci } }") }
+                for (pk, pv) in pm {
+                    let pname = try p.keyString(pk)
+                    var sides: [String: String] = [:]
+                    if case .mapping(let sm) = pv {
+                        for (sk, sv) in sm {
+                            let side = try p.keyString(sk)
+                            guard ["size", "steps", "bridge", "more_data"].contains(side) else { throw p.fail(sk, "profile '\(pname)': unknown key '\(side)'", hint: "a contrast profile names the profile of each study: size, steps, bridge, more_data") }
+                            guard let (t, _) = p.scalar(sv) else { throw p.fail(sv, "profile '\(pname)': \(side) must be a profile name") }
+                            sides[side] = t
+                        }
+                    } else if case .scalar(let sc) = pv, sc.string.isEmpty || sc.string == "null" || sc.string == "~" {
+                    } else {
+                        throw p.fail(pv, "profile '\(pname)': expected a mapping such as { size: ci, steps: ci }")
+                    }
+                    profiles[pname] = sides
+                    profileOrder.append(pname)
+                }
+            case "expect":
+                guard case .sequence(let seq) = v else { throw p.fail(v, "expect: must be a list such as [{ overfitting: both }, { recovery: both }]") }
+                expectNodes = Array(seq)
+            default:
+                let known = ["name", "question", "description", "axis", "size", "steps", "bridge", "more_data", "profiles", "expect"]
+                throw p.fail(k, "unknown key '\(key)' in a contrast study", hint: Schema.suggestion(for: key, among: known).map { "did you mean '\($0)'?" } ?? "known keys: " + known.joined(separator: ", "))
+            }
+        }
+        if let profile, profiles[profile] == nil {
+            throw StudyError(SourceLocation(file: file, line: 1, column: 1), "the contrast study has no profile '\(profile)'",
+                             hint: profileOrder.isEmpty ? "it defines no profiles; run it without --profile" : "available profiles: " + profileOrder.joined(separator: ", "))
+        }
+        func load(_ side: String, axis: String?) throws -> Study? {
+            guard let (path, node) = paths[side] else {
+                if side == "bridge" || side == "more_data" { return nil }
+                throw StudyError(SourceLocation(file: file, line: 1, column: 1), "a contrast study needs '\(side):', the \(axis)-axis study to contrast")
+            }
+            // Relative paths: from the working directory (as the shipped studies are written), else from the contrast file's folder.
+            let dir = (file as NSString).deletingLastPathComponent
+            let candidates = [path, (dir as NSString).appendingPathComponent(path), ((dir as NSString).deletingLastPathComponent as NSString).appendingPathComponent(path)]
+            guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
+                throw p.fail(node, "\(side): no study file at '\(path)'", hint: "paths are relative to the working directory or to the contrast study's folder")
+            }
+            let sub = profile.map { profiles[$0]?[side] ?? $0 }
+            let study = try StudyParser.load(path: found, profile: sub)
+            if side == "more_data" {
+                let keys = ["task.train_fraction", "task.n_train"]
+                guard study.sweep.contains(where: { keys.contains($0.path) }) else {
+                    throw p.fail(node, "more_data: '\(path)' does not sweep the amount of data", hint: "name a study that sweeps task.train_fraction or task.n_train, e.g. studies/grokking-vs-fraction.yaml")
+                }
+                return study
+            }
+            guard study.axis == axis else {
+                throw p.fail(node, "\(side): '\(path)' has axis '\(study.axis)', not \(axis ?? "")", hint: side == "size" ? "name a study with 'axis: size' (double-descent-*.yaml)" : "name a study with 'axis: steps' (grokking-*.yaml, epochwise-double-descent.yaml)")
+            }
+            return study
+        }
+        let size = try load("size", axis: "size")!, steps = try load("steps", axis: "steps")!
+        let bridge = try load("bridge", axis: "steps")
+        let moreData = try load("more_data", axis: nil)
+        var exps: [Expectation] = []
+        for n in expectNodes {
+            guard case .mapping(let em) = n, em.count == 1, let (k, v) = em.first.map({ ($0.key, $0.value) }) else {
+                throw p.fail(n, "a contrast expectation is one key: { overfitting: both } or { recovery: size }")
+            }
+            let key = try p.keyString(k)
+            guard let kind = Expectation.Kind(rawValue: key) else {
+                throw p.fail(k, "unknown contrast expectation '\(key)'", hint: "overfitting (size: an interior peak at an interpolation threshold; steps: memorization reached) or recovery (size: the largest model below the peak; steps: generalization reached)")
+            }
+            guard let (t, _) = p.scalar(v), let side = Side(rawValue: t) else { throw p.fail(v, "\(key): expected size, steps or both") }
+            exps.append(Expectation(kind: kind, side: side, location: p.loc(n), text: p.describe(n)))
+        }
+        let fileName = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
+        let resolved = name.isEmpty ? fileName : name
+        guard resolved.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !resolved.hasPrefix(".") else {
+            throw StudyError(SourceLocation(file: file, line: 1, column: 1), "the study name '\(resolved)' cannot name a results folder", hint: "use letters, digits, '-', '_' and '.' only")
+        }
+        return ContrastStudy(file: file, name: resolved, question: question, profile: profile, profileNames: profileOrder, size: size, steps: steps, bridge: bridge, moreData: moreData, expectations: exps)
     }
 }

@@ -29,6 +29,11 @@ struct List: ParsableCommand {
         for f in files {
             let path = dir.appendingPathComponent(f).path
             do {
+                if ContrastStudy.isContrast(path: path) {
+                    let c = try ContrastStudy.load(path: path)
+                    print("  studies/\(f)\n      \(c.question.isEmpty ? "(no question)" : c.question)\n      axis contrast: \(c.size.name) (size) against \(c.steps.name) (steps)\(c.bridge.map { ", bridge \($0.name)" } ?? ""); profiles: \(c.profileNames.joined(separator: ", "))")
+                    continue
+                }
                 let s = try StudyParser.load(path: path)
                 let status = s.value("status") == .string("not_reproduced") ? " — NOT REPRODUCED here (see the study file)" : ""
                 print("  studies/\(f)\n      \(s.question.isEmpty ? "(no question)" : s.question)\n      axis \(s.axis), \(s.trials.count) trials; profiles: \(s.profileNames.joined(separator: ", "))\(status)")

@@ -7,33 +7,92 @@ struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
         abstract: "Write report.md, report.html, summary.json, junit.xml and figures for a results folder.",
-        discussion: "Exits 1 when an expectation of the study fails, naming it.")
+        discussion: """
+        With --contrast, DIR and DIR2 are one size-axis and one steps-axis results folder (either order) and the \
+        report contrasts them. A folder written by 'descent run' on a contrast study is reported again as a contrast. \
+        Exits 1 when an expectation fails, naming it; 64 for bad arguments.
+        """)
 
     @Argument(help: "A results folder written by 'descent run', e.g. results/grokking-modular-addition.")
     var directory: String
 
-    @Option(name: .long, help: "Where to write the report (default: <directory>/report).")
+    @Option(name: .long, help: "A second results folder, of the other axis: write the contrast report of the two.")
+    var contrast: String?
+
+    @Option(name: .long, help: "Files to write: a comma-separated subset of md, html, json, junit (figures come with md and html).")
+    var format: String = "md,html,json,junit"
+
+    @Option(name: .long, help: "Where to write the report (default: <directory>/report; with --contrast, results/contrast-<size>-vs-<steps>/report).")
     var out: String?
 
-    func run() throws {
-        let store = ResultsStore(root: URL(fileURLWithPath: directory))
-        let study: Study
+    func validate() throws {
+        do { _ = try ReportFormats.parse(format) } catch let e as StudyError { throw ValidationError(e.message + (e.hint.map { "; " + $0 } ?? "")) }
+    }
+
+    /// The study recorded in a results folder and its results; a folder that is not one exits 64.
+    func load(_ dir: String) throws -> StudyResults {
+        let store = ResultsStore(root: URL(fileURLWithPath: dir))
         do {
             let (file, profile) = try store.recordedStudy()
-            study = try StudyParser.load(path: file.path, profile: profile)
+            return StudyResults(study: try StudyParser.load(path: file.path, profile: profile), store: store)
         } catch let e as StudyError {
             throw fail(e.description, code: 64)
         }
-        let results = StudyResults(study: study, store: store)
+    }
+
+    func run() throws {
+        let formats = try ReportFormats.parse(format)
+        let record = URL(fileURLWithPath: directory).appendingPathComponent("contrast.json")
+        if contrast != nil || FileManager.default.fileExists(atPath: record.path) { return try runContrast(formats, record: record) }
+        let results = try load(directory)
         let written: ReportOutput
         do {
-            written = try ReportWriter.write(results, to: out.map { URL(fileURLWithPath: $0) }, command: "descent report \(directory)")
+            written = try ReportWriter.write(results, to: out.map { URL(fileURLWithPath: $0) }, formats: formats, command: "descent report \(directory)")
         } catch {
             throw fail("cannot write the report: \(error)", code: 1)
         }
         print("descent: report in \(written.directory.path): " + written.files.joined(separator: ", "))
         if !results.missing.isEmpty { print("descent: \(results.missing.count) of \(results.trials.count) trials have no result yet") }
         printExpectations(written.expectations)
+        if !written.passed { throw ExitCode(1) }
+    }
+
+    func runContrast(_ formats: ReportFormats, record: URL) throws {
+        var input: ContrastInputs
+        var dir: URL
+        if let contrast {
+            let a = try load(directory), b = try load(contrast)
+            let axes = [a.study.axis, b.study.axis]
+            guard Set(axes) == ["size", "steps"] else {
+                throw fail("--contrast needs one size-axis and one steps-axis results folder; '\(directory)' is \(axes[0]) and '\(contrast)' is \(axes[1])", code: 64)
+            }
+            let (size, steps) = a.study.axis == "size" ? (a, b) : (b, a)
+            let name = "contrast-\(size.store.root.lastPathComponent)-vs-\(steps.store.root.lastPathComponent)"
+            input = ContrastInputs(name: name, question: "How do \(size.study.name) (model size) and \(steps.study.name) (training steps) over-fit and recover, alike and apart?", size: size, steps: steps)
+            dir = out.map { URL(fileURLWithPath: $0) } ?? size.store.root.deletingLastPathComponent().appendingPathComponent(name).appendingPathComponent("report")
+        } else {
+            // A contrast run's folder: its record names the study file and the folders it contrasted.
+            guard let data = FileManager.default.contents(atPath: record.path), let o = JSON.parse(data) as? [String: Any],
+                  let file = o["study"] as? String, let sizeDir = o["size"] as? String, let stepsDir = o["steps"] as? String else {
+                throw fail("'\(record.path)' is not a contrast record written by 'descent run'", code: 64)
+            }
+            let study: ContrastStudy
+            do { study = try ContrastStudy.load(path: file, profile: o["profile"] as? String) } catch let e as StudyError { throw fail(e.description, code: 64) }
+            input = ContrastInputs(name: study.name, question: study.question, size: try load(sizeDir), steps: try load(stepsDir),
+                                   bridge: try (o["bridge"] as? String).map { try load($0) }, moreData: try (o["more_data"] as? String).map { try load($0) },
+                                   expectations: study.expectations)
+            dir = out.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: directory).appendingPathComponent("report")
+        }
+        let written: ContrastOutput
+        do {
+            written = try ContrastWriter.write(input, to: dir, formats: formats, command: "descent report " + CommandLine.arguments.dropFirst(2).joined(separator: " "))
+        } catch let e as StudyError {
+            throw fail(e.description, code: 1)
+        } catch {
+            throw fail("cannot write the contrast report: \(error)", code: 1)
+        }
+        print("descent: contrast report in \(written.directory.path): " + written.files.joined(separator: ", "))
+        printChecks(written.checks)
         if !written.passed { throw ExitCode(1) }
     }
 }

@@ -40,12 +40,69 @@ struct Run: ParsableCommand {
     }
 
     func run() throws {
+        if ContrastStudy.isContrast(path: target.study) { return try runContrast() }
         // 1. Parse and validate everything before anything is written.
         let parsed = try target.load()
-        let source = (try? String(contentsOfFile: target.study, encoding: .utf8)) ?? ""
-        let folder = target.folder(for: parsed)
+        let (results, failed) = try train(parsed, source: target.study, folder: target.folder(for: parsed), shard: try shard.map(parseShard))
+
+        // 3. Report and gate.
+        if noReport { if failed > 0 { throw ExitCode(1) }; return }
+        let command = "descent run " + CommandLine.arguments.dropFirst(2).joined(separator: " ")
+        let written: ReportOutput
+        do {
+            written = try ReportWriter.write(results, command: command)
+        } catch {
+            throw fail("cannot write the report: \(error)", code: 1)
+        }
+        print("descent: report in \(written.directory.path)/report.md")
+        printExpectations(written.expectations)
+        if !written.passed || failed > 0 { throw ExitCode(1) }
+    }
+
+    /// A contrast study: trains its size and steps studies (and bridge) in their own results folders,
+    /// each with its own report, then writes the contrast report; the gate is the contrast's
+    /// expectations and those of the two studies.
+    func runContrast() throws {
+        guard shard == nil else { throw fail("--shard applies to a study of one axis; run the studies a contrast names one by one with --shard", code: 64) }
+        let contrast: ContrastStudy
+        do {
+            contrast = try ContrastStudy.load(path: target.study, profile: target.profile)
+            for s in [contrast.size, contrast.steps] + [contrast.bridge, contrast.moreData].compactMap({ $0 }) { try validateStudyTrials(s) }
+        } catch let e as StudyError {
+            throw fail(e.description, code: 64)
+        }
+        var failed = 0
+        func trainOne(_ s: Study) throws -> StudyResults {
+            let (r, f) = try train(s, source: s.file, folder: "results/" + s.name + (s.profile.map { "-" + $0 } ?? ""), shard: nil)
+            failed += f
+            return r
+        }
+        let size = try trainOne(contrast.size), steps = try trainOne(contrast.steps)
+        let bridge = try contrast.bridge.map(trainOne), moreData = try contrast.moreData.map(trainOne)
+        let folder = URL(fileURLWithPath: target.out ?? "results/" + contrast.name + (contrast.profile.map { "-" + $0 } ?? ""))
+        let record = JSON.object([("study", .string(target.study)), ("profile", contrast.profile.map { .string($0) } ?? .null),
+                                  ("size", .string(size.store.root.path)), ("steps", .string(steps.store.root.path)),
+                                  ("bridge", bridge.map { .string($0.store.root.path) } ?? .null), ("more_data", moreData.map { .string($0.store.root.path) } ?? .null)])
+        let written: ContrastOutput
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try writeAtomically(record.render() + "\n", to: folder.appendingPathComponent("contrast.json"))
+            let input = ContrastInputs(name: contrast.name, question: contrast.question, size: size, steps: steps,
+                                       bridge: bridge, moreData: moreData, expectations: contrast.expectations)
+            written = try ContrastWriter.write(input, to: folder.appendingPathComponent("report"), command: "descent run " + CommandLine.arguments.dropFirst(2).joined(separator: " "))
+        } catch {
+            throw fail("cannot write the contrast report: \(error)", code: 1)
+        }
+        print("descent: contrast report in \(written.directory.path)/report.md")
+        printChecks(written.checks)
+        if !written.passed || failed > 0 { throw ExitCode(1) }
+    }
+
+    /// Claims the results folder, trains every trial without a result and returns the results with the
+    /// number of trials that failed. Exits 130 when interrupted.
+    func train(_ parsed: Study, source path: String, folder: String, shard shardParts: (Int, Int)?) throws -> (StudyResults, Int) {
+        let source = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         let store = ResultsStore(root: URL(fileURLWithPath: folder))
-        let shardParts = try shard.map(parseShard)
         let lock: FolderLock
         do {
             lock = try FolderLock(folder: store.root, name: shardParts.map { ".lock-shard-\($0.0)-of-\($0.1)" } ?? ".lock")
@@ -82,18 +139,7 @@ struct Run: ParsableCommand {
             throw fail("interrupted; finished trials are kept in \(folder). Run the same command again to finish the rest.", code: 130)
         }
 
-        // 3. Report and gate.
-        if noReport { if !report.failed.isEmpty { throw ExitCode(1) }; return }
-        let results = StudyResults(study: parsed, store: store)
-        let written: ReportOutput
-        do {
-            written = try ReportWriter.write(results, command: command)
-        } catch {
-            throw fail("cannot write the report: \(error)", code: 1)
-        }
-        print("descent: report in \(written.directory.path)/report.md")
-        printExpectations(written.expectations)
-        if !written.passed || !report.failed.isEmpty { throw ExitCode(1) }
+        return (StudyResults(study: parsed, store: store), report.failed.count)
     }
 }
 
@@ -104,6 +150,13 @@ func printExpectations(_ results: [ExpectationResult]) {
     for r in results {
         print("  \(r.passed ? "pass" : "FAIL") \(r.expectation.location): \(r.expectation.text)\n       \(r.detail)")
     }
+}
+
+func printChecks(_ checks: [ContrastCheck]) {
+    guard !checks.isEmpty else { return }
+    let failed = checks.filter { !$0.passed }.count
+    print("descent: expectations: \(checks.count - failed) of \(checks.count) hold")
+    for c in checks { print("  \(c.passed ? "pass" : "FAIL") \(c.location): \(c.name)\n       \(c.detail)") }
 }
 
 /// Progress on a terminal (one line redrawn: trials done, the current step, ETA), plain log lines otherwise.
