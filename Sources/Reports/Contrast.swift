@@ -637,24 +637,28 @@ public enum ContrastWriter {
         var figs: [(String, String, String)] = []
         var js: [JSON] = []
         for (i, c) in curves.enumerated() {
-            var chart = Chart(title: "Bridge: test error over steps" + (c.key.isEmpty ? "" : " (\(c.key))"), xLabel: "training step (log scale)", yLabel: "test error", xLog: true, yRange: (0, 1))
-            chart.series.append(Series(name: "test error, seed mean", points: Array(zip(c.steps, c.error)).filter { $0.0 > 0 }, color: Palette.color(0), width: 2))
+            // A regression's test risk can exceed 1: the axis then fits the data.
+            let isError = c.error.allSatisfy { $0 <= 1 }
+            var chart = Chart(title: "Bridge: test \(isError ? "error" : "risk") over steps" + (c.key.isEmpty ? "" : " (\(c.key))"), xLabel: "training step (log scale)",
+                              yLabel: isError ? "test error" : "test risk (mean squared error)", xLog: true, yRange: isError ? (0, 1) : nil)
+            let what = isError ? "test error" : "test risk"
+            chart.series.append(Series(name: "\(what), seed mean", points: Array(zip(c.steps, c.error)).filter { $0.0 > 0 }, color: Palette.color(0), width: 2))
             if let s = c.shape, s.prominence >= needed {
                 chart.markers = [Marker(x: c.steps[s.firstMinimum], label: "first minimum", color: "#009E73", labeled: true),
                                  Marker(x: c.steps[s.peak], label: "bump", color: "#D55E00", labeled: true),
                                  Marker(x: c.steps[s.secondMinimum], label: "second minimum", color: "#0072B2", labeled: true)]
-                md += "- \(c.key.isEmpty ? "" : "\(c.key): ")the seed-mean test error falls to \(f(c.error[s.firstMinimum])) at step \(Int(c.steps[s.firstMinimum])), rises to \(f(c.error[s.peak])) at step \(Int(c.steps[s.peak])) and falls to \(f(c.error[s.secondMinimum])) at step \(Int(c.steps[s.secondMinimum])): prominence \(f(s.prominence)), the same over-fit-then-recover shape as the size axis, in time.\n"
+                md += "- \(c.key.isEmpty ? "" : "\(c.key): ")the seed-mean \(what) falls to \(f(c.error[s.firstMinimum])) at step \(Int(c.steps[s.firstMinimum])), rises to \(f(c.error[s.peak])) at step \(Int(c.steps[s.peak])) and falls to \(f(c.error[s.secondMinimum])) at step \(Int(c.steps[s.secondMinimum])): prominence \(f(s.prominence)), the same over-fit-then-recover shape as the size axis, in time.\n"
                 js.append(.object([("configuration", .string(c.key)), ("first_minimum", .object([("step", .num(c.steps[s.firstMinimum])), ("error", .num(c.error[s.firstMinimum]))])),
                                    ("bump", .object([("step", .num(c.steps[s.peak])), ("error", .num(c.error[s.peak]))])),
                                    ("second_minimum", .object([("step", .num(c.steps[s.secondMinimum])), ("error", .num(c.error[s.secondMinimum]))])), ("prominence", .num(s.prominence)), ("needed", .num(needed)), ("shape", .bool(true))]))
             } else if let s = c.shape {
-                md += "- \(c.key.isEmpty ? "" : "\(c.key): ")the most prominent fall-rise-fall of the seed-mean test error (\(f(c.error[s.firstMinimum])) at step \(Int(c.steps[s.firstMinimum])), \(f(c.error[s.peak])) at step \(Int(c.steps[s.peak])), \(f(c.error[s.secondMinimum])) at step \(Int(c.steps[s.secondMinimum]))) has prominence \(f(s.prominence)), below the \(f(needed)) the study asks for: no clear epoch-wise double descent here.\n"
+                md += "- \(c.key.isEmpty ? "" : "\(c.key): ")the most prominent fall-rise-fall of the seed-mean \(what) (\(f(c.error[s.firstMinimum])) at step \(Int(c.steps[s.firstMinimum])), \(f(c.error[s.peak])) at step \(Int(c.steps[s.peak])), \(f(c.error[s.secondMinimum])) at step \(Int(c.steps[s.secondMinimum]))) has prominence \(f(s.prominence)), below the \(f(needed)) the study asks for: no clear epoch-wise double descent here.\n"
                 js.append(.object([("configuration", .string(c.key)), ("prominence", .num(s.prominence)), ("needed", .num(needed)), ("shape", .bool(false))]))
             } else {
                 md += "- \(c.key.isEmpty ? "" : "\(c.key): ")too few evaluations for a fall-rise-fall.\n"
             }
             let file = "figures/contrast-bridge-\(i + 1).svg"
-            let cap = "Seed-mean test error over steps of \(b.study.name)\(c.key.isEmpty ? "" : " (\(c.key))")" + (chart.markers.isEmpty ? "; no fall-rise-fall of the prominence the study asks for, so none is marked." : "; verticals: first minimum, bump, second minimum of its most prominent fall-rise-fall.")
+            let cap = "Seed-mean \(what) over steps of \(b.study.name)\(c.key.isEmpty ? "" : " (\(c.key))")" + (chart.markers.isEmpty ? "; no fall-rise-fall of the prominence the study asks for, so none is marked." : "; verticals: first minimum, bump, second minimum of its most prominent fall-rise-fall.")
             figs.append((file, cap, chart.svg()))
             md += "\n![\(cap)](\(file))\n\n*\(cap)*\n\n"
         }

@@ -57,8 +57,13 @@ public enum ReportWriter {
     /// `<results>/report` (or `out`) with its figures/ folder, created.
     static func reportDirectory(_ r: StudyResults, _ out: URL?) throws -> URL {
         let dir = out ?? r.store.root.appendingPathComponent("report")
+        let figures = dir.appendingPathComponent("figures")
+        // Figures of an earlier report that this one no longer draws must not linger beside it.
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: figures.path)) ?? [] where f.hasSuffix(".svg") {
+            try? FileManager.default.removeItem(at: figures.appendingPathComponent(f))
+        }
         do {
-            try FileManager.default.createDirectory(at: dir.appendingPathComponent("figures"), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)
         } catch {
             throw StudyError(nil, "cannot create the report folder '\(dir.path)': \(error.localizedDescription)", hint: "check that the folder is writable")
         }
@@ -139,13 +144,15 @@ public enum ReportWriter {
                               xLabel: "training step (log scale; step 0 not shown)", yLabel: "accuracy", xLog: true, yRange: (0, 1))
             for (si, row) in rows.enumerated() {
                 guard let curve = r.store.curve(row.trial.id), let st = curve.column("step"),
-                      let tr = curve.column("train_accuracy"), let va = curve.column("val_accuracy") else { continue }
+                      let tr = curve.column("train_accuracy"), let va = curve.column("val_accuracy"),
+                      va.contains(where: \.isFinite) else { continue }   // a regression has no accuracy
                 let color = Palette.color(si)
                 chart.series.append(Series(name: "seed \(row.trial.seedIndex) train", points: Array(zip(st, tr)), color: color, dashed: true))
                 chart.series.append(Series(name: "seed \(row.trial.seedIndex) validation", points: Array(zip(st, va)), color: color))
                 if let gen, let gs = row.step(gen) { chart.markers.append(Marker(x: Double(gs), label: "\(gen) seed \(row.trial.seedIndex)", color: color)) }
                 if let memo, let ms = row.step(memo) { chart.markers.append(Marker(x: Double(ms), label: "\(memo) seed \(row.trial.seedIndex)", color: color)) }
             }
+            guard !chart.series.isEmpty else { continue }
             let file = "figures/accuracy-\(gi + 1).svg"
             figures.append((file, "Train (dashed) and validation (solid) accuracy per seed; dotted verticals mark each seed's \([memo, gen].compactMap { $0 }.joined(separator: " and ")) steps.", chart.svg()))
         }
