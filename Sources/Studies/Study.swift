@@ -151,9 +151,9 @@ struct Parser {
             default: try assign(key, v, prefix: "", at: k)
             }
         }
-        // Classification studies get memorization and generalization unless they say otherwise
-        // (`events: {}` for none); a regression (the linear family) has no accuracy to reach.
-        if events.isEmpty && !eventsGiven && values["model.family"]?.asString != "linear" {
+        // Memorization and generalization unless the study says otherwise (`events: {}` for none, as a
+        // regression trained over steps, which has no accuracy to reach).
+        if events.isEmpty && !eventsGiven {
             addDefaultEvents()
         }
         // Every profile is validated, used or not, so that a typo never waits for the day it is used.
