@@ -22,16 +22,17 @@ public func linearForward<T: Scalar>(
            beta: bias == nil ? 0 : 1, c: out, ldc: O)
 }
 
-/// dinp[B,I] += dout · weight;  dweight[O,I] += doutᵀ · inp;  dbias[O] += Σ_b dout[b,:]
+/// dinp[B,I] += dout · weight (or =, with assignInput: the caller need not zero it first);
+/// dweight[O,I] += doutᵀ · inp;  dbias[O] += Σ_b dout[b,:]
 /// Pass dinp = nil for the first layer, whose input needs no gradient.
 public func linearBackward<T: Scalar>(
     dinp: UnsafeMutablePointer<T>?, dweight: UnsafeMutablePointer<T>, dbias: UnsafeMutablePointer<T>?,
     dout: UnsafePointer<T>, inp: UnsafePointer<T>, weight: UnsafePointer<T>,
-    B: Int, I: Int, O: Int
+    B: Int, I: Int, O: Int, assignInput: Bool = false
 ) {
     if let dinp {
         T.gemm(transA: false, transB: false, m: B, n: I, k: O, alpha: 1, a: dout, lda: O, b: weight, ldb: I,
-               beta: 1, c: dinp, ldc: I)
+               beta: assignInput ? 0 : 1, c: dinp, ldc: I)
     }
     T.gemm(transA: true, transB: false, m: O, n: I, k: B, alpha: 1, a: dout, lda: O, b: inp, ldb: I,
            beta: 1, c: dweight, ldc: I)
@@ -165,6 +166,34 @@ public func tokenGatherForward<T: Scalar>(
         for l in 0..<L {
             let t = tables + (l * V + Int(tokens[b * L + l])) * H
             addAssign(o, t, N: H)
+        }
+    }
+}
+
+/// tokenGatherForward then activationForward, a row at a time while the row is in cache:
+/// z[b,:] = bias + Σ_l table_l[tokens[b,l], :];  a[b,:] = f(z[b,:]). One pass over z instead of two.
+public func tokenGatherActivationForward<T: Scalar>(
+    _ f: Activation, z: UnsafeMutablePointer<T>, a: UnsafeMutablePointer<T>, tables: UnsafePointer<T>, bias: UnsafePointer<T>,
+    tokens: UnsafePointer<Int32>, B: Int, V: Int, H: Int, L: Int
+) {
+    for b in 0..<B {
+        tokenGatherForward(out: z + b * H, tables: tables, bias: bias, tokens: tokens + b * L, B: 1, V: V, H: H, L: L)
+        activationForward(f, out: a + b * H, inp: z + b * H, N: H)
+    }
+}
+
+/// The first layer's backward over token tables, a row at a time: dz[b,:] = f'(z[b,:]) · da[b,:] into the
+/// one-row buffer `row`, then dbias += dz[b,:] and dtable_l[tokens[b,l], :] += dz[b,:]. The same sums,
+/// in the same order, as activationBackwardAssign then tokenGatherBackward, without writing dz[B,H].
+public func activationTokenScatterBackward<T: Scalar>(
+    _ f: Activation, dtables: UnsafeMutablePointer<T>, dbias: UnsafeMutablePointer<T>, row: UnsafeMutablePointer<T>,
+    da: UnsafePointer<T>, z: UnsafePointer<T>, tokens: UnsafePointer<Int32>, B: Int, V: Int, H: Int, L: Int
+) {
+    for b in 0..<B {
+        activationBackwardAssign(f, dinp: row, dout: da + b * H, inp: z + b * H, N: H)
+        addAssign(dbias, row, N: H)
+        for l in 0..<L {
+            addAssign(dtables + (l * V + Int(tokens[b * L + l])) * H, row, N: H)
         }
     }
 }

@@ -150,14 +150,14 @@ public final class MLP<T: Scalar> {
         switch config.input {
         case .embedding(let D):
             embeddingTablesForward(tables: tables, embedding: store.value(embeddingView!), weight: w0, V: V, D: D, H: H0, L: L)
-            tokenGatherForward(out: z[0], tables: tables, bias: b0, tokens: batch.tokens!, B: B, V: V, H: H0, L: L)
+            tokenGatherActivationForward(config.activation, z: z[0], a: a[0], tables: tables, bias: b0, tokens: batch.tokens!, B: B, V: V, H: H0, L: L)
         case .oneHot:
             oneHotTablesForward(tables: tables, weight: w0, V: V, H: H0, L: L)
-            tokenGatherForward(out: z[0], tables: tables, bias: b0, tokens: batch.tokens!, B: B, V: V, H: H0, L: L)
+            tokenGatherActivationForward(config.activation, z: z[0], a: a[0], tables: tables, bias: b0, tokens: batch.tokens!, B: B, V: V, H: H0, L: L)
         case .dense(let F):
             linearForward(out: z[0], inp: batch.features!, weight: w0, bias: b0, B: B, I: F, O: H0)
+            activationForward(config.activation, out: a[0], inp: z[0], N: B * H0)
         }
-        activationForward(config.activation, out: a[0], inp: z[0], N: B * H0)
         for k in 1..<config.hidden.count {
             let I = config.hidden[k - 1], O = config.hidden[k]
             linearForward(out: z[k], inp: a[k - 1], weight: store.value(weights[k]), bias: store.value(biases[k]), B: B, I: I, O: O)
@@ -174,29 +174,30 @@ public final class MLP<T: Scalar> {
         let B = batch.count
         let C = config.classes, n = config.hidden.count
         let HL = config.hidden[n - 1]
-        gradA.update(repeating: 0, count: B * HL)
+        // gradA is assigned by the product (beta 0), not zeroed and accumulated into.
         linearBackward(dinp: gradA, dweight: store.grad(outWeight), dbias: store.grad(outBias), dout: dlogits,
-                       inp: a[n - 1], weight: store.value(outWeight), B: B, I: HL, O: C)
+                       inp: a[n - 1], weight: store.value(outWeight), B: B, I: HL, O: C, assignInput: true)
         for k in stride(from: n - 1, through: 1, by: -1) {
             let I = config.hidden[k - 1], O = config.hidden[k]
             activationBackwardAssign(config.activation, dinp: gradZ, dout: gradA, inp: z[k], N: B * O)
-            gradA.update(repeating: 0, count: B * I)
             linearBackward(dinp: gradA, dweight: store.grad(weights[k]), dbias: store.grad(biases[k]), dout: gradZ,
-                           inp: a[k - 1], weight: store.value(weights[k]), B: B, I: I, O: O)
+                           inp: a[k - 1], weight: store.value(weights[k]), B: B, I: I, O: O, assignInput: true)
         }
         let H0 = config.hidden[0], L = config.positions, V = config.vocabulary
-        activationBackwardAssign(config.activation, dinp: gradZ, dout: gradA, inp: z[0], N: B * H0)
         switch config.input {
         case .embedding(let D):
             dtables.update(repeating: 0, count: tableCount)
-            tokenGatherBackward(dtables: dtables, dbias: store.grad(biases[0]), dout: gradZ, tokens: batch.tokens!, B: B, V: V, H: H0, L: L)
+            activationTokenScatterBackward(config.activation, dtables: dtables, dbias: store.grad(biases[0]), row: gradZ, da: gradA, z: z[0],
+                                           tokens: batch.tokens!, B: B, V: V, H: H0, L: L)
             embeddingTablesBackward(dembedding: store.grad(embeddingView!), dweight: store.grad(weights[0]), dtables: dtables,
                                     embedding: store.value(embeddingView!), weight: store.value(weights[0]), V: V, D: D, H: H0, L: L)
         case .oneHot:
             dtables.update(repeating: 0, count: tableCount)
-            tokenGatherBackward(dtables: dtables, dbias: store.grad(biases[0]), dout: gradZ, tokens: batch.tokens!, B: B, V: V, H: H0, L: L)
+            activationTokenScatterBackward(config.activation, dtables: dtables, dbias: store.grad(biases[0]), row: gradZ, da: gradA, z: z[0],
+                                           tokens: batch.tokens!, B: B, V: V, H: H0, L: L)
             oneHotTablesBackward(dweight: store.grad(weights[0]), dtables: dtables, V: V, H: H0, L: L)
         case .dense(let F):
+            activationBackwardAssign(config.activation, dinp: gradZ, dout: gradA, inp: z[0], N: B * H0)
             linearBackward(dinp: nil, dweight: store.grad(weights[0]), dbias: store.grad(biases[0]), dout: gradZ,
                            inp: batch.features!, weight: store.value(weights[0]), B: B, I: F, O: H0)
         }
