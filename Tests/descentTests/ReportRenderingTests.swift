@@ -6,18 +6,9 @@ import Foundation
 import XCTest
 
 final class ReportRenderingTests: XCTestCase {
-    static let size = """
-    name: tiny-size
-    axis: size
-    task: { kind: mnist1d, n_train: 200, n_test: 300, label_noise: 0.15 }
-    model: { family: mlp, width: 8, depth: 1, activation: relu }
-    optimizer: { name: adam, lr: 3e-3, weight_decay: 0 }
-    training: { batch: full, loss: cross_entropy, max_steps: 500, stop_after: interpolated, patience: 0, converge_tolerance: 0.05, eval: { schedule: log, points: 16 } }
-    events: { interpolated: { metric: train_accuracy, at_least: 1.0 } }
-    seeds: 2
-    sweep: { model.width: [2, 8, 32, 128] }
-
-    """
+    /// Shared with the other test target's contrast tests: Tests/Fixtures/tiny-size.yaml.
+    static let size = try! String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/tiny-size.yaml"), encoding: .utf8)
     static let steps = """
     name: tiny-steps
     task: { operation: x+y, modulus: 11, train_fraction: 0.6 }
