@@ -5,7 +5,7 @@ import Foundation
 import Studies
 
 enum ProbeSection {
-    struct Snapshot { let name: String; let step: Int; let spectrum: [Double]; let top: [Int]; let share: Double; let pca: [(Double, Double)]; let tsne: [(Double, Double)]; let explained: Double?; let sharpness: Double? }
+    struct Snapshot { let name: String; let step: Int; let spectrum: [Double]; let top: [Int]; let share: Double; let pca: [(Double, Double)]; let tsne: [(Double, Double)]; let plane: (frequency: Int, points: [(Double, Double)])?; let explained: Double?; let sharpness: Double? }
 
     static func snapshots(_ url: URL) -> [Snapshot] {
         guard let data = try? Data(contentsOf: url), let doc = JSON.parse(data) as? [String: Any],
@@ -14,14 +14,15 @@ enum ProbeSection {
         return snaps.keys.sorted { (order.firstIndex(of: $0) ?? 99, $0) < (order.firstIndex(of: $1) ?? 99, $1) }.compactMap { name in
             guard let s = snaps[name] as? [String: Any], let step = s["step"] as? Int else { return nil }
             let spectrum = (s["spectrum"] as? [Any] ?? []).compactMap { ($0 as? NSNumber)?.doubleValue }
-            func points(_ key: String) -> [(Double, Double)] {
-                (s[key] as? [[Any]] ?? []).compactMap { p -> (Double, Double)? in
+            func points(_ key: String, in o: [String: Any]? = nil) -> [(Double, Double)] {
+                ((o ?? s)[key] as? [[Any]] ?? []).compactMap { p -> (Double, Double)? in
                     guard p.count == 2, let x = (p[0] as? NSNumber)?.doubleValue, let y = (p[1] as? NSNumber)?.doubleValue else { return nil }
                     return (x, y)
                 }
             }
             return Snapshot(name: name, step: step, spectrum: spectrum, top: s["top5_frequencies"] as? [Int] ?? [],
                             share: (s["top5_share"] as? NSNumber)?.doubleValue ?? 0, pca: points("pca"), tsne: points("tsne"),
+                            plane: (s["fourier_plane"] as? [String: Any]).flatMap { o in (o["frequency"] as? Int).map { ($0, points("points", in: o)) } },
                             explained: (s["pca_explained"] as? NSNumber)?.doubleValue, sharpness: (s["sharpness"] as? NSNumber)?.doubleValue)
         }
     }
@@ -65,6 +66,13 @@ enum ProbeSection {
                 var pc = Chart(title: "Embeddings on their first two principal components: \(s.name) (step \(s.step))", xLabel: "PC 1", yLabel: "PC 2")
                 pc.series.append(Series(name: "operands 0…\(s.pca.count - 1)", points: s.pca, color: Palette.color(0), dots: true))
                 figures.append(("figures/pca-\(s.name)-\(gi + 1).svg", "Operand embeddings projected on their two principal components at \(s.name).", pc.svg()))
+            }
+            for s in snaps where s.name == "memorization" || s.name == "final" {
+                guard let plane = s.plane, !plane.points.isEmpty else { continue }
+                var fc = Chart(title: "Embeddings on the plane of frequency \(plane.frequency): \(s.name) (step \(s.step))",
+                               xLabel: "along Σ E[x] cos(2πkx/p) (k = \(plane.frequency))", yLabel: "along Σ E[x] sin(2πkx/p)")
+                fc.series.append(Series(name: "operands (a circle when the network uses frequency \(plane.frequency))", points: plane.points, color: Palette.color(1), dots: true))
+                figures.append(("figures/fourier-plane-\(s.name)-\(gi + 1).svg", "Operand embeddings projected on the cosine and sine directions of their strongest frequency at \(s.name): an embedding that uses the frequency puts the operands on a circle (Nanda et al. 2023).", fc.svg()))
             }
             for s in snaps where (s.name == "memorization" || s.name == "final") && !s.tsne.isEmpty {
                 var ts = Chart(title: "t-SNE of the embeddings: \(s.name) (step \(s.step))", xLabel: "t-SNE 1 (arbitrary units)", yLabel: "t-SNE 2 (arbitrary units)")

@@ -76,6 +76,11 @@ final class Probes<M: Classifier & OperandEmbedding> {
             fields.append(("pca", .array(points.map { .array([.num($0.0), .num($0.1)]) })))
             fields.append(("pca_explained", .num(explained)))
         }
+        if let k = top.frequencies.first {
+            let ordered = fourierRows.map { rows in rows.flatMap { e[($0 * w)..<($0 * w + w)] } } ?? e
+            let points = fourierPlaneProjection(ordered, p: fourierRows?.count ?? p, C: w, frequency: k)
+            fields.append(("fourier_plane", .object([("frequency", .int(k)), ("points", .array(points.map { .array([.num($0.0), .num($0.1)]) }))])))
+        }
         let map = tsne(e, rows: p, cols: w, perplexity: Probes.tsnePerplexity(p), rng: rng.split("tsne-" + name))
         fields.append(("tsne", .array(map.points.map { .array([.num($0.0), .num($0.1)]) })))
         fields.append(("tsne_kl", .num(map.klDivergence)))
@@ -134,7 +139,7 @@ final class Probes<M: Classifier & OperandEmbedding> {
 
     func json(resumedAt: Int?) -> JSON {
         .object([
-            ("method", .string("spectrum: share of Σ_c |Σ_x E[x,c] e^(−2πikx/p)|² at each frequency k (k and p−k folded), operand embeddings E [p, C]; pca: projection on the two leading eigenvectors of E's covariance; tsne: exact t-SNE of E's rows (perplexity min(30, (p−1)/3), 1000 iterations, seeded), tsne_kl its final KL(P‖Q); sharpness: mean increase of the training loss when each parameter tensor moves by a random direction of norm \(Probes.sharpnessRelative) × its norm, over \(Probes.sharpnessSamples) seeded draws")),
+            ("method", .string("spectrum: share of Σ_c |Σ_x E[x,c] e^(−2πikx/p)|² at each frequency k (k and p−k folded), operand embeddings E [p, C]; pca: projection on the two leading eigenvectors of E's covariance; fourier_plane: E's rows (in the Fourier basis's order) projected on the plane of the strongest frequency k (the unit vectors of Σ_x E[x,:] cos(2πkx/p) and sin); tsne: exact t-SNE of E's rows (perplexity min(30, (p−1)/3), 1000 iterations, seeded), tsne_kl its final KL(P‖Q); sharpness: mean increase of the training loss when each parameter tensor moves by a random direction of norm \(Probes.sharpnessRelative) × its norm, over \(Probes.sharpnessSamples) seeded draws")),
             ("fourier_basis", .string(basis)),
             ("resumed_at", resumedAt.map { .int($0) } ?? .null),
             ("note", lost.isEmpty ? .null : .string("resumed from a checkpoint without the probes of \(lost.sorted().joined(separator: ", ")) (taken before the interruption and not kept): they have no snapshot")),

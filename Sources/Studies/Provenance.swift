@@ -86,7 +86,7 @@ extension ResultsStore {
     /// Appends one run to runs.jsonl (a line is written whole or, if the process dies, not at all).
     public func appendRun(_ r: RunRecord) throws {
         let line = Data((r.json.render(indent: nil) + "\n").utf8)
-        if !fm.fileExists(atPath: runLog.path) { fm.createFile(atPath: runLog.path, contents: nil) }
+        if !fm.fileExists(atPath: runLog.path) { _ = fm.createFile(atPath: runLog.path, contents: nil) }
         let h = try FileHandle(forWritingTo: runLog)
         defer { try? h.close() }
         try h.seekToEnd()

@@ -599,7 +599,7 @@ public struct ContrastStudy: Sendable {
         func load(_ side: String, axis: String?) throws -> Study? {
             guard let (path, node) = paths[side] else {
                 if side == "bridge" || side == "more_data" { return nil }
-                throw StudyError(SourceLocation(file: file, line: 1, column: 1), "a contrast study needs '\(side):', the \(axis)-axis study to contrast")
+                throw StudyError(SourceLocation(file: file, line: 1, column: 1), "a contrast study needs '\(side):', the \(axis ?? side)-axis study to contrast")
             }
             // Relative paths: from the working directory (as the shipped studies are written), else from the contrast file's folder.
             let dir = (file as NSString).deletingLastPathComponent

@@ -36,6 +36,26 @@ public func topFrequencies(_ spectrum: [Double], count n: Int) -> (share: Double
     return (share, order.map { $0 + 1 })
 }
 
+/// The rows of E [p, C] projected on the plane of one frequency k: the unit vectors along
+/// a_c = Σ_x E[x,c] cos(2πkx/p) and b_c = Σ_x E[x,c] sin(2πkx/p). Embeddings that use frequency k
+/// (Nanda et al. 2023) put operand x at angle 2πkx/p on a circle in this plane; others give a cloud.
+public func fourierPlaneProjection(_ embeddings: [Double], p: Int, C: Int, frequency k: Int) -> [(Double, Double)] {
+    precondition(embeddings.count == p * C && p >= 2)
+    var a = [Double](repeating: 0, count: C), b = [Double](repeating: 0, count: C)
+    for x in 0..<p {
+        let angle = 2 * Double.pi * Double(k * x % p) / Double(p)
+        for c in 0..<C { a[c] += embeddings[x * C + c] * cos(angle); b[c] += embeddings[x * C + c] * sin(angle) }
+    }
+    let na = a.reduce(0) { $0 + $1 * $1 }.squareRoot(), nb = b.reduce(0) { $0 + $1 * $1 }.squareRoot()
+    // A direction with no power at k (relative to the embeddings' scale) is rounding noise: leave it out.
+    let floor = 1e-9 * embeddings.reduce(0) { $0 + $1 * $1 }.squareRoot() * Double(p).squareRoot()
+    return (0..<p).map { x in
+        var u = 0.0, v = 0.0
+        for c in 0..<C { u += embeddings[x * C + c] * a[c]; v += embeddings[x * C + c] * b[c] }
+        return (na > floor ? u / na : 0, nb > floor ? v / nb : 0)
+    }
+}
+
 /// The rows of X [n, d] projected on its first two principal components (the covariance's leading
 /// eigenvectors, from LAPACK's symmetric eigen-solver), and the share of variance they explain.
 public func principalComponents2(_ x: [Double], rows n: Int, cols d: Int) throws -> (points: [(Double, Double)], explained: Double) {

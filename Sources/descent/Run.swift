@@ -133,7 +133,8 @@ struct Run: ParsableCommand {
             }
         }
         print("descent: \(report.finished) trials trained, \(report.skipped) already done, \(report.diverged) diverged, \(report.failed.count) failed in \(String(format: "%.1f", report.seconds)) s"
-              + (report.trialsPerMinute.map { String(format: " (%.1f trials/min, %d at a time)", $0, report.workers) } ?? "") + "; results in \(folder)")
+              + (report.trialsPerMinute.map { $0 >= 1 ? String(format: " (%.1f trials/min, %d at a time)", $0, report.workers)
+                                                         : String(format: " (%.1f min per trial, %d at a time)", 1 / $0, report.workers) } ?? "") + "; results in \(folder)")
         for (id, message) in report.failed { print("  trial \(id) failed: \(message)") }
         if report.interrupted {
             throw fail("interrupted; finished trials are kept in \(folder). Run the same command again to finish the rest.", code: 130)

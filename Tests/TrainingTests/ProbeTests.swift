@@ -138,4 +138,34 @@ final class ProbeTests: XCTestCase {
             XCTAssertEqual(Set(order.prefix(2)), [(i + 1) % n, (i + n - 1) % n], "point \(i)")
         }
     }
+
+    /// Embeddings that use one frequency k put the operands on a circle in the plane of k, at angle 2πkx/p;
+    /// the plane of another frequency holds nothing.
+    func testFourierPlaneProjectionShowsTheCircle() {
+        let p = 31, C = 7, k = 5
+        var rng = RNG(seed: 10)
+        // Two orthogonal directions of equal norm (Gram-Schmidt), so the circle is round.
+        let u = (0..<C).map { _ in rng.normal() }
+        var v = (0..<C).map { _ in rng.normal() }
+        let uu = u.reduce(0) { $0 + $1 * $1 }, uv = zip(u, v).reduce(0) { $0 + $1.0 * $1.1 }
+        v = zip(v, u).map { $0 - uv / uu * $1 }
+        let scale = (uu / v.reduce(0) { $0 + $1 * $1 }).squareRoot()
+        v = v.map { $0 * scale }
+        var e = [Double](repeating: 0, count: p * C)
+        for x in 0..<p {
+            let t = 2 * Double.pi * Double(k * x % p) / Double(p)
+            for c in 0..<C { e[x * C + c] = cos(t) * u[c] + sin(t) * v[c] }
+        }
+        let pts = fourierPlaneProjection(e, p: p, C: C, frequency: k)
+        let radii = pts.map { hypot($0.0, $0.1) }
+        XCTAssertLessThan((radii.max()! - radii.min()!) / radii.max()!, 1e-9, "a round circle")
+        // Consecutive multiples of k advance by the same angle around the circle (in one direction).
+        let angles = pts.map { atan2($0.1, $0.0) }
+        let inverse = (1..<p).first { ($0 * k) % p == 1 }!
+        var turns = 0.0
+        for j in 0..<p { let a = angles[(j * inverse) % p], b = angles[((j + 1) * inverse) % p]; turns += remainder(b - a, 2 * .pi) }
+        XCTAssertEqual(abs(turns), 2 * .pi, accuracy: 1e-6)
+        let other = fourierPlaneProjection(e, p: p, C: C, frequency: 11)
+        XCTAssertLessThan(other.map { hypot($0.0, $0.1) }.max()!, 1e-9)
+    }
 }
