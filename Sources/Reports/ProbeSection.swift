@@ -14,15 +14,15 @@ enum ProbeSection {
         return snaps.keys.sorted { (order.firstIndex(of: $0) ?? 99, $0) < (order.firstIndex(of: $1) ?? 99, $1) }.compactMap { name in
             guard let s = snaps[name] as? [String: Any], let step = s["step"] as? Int else { return nil }
             let spectrum = (s["spectrum"] as? [Any] ?? []).compactMap { ($0 as? NSNumber)?.doubleValue }
-            func points(_ key: String, in o: [String: Any]? = nil) -> [(Double, Double)] {
-                ((o ?? s)[key] as? [[Any]] ?? []).compactMap { p -> (Double, Double)? in
+            func points(_ key: String) -> [(Double, Double)] {
+                (s[key] as? [[Any]] ?? []).compactMap { p -> (Double, Double)? in
                     guard p.count == 2, let x = (p[0] as? NSNumber)?.doubleValue, let y = (p[1] as? NSNumber)?.doubleValue else { return nil }
                     return (x, y)
                 }
             }
             return Snapshot(name: name, step: step, spectrum: spectrum, top: s["top5_frequencies"] as? [Int] ?? [],
                             share: (s["top5_share"] as? NSNumber)?.doubleValue ?? 0, pca: points("pca"), tsne: points("tsne"),
-                            plane: (s["fourier_plane"] as? [String: Any]).flatMap { o in (o["frequency"] as? Int).map { ($0, points("points", in: o)) } },
+                            plane: (s["fourier_plane_frequency"] as? Int).map { ($0, points("fourier_plane")) },
                             explained: (s["pca_explained"] as? NSNumber)?.doubleValue, sharpness: (s["sharpness"] as? NSNumber)?.doubleValue)
         }
     }

@@ -79,7 +79,9 @@ final class Probes<M: Classifier & OperandEmbedding> {
         if let k = top.frequencies.first {
             let ordered = fourierRows.map { rows in rows.flatMap { e[($0 * w)..<($0 * w + w)] } } ?? e
             let points = fourierPlaneProjection(ordered, p: fourierRows?.count ?? p, C: w, frequency: k)
-            fields.append(("fourier_plane", .object([("frequency", .int(k)), ("points", .array(points.map { .array([.num($0.0), .num($0.1)]) }))])))
+            // Flat fields, numbers and lists only: the checkpoint's sidecar reads them back exactly.
+            fields.append(("fourier_plane_frequency", .int(k)))
+            fields.append(("fourier_plane", .array(points.map { .array([.num($0.0), .num($0.1)]) })))
         }
         let map = tsne(e, rows: p, cols: w, perplexity: Probes.tsnePerplexity(p), rng: rng.split("tsne-" + name))
         fields.append(("tsne", .array(map.points.map { .array([.num($0.0), .num($0.1)]) })))
