@@ -44,11 +44,16 @@ final class Probes<M: Classifier & OperandEmbedding> {
         }
     }
 
+    /// The embedding rows in the Fourier basis's order, and how many there are.
+    func fourierOrdered(_ e: [Double], _ p: Int, _ w: Int) -> ([Double], Int) {
+        guard let rows = fourierRows, rows.allSatisfy({ $0 < p }) else { return (e, p) }
+        return (rows.flatMap { e[($0 * w)..<($0 * w + w)] }, rows.count)
+    }
+
     /// The spectrum in the basis chosen for the operation.
     func spectrum(_ e: [Double], _ p: Int, _ w: Int) -> [Double] {
-        guard let rows = fourierRows, rows.allSatisfy({ $0 < p }) else { return embeddingSpectrum(e, p: p, C: w) }
-        let reordered = rows.flatMap { e[($0 * w)..<($0 * w + w)] }
-        return embeddingSpectrum(reordered, p: rows.count, C: w)
+        let (rows, n) = fourierOrdered(e, p, w)
+        return embeddingSpectrum(rows, p: n, C: w)
     }
 
     func measure(_ r: EvalRecord) -> [Double] {
@@ -77,8 +82,8 @@ final class Probes<M: Classifier & OperandEmbedding> {
             fields.append(("pca_explained", .num(explained)))
         }
         if let k = top.frequencies.first {
-            let ordered = fourierRows.map { rows in rows.flatMap { e[($0 * w)..<($0 * w + w)] } } ?? e
-            let points = fourierPlaneProjection(ordered, p: fourierRows?.count ?? p, C: w, frequency: k)
+            let (ordered, n) = fourierOrdered(e, p, w)
+            let points = fourierPlaneProjection(ordered, p: n, C: w, frequency: k)
             // Flat fields, numbers and lists only: the checkpoint's sidecar reads them back exactly.
             fields.append(("fourier_plane_frequency", .int(k)))
             fields.append(("fourier_plane", .array(points.map { .array([.num($0.0), .num($0.1)]) })))

@@ -39,6 +39,9 @@ struct Run: ParsableCommand {
         return (i, n)
     }
 
+    /// The command as the user typed it, for reports and runs.jsonl.
+    var invocation: String { "descent run " + CommandLine.arguments.dropFirst(2).joined(separator: " ") }
+
     func run() throws {
         if ContrastStudy.isContrast(path: target.study) { return try runContrast() }
         // 1. Parse and validate everything before anything is written.
@@ -47,7 +50,7 @@ struct Run: ParsableCommand {
 
         // 3. Report and gate.
         if noReport { if failed > 0 { throw ExitCode(1) }; return }
-        let command = "descent run " + CommandLine.arguments.dropFirst(2).joined(separator: " ")
+        let command = invocation
         let written: ReportOutput
         do {
             written = try ReportWriter.write(results, command: command)
@@ -89,7 +92,7 @@ struct Run: ParsableCommand {
             try writeAtomically(record.render() + "\n", to: folder.appendingPathComponent("contrast.json"))
             let input = ContrastInputs(name: contrast.name, question: contrast.question, size: size, steps: steps,
                                        bridge: bridge, moreData: moreData, expectations: contrast.expectations)
-            written = try ContrastWriter.write(input, to: folder.appendingPathComponent("report"), command: "descent run " + CommandLine.arguments.dropFirst(2).joined(separator: " "))
+            written = try ContrastWriter.write(input, to: folder.appendingPathComponent("report"), command: invocation)
         } catch {
             throw fail("cannot write the contrast report: \(error)", code: 1)
         }
@@ -123,7 +126,7 @@ struct Run: ParsableCommand {
         let commit = RunRecord.currentCommit()   // the code as it was when training started
         let report = runner.run()
         observer.finish()
-        let command = "descent run " + CommandLine.arguments.dropFirst(2).joined(separator: " ")
+        let command = invocation
         if report.finished > 0 || report.interrupted {
             do {
                 try store.appendRun(RunRecord(command: command, started: started, wallSeconds: report.seconds, trained: report.finished,
