@@ -55,6 +55,11 @@ public enum Activation: String, CaseIterable, Sendable, Codable {
 
 private let geluC: Double = 0.7978845608028654 // √(2/π)
 
+/// x[i] *= m[i] for i < N (dropout masks, forward and backward).
+@inline(__always) public func multiplyInPlace<T: Scalar>(_ x: UnsafeMutablePointer<T>, _ m: UnsafePointer<T>, N: Int) {
+    for i in 0..<N { x[i] *= m[i] }
+}
+
 /// out[N] = f(inp[N]). GELU is the tanh approximation (Hendrycks and Gimpel 2016), as in GPT-2.
 public func activationForward<T: Scalar>(_ f: Activation, out: UnsafeMutablePointer<T>, inp: UnsafePointer<T>, N: Int) {
     switch f {

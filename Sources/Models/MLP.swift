@@ -9,6 +9,12 @@
 //
 // The first layer over tokens is computed as a sum of per-position tables (see Layers.swift), which
 // is exact; `referenceFirstLayer` is the direct computation kept beside it for the tests.
+//
+// Dropout (Srivastava et al. 2014), inverted as in torch.nn.Dropout: during a training step each hidden
+// activation is kept with probability 1 − q and then scaled by 1/(1 − q), so its expectation is
+// unchanged and evaluation uses the whole network unscaled. The masks are drawn once per step by
+// `prepareTrainingStep` (from the trainer's random stream, so a resumed run draws the same masks) and
+// used by that step's forward and backward passes.
 import Linalg
 
 public enum MLPInput: Sendable, Equatable, Codable {
@@ -25,11 +31,13 @@ public struct MLPConfig: Sendable, Equatable {
     public var activation: Activation
     public var classes: Int         // C
     public var initScale: Double    // multiplies every initial weight (1 = PyTorch defaults)
+    public var dropout: Double      // q: the probability of dropping a hidden activation in training, in [0, 1)
 
     public init(input: MLPInput, vocabulary: Int = 0, positions: Int = 2, hidden: [Int], activation: Activation = .relu,
-                classes: Int, initScale: Double = 1) {
+                classes: Int, initScale: Double = 1, dropout: Double = 0) {
         self.input = input; self.vocabulary = vocabulary; self.positions = positions
         self.hidden = hidden; self.activation = activation; self.classes = classes; self.initScale = initScale
+        self.dropout = dropout
     }
 
     /// The size table: embedding (if any), then W_k, b_k per layer, then the output layer.
@@ -86,10 +94,15 @@ public final class MLP<T: Scalar> {
     let gradA: UnsafeMutablePointer<T>     // [capacity, max H]
     let gradZ: UnsafeMutablePointer<T>     // [capacity, max H]
     let tableCount: Int
+    /// Dropout masks, 0 or 1/(1 − q) per hidden activation ([capacity, H_k]; empty without dropout).
+    let masks: [UnsafeMutablePointer<T>]
+    /// Rows of the masks drawn for the current training step; 0 outside a training step.
+    private(set) var maskRows = 0
 
     public init(config: MLPConfig, capacity: Int, rng: RNG) {
         precondition(!config.hidden.isEmpty && config.hidden.allSatisfy { $0 > 0 }, "MLP needs at least one hidden layer of positive width")
         precondition(capacity > 0 && config.classes > 0, "MLP needs a positive capacity and class count")
+        precondition(config.dropout >= 0 && config.dropout < 1, "MLP dropout must be in [0, 1)")
         self.config = config
         self.capacity = capacity
         let layout = config.layout
@@ -112,10 +125,12 @@ public final class MLP<T: Scalar> {
         let maxH = max(config.hidden.max()!, config.classes)
         gradA = .allocate(capacity: capacity * maxH)
         gradZ = .allocate(capacity: capacity * maxH)
+        masks = config.dropout > 0 ? config.hidden.map { UnsafeMutablePointer<T>.allocate(capacity: capacity * $0) } : []
         initialize(rng: rng)
     }
 
     deinit {
+        masks.forEach { $0.deallocate() }
         tables.deallocate(); dtables.deallocate()
         z.forEach { $0.deallocate() }; a.forEach { $0.deallocate() }
         logits.deallocate(); gradA.deallocate(); gradZ.deallocate()
@@ -158,10 +173,13 @@ public final class MLP<T: Scalar> {
             linearForward(out: z[0], inp: batch.features!, weight: w0, bias: b0, B: B, I: F, O: H0)
             activationForward(config.activation, out: a[0], inp: z[0], N: B * H0)
         }
+        let dropping = dropoutActive(B)
+        if dropping { multiplyInPlace(a[0], masks[0], N: B * H0) }
         for k in 1..<config.hidden.count {
             let I = config.hidden[k - 1], O = config.hidden[k]
             linearForward(out: z[k], inp: a[k - 1], weight: store.value(weights[k]), bias: store.value(biases[k]), B: B, I: I, O: O)
             activationForward(config.activation, out: a[k], inp: z[k], N: B * O)
+            if dropping { multiplyInPlace(a[k], masks[k], N: B * O) }
         }
         let HL = config.hidden.last!
         linearForward(out: logits, inp: a.last!, weight: store.value(outWeight), bias: store.value(outBias), B: B, I: HL, O: config.classes)
@@ -177,11 +195,15 @@ public final class MLP<T: Scalar> {
         // gradA is assigned by the product (beta 0), not zeroed and accumulated into.
         linearBackward(dinp: gradA, dweight: store.grad(outWeight), dbias: store.grad(outBias), dout: dlogits,
                        inp: a[n - 1], weight: store.value(outWeight), B: B, I: HL, O: C, assignInput: true)
+        // Through dropout: a_k = f(z_k) · mask_k, so d/df(z_k) = d/da_k · mask_k.
+        let dropping = dropoutActive(B)
+        if dropping { multiplyInPlace(gradA, masks[n - 1], N: B * HL) }
         for k in stride(from: n - 1, through: 1, by: -1) {
             let I = config.hidden[k - 1], O = config.hidden[k]
             activationBackwardAssign(config.activation, dinp: gradZ, dout: gradA, inp: z[k], N: B * O)
             linearBackward(dinp: gradA, dweight: store.grad(weights[k]), dbias: store.grad(biases[k]), dout: gradZ,
                            inp: a[k - 1], weight: store.value(weights[k]), B: B, I: I, O: O, assignInput: true)
+            if dropping { multiplyInPlace(gradA, masks[k - 1], N: B * I) }
         }
         let H0 = config.hidden[0], L = config.positions, V = config.vocabulary
         switch config.input {
@@ -202,6 +224,22 @@ public final class MLP<T: Scalar> {
                            inp: batch.features!, weight: store.value(weights[0]), B: B, I: F, O: H0)
         }
     }
+
+    /// Draws this training step's dropout masks for `rows` rows (no-op without dropout). Until
+    /// `endTrainingStep`, forward and backward passes over exactly `rows` rows use them.
+    public func prepareTrainingStep(rows: Int, rng: inout RNG) {
+        guard !masks.isEmpty else { return }
+        precondition(rows <= capacity, "MLP.prepareTrainingStep: \(rows) rows exceed workspace capacity \(capacity)")
+        let q = config.dropout, keep = T(1 / (1 - q))
+        for (k, mask) in masks.enumerated() {
+            for i in 0..<(rows * config.hidden[k]) { mask[i] = rng.uniform() < q ? 0 : keep }
+        }
+        maskRows = rows
+    }
+
+    public func endTrainingStep() { maskRows = 0 }
+
+    @inline(__always) func dropoutActive(_ rows: Int) -> Bool { maskRows > 0 && maskRows == rows }
 
     /// The first layer's pre-activation computed directly (concatenate the embeddings or one-hot codes,
     /// then one product), for comparison with the table form used by `forward`. Returns [B, H_0].
@@ -236,6 +274,9 @@ public final class MLP<T: Scalar> {
 
     /// The first layer's pre-activation [B, H_0] of the last forward pass.
     public func firstLayerOutput(count B: Int) -> [T] { Array(UnsafeBufferPointer(start: z[0], count: B * config.hidden[0])) }
+
+    /// Hidden layer k's activations [B, H_k] of the last forward pass (after dropout, in a training step).
+    public func hiddenActivations(layer k: Int, count B: Int) -> [T] { Array(UnsafeBufferPointer(start: a[k], count: B * config.hidden[k])) }
 }
 
 /// What the training loop needs of a classifier: its parameters, a workspace capacity, and
@@ -247,6 +288,15 @@ public protocol Classifier: AnyObject {
     var classes: Int { get }
     @discardableResult func forward(_ batch: InputBatch<T>) -> UnsafeMutablePointer<T>
     func backward(_ batch: InputBatch<T>, dlogits: UnsafePointer<T>)
+    /// Called by the trainer before a training step's forward pass (a model with dropout draws its
+    /// masks here), and `endTrainingStep` after its backward pass; evaluation happens outside the pair.
+    func prepareTrainingStep(rows: Int, rng: inout RNG)
+    func endTrainingStep()
+}
+
+extension Classifier {
+    public func prepareTrainingStep(rows: Int, rng: inout RNG) {}
+    public func endTrainingStep() {}
 }
 
 extension MLP: Classifier {

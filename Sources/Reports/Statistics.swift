@@ -329,19 +329,25 @@ public struct StudyStatistics: Codable, Sendable {
         } else {
             notes.append("the study has no event to fit")
         }
+        // A numeric axis: its two ends. A categorical one (operations, regularizers): the first value
+        // against each other value.
         var tests: [LogRankComparison] = []
-        if axis.values.count >= 2, let first = axis.values.first, let last = axis.values.last {
-            let g1 = rows.filter { $0.0.config[axis.path] == first }, g2 = rows.filter { $0.0.config[axis.path] == last }
-            if !g1.isEmpty && !g2.isEmpty {
+        if axis.values.count >= 2, let first = axis.values.first {
+            let others = numeric ? [axis.values.last!] : Array(axis.values.dropFirst())
+            let g1 = rows.filter { $0.0.config[axis.path] == first }
+            for other in others {
+                let g2 = rows.filter { $0.0.config[axis.path] == other }
+                guard !g1.isEmpty && !g2.isEmpty else {
+                    notes.append("no results yet at \(axis.path) = \(g1.isEmpty ? first : other): no log-rank test")
+                    continue
+                }
                 for e in events {
                     let o1 = g1.map { observation(e, $0.0, $0.1) }, o2 = g2.map { observation(e, $0.0, $0.1) }
                     let test = logRank(o1.map { o in o.reached ? .event(Double(o.step!)) : .censored(Double(o.censoredAt!)) },
                                        o2.map { o in o.reached ? .event(Double(o.step!)) : .censored(Double(o.censoredAt!)) })
-                    tests.append(LogRankComparison(event: e, first: "\(axis.path)=\(first)", last: "\(axis.path)=\(last)",
+                    tests.append(LogRankComparison(event: e, first: "\(axis.path)=\(first)", last: "\(axis.path)=\(other)",
                                                    trials: [g1.count, g2.count], test: test))
                 }
-            } else {
-                notes.append("no results yet at \(axis.path) = \(g1.isEmpty ? first : last): no log-rank test")
             }
         }
         return SweepStatistics(key: axis.path, event: numeric ? event : nil, points: points, observed: points.filter { !$0.censored }.count,

@@ -61,7 +61,14 @@ enum StatisticsSection {
         md += "Delay: generalization step − memorization step, per trial where both were reached. Transition: \(StudyStatistics.transitionMethod).\n\n"
 
         for sw in st.sweeps {
-            guard let laws = sw.laws else { continue }
+            guard let laws = sw.laws else {
+                if !sw.logRank.isEmpty {
+                    md += "### Log-rank tests on \(sw.key)\n\n"
+                    md += "Each compares the time to an event between two groups of trials, pooled over the other swept keys; censored trials count until their budget. Observed against expected events under equal hazards:\n\n"
+                    md += sw.logRank.map(logRankLine).joined() + "\n"
+                }
+                continue
+            }
             md += "### \(sw.event ?? "event") step against \(sw.key)\n\n"
             md += "\(sw.observed) trials reached the event, \(sw.censored) are censored.\n\n"
             md += "| law | fit | AIC | ΔAIC | Akaike weight | parameters |\n|---|---|---|---|---|---|\n"
@@ -79,12 +86,20 @@ enum StatisticsSection {
             if let t = sw.trend {
                 md += "- Trend: **\(t.direction.rawValue)** at \(g(100 * t.level)) % — \(t.reason)\n"
             }
-            for lr in sw.logRank {
-                md += "- Log-rank test of \(lr.event) between \(sw.key) = \(lr.first) and \(lr.last): χ² = \(g(lr.test.chiSquare)), p = \(g(lr.test.pValue))\n"
-            }
+            md += sw.logRank.map(logRankLine).joined()
             md += "\n"
         }
         if !st.notes.isEmpty { md += st.notes.map { "- \($0)\n" }.joined() + "\n" }
         return md
+    }
+
+    /// One log-rank comparison: the groups, their observed and expected events, χ² and p.
+    static func logRankLine(_ lr: LogRankComparison) -> String {
+        let t = lr.test
+        func side(_ i: Int, _ name: String) -> String {
+            let o = i < t.observed.count ? "\(t.observed[i])" : "—", e = i < t.expected.count ? g(t.expected[i]) : "—"
+            return "\(name): \(o) of \(lr.trials[i]) trials reached it (expected \(e))"
+        }
+        return "- Log-rank test of \(lr.event), \(side(0, lr.first)) against \(side(1, lr.last)): χ² = \(g(t.chiSquare)), p = \(g(t.pValue))\n"
     }
 }

@@ -69,6 +69,7 @@ public enum Schema {
         KeySpec(path: "model.width", type: .int(min: 1, max: 1 << 20), defaultValue: .int(512), doc: "hidden units per layer", trialKey: true),
         KeySpec(path: "model.depth", type: .int(min: 1, max: 16), defaultValue: .int(1), doc: "hidden layers", trialKey: true),
         KeySpec(path: "model.activation", type: .choice(Activation.allCases.map(\.rawValue)), defaultValue: .string("relu"), doc: "relu, gelu, quadratic (x², Gromov 2023), tanh or identity", trialKey: true),
+        KeySpec(path: "model.dropout", type: .double(min: 0, minOpen: false, max: 1, maxOpen: true), defaultValue: .double(0), doc: "MLP: probability q of dropping each hidden activation in a training step (inverted dropout, as torch.nn.Dropout)", trialKey: true),
         KeySpec(path: "model.init_scale", type: .double(min: 0, minOpen: true, max: nil, maxOpen: false), defaultValue: .double(1), doc: "multiplies every initial weight (PyTorch defaults at 1)", trialKey: true),
 
         // The optimizer.
@@ -90,13 +91,16 @@ public enum Schema {
         KeySpec(path: "training.stop_after", type: .text, defaultValue: .string("generalization"), doc: "an event name after which the trial stops (plus patience), or 'never'", trialKey: true),
         KeySpec(path: "training.probes", type: .bool, defaultValue: .bool(false), doc: "log the operand embeddings' Fourier spectrum at every evaluation, and their spectrum, 2-D projection and the sharpness at each event (probes.json)", trialKey: true),
         KeySpec(path: "training.checkpoint_every", type: .int(min: 0, max: nil), defaultValue: .int(2000), doc: "save a resumable checkpoint every this many steps (0: never); it does not change results", trialKey: false),
+        KeySpec(path: "training.gradient_noise", type: .double(min: 0, minOpen: false, max: 1000, maxOpen: false), defaultValue: .double(0), doc: "Gaussian gradient noise as a noise-to-signal ratio s: each step adds noise of standard deviation s · rms(gradient) to every gradient entry (Neelakantan et al. 2015)", trialKey: true),
+        KeySpec(path: "regularization.kind", type: .choice(Regularization.kinds), defaultValue: .string("none"), doc: "one regularizer at a common strength s (sweep it against regularization.strength): weight_decay sets λ = s; dropout sets q/(1 − q) = s, the L2 coefficient dropout amounts to (Wager et al. 2013); gradient_noise sets the noise-to-signal ratio to s. The other two are off, whatever optimizer.weight_decay says", trialKey: true),
+        KeySpec(path: "regularization.strength", type: .double(min: 0, minOpen: false, max: 1000, maxOpen: false), defaultValue: .double(1), doc: "the common strength s of regularization.kind", trialKey: true),
         KeySpec(path: "training.patience", type: .int(min: 0, max: nil), defaultValue: .int(0), doc: "steps to keep training after the stop event", trialKey: true),
     ] + TransformerSchema.keys + SizeSchema.keys
 
     public static let byPath: [String: KeySpec] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
 
     /// Sections whose sub-keys are fixed by the schema.
-    public static let sections: Set<String> = ["task", "model", "optimizer", "training", "training.eval", "solver"]
+    public static let sections: Set<String> = ["task", "model", "optimizer", "training", "training.eval", "solver", "regularization"]
 
     /// Top-level keys handled outside the schema table.
     public static let structural: Set<String> = ["sweep", "profiles", "events", "expect"]
@@ -196,6 +200,30 @@ extension KeyType {
         default:
             return .ok(v)
         }
+    }
+}
+
+/// One regularizer at a common strength s, so that weight decay, dropout and gradient noise can be
+/// compared at matched strength: the trial's configuration holds the values it resolves to.
+public enum Regularization {
+    public static let kinds = ["none", "weight_decay", "dropout", "gradient_noise"]
+    /// The keys a regularization kind sets.
+    static let resolvedKeys = ["optimizer.weight_decay", "model.dropout", "training.gradient_noise"]
+
+    /// Writes the weight decay, dropout rate and gradient-noise ratio that `regularization.kind` and
+    /// `regularization.strength` stand for into a trial configuration; without a kind, drops the keys
+    /// that are off (so trials that predate them keep their ids).
+    static func resolve(_ c: inout [String: Value]) {
+        let kind = c["regularization.kind"]?.asString ?? "none"
+        if kind == "none" {
+            c["regularization.kind"] = nil; c["regularization.strength"] = nil
+        } else {
+            let s = c["regularization.strength"]?.asDouble ?? 0
+            c["optimizer.weight_decay"] = .double(kind == "weight_decay" ? s : 0)
+            c["model.dropout"] = .double(kind == "dropout" ? s / (1 + s) : 0)
+            c["training.gradient_noise"] = .double(kind == "gradient_noise" ? s : 0)
+        }
+        for k in ["model.dropout", "training.gradient_noise"] where c[k]?.asDouble == 0 { c[k] = nil }
     }
 }
 

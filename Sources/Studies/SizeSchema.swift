@@ -47,7 +47,8 @@ public enum SizeSchema {
 
     static let sizeKeyPaths: Set<String> = Set(keys.map(\.path))
     static let algorithmicOnly: Set<String> = ["task.operation", "task.modulus", "task.train_fraction", "model.input", "model.embedding"]
-    static let mlpOnly: Set<String> = ["model.width", "model.depth", "model.activation", "model.init_scale"]
+    static let mlpOnly: Set<String> = ["model.width", "model.depth", "model.activation", "model.init_scale", "model.dropout",
+                                       "training.gradient_noise", "regularization.kind", "regularization.strength"]
 
     static func kind(_ values: [String: Value]) -> String { values["task.kind"]?.asString ?? "algorithmic" }
     static func family(_ values: [String: Value]) -> String { values["model.family"]?.asString ?? "mlp" }

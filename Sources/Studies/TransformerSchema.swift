@@ -16,7 +16,7 @@ public enum TransformerSchema {
 
     static let paths: Set<String> = Set(keys.map(\.path))
     /// MLP keys that a transformer does not use.
-    static let mlpOnly: Set<String> = ["model.input", "model.embedding", "model.width", "model.depth"]
+    static let mlpOnly: Set<String> = ["model.input", "model.embedding", "model.width", "model.depth", "model.dropout"]
 
     /// Whether a key applies to a trial, as far as the transformer family decides (nil: not its business).
     static func applies(_ path: String, family: String) -> Bool? {
@@ -33,8 +33,15 @@ extension Parser {
         let set = locations.map { ($0.key, $0.value) } + sweep.map { ($0.path, $0.location) }
         for (path, loc) in set.sorted(by: { $0.0 < $1.0 }) where TransformerSchema.applies(path, family: family) == false {
             let own = family == "transformer" ? "model.layers, model.d_model, model.heads, model.d_head, model.d_mlp, model.layer_norm, model.positions, model.op_token"
-                                              : "model.input, model.embedding, model.width, model.depth"
+                                              : "model.input, model.embedding, model.width, model.depth, model.dropout"
             throw StudyError(loc, "\(path) does not apply to model.family '\(family)'", hint: "remove it; that family's own keys: " + own)
+        }
+        if family == "transformer" {
+            let kinds = [values["regularization.kind"]].compactMap { $0 } + (sweep.first { $0.path == "regularization.kind" }?.values ?? [])
+            if kinds.contains(.string("dropout")) {
+                throw StudyError(sweep.first { $0.path == "regularization.kind" }?.location ?? locations["regularization.kind"] ?? SourceLocation(file: file, line: 1, column: 1),
+                                 "regularization.kind 'dropout' needs model.family 'mlp'", hint: "the transformer has no dropout; compare weight_decay and gradient_noise")
+            }
         }
         if family == "transformer", values["model.d_head"]?.asInt == 0 {
             let heads = values["model.heads"]!.asInt!, d = values["model.d_model"]!.asInt!

@@ -50,6 +50,7 @@ extension Study {
             for s in 0..<seeds {
                 var c = base
                 for (k, v) in point { c[k] = v }
+                Regularization.resolve(&c)
                 c["seed_index"] = .int(s)
                 let canonical = nestedJSON(c).render(indent: nil)
                 let id = String(format: "%016llx", stableHash(canonical))

@@ -95,7 +95,8 @@ public enum TrialRunner {
         let input: MLPInput = c["model.input"]!.asString == "onehot" ? .oneHot : .embedding(dimension: c["model.embedding"]!.asInt!)
         let depth = c["model.depth"]!.asInt!, width = c["model.width"]!.asInt!
         let mcfg = MLPConfig(input: input, vocabulary: table.vocabulary, positions: 2, hidden: [Int](repeating: width, count: depth),
-                             activation: activation, classes: table.classes, initScale: c["model.init_scale"]!.asDouble!)
+                             activation: activation, classes: table.classes, initScale: c["model.init_scale"]!.asDouble!,
+                             dropout: c["model.dropout"]?.asDouble ?? 0)
         let model = MLP<T>(config: mcfg, capacity: capacity, rng: rng.split("init"))
         return trainModel(model, trial, data, oc, tc, rules, rng, checkpointing, progress, shouldStop)
     }
@@ -156,6 +157,7 @@ public enum TrialRunner {
         let stop = c["training.stop_after"]!.asString!
         if stop != "never" { tc.stopEvent = rules.first { $0.0 == stop }?.1 }
         tc.patience = c["training.patience"]!.asInt!
+        tc.gradientNoise = c["training.gradient_noise"]?.asDouble ?? 0
 
         var oc = OptimizerConfig()
         oc.kind = OptimizerKind(rawValue: c["optimizer.name"]!.asString!)!

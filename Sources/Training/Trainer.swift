@@ -33,13 +33,17 @@ public struct TrainingConfig: Equatable {
     /// Stop `patience` steps after this event first holds (nil: run the whole budget).
     public var stopEvent: EventRule? = nil
     public var patience = 0
+    /// Gradient noise (Neelakantan et al. 2015) as a noise-to-signal ratio s: each step adds Gaussian
+    /// noise of standard deviation s · rms(g) to every gradient entry g (0: none).
+    public var gradientNoise = 0.0
     /// Extra measurements at every evaluation (e.g. the embeddings' Fourier spectrum), filled into
     /// EvalRecord.probes; they read the model and must not change it.
     public var probe: ((EvalRecord) -> [Double])? = nil
     public init() {}
     public static func == (a: TrainingConfig, b: TrainingConfig) -> Bool {
         a.maxSteps == b.maxSteps && a.batchSize == b.batchSize && a.loss == b.loss && a.schedule == b.schedule
-            && a.evalPoints == b.evalPoints && a.stopEvent == b.stopEvent && a.patience == b.patience && (a.probe == nil) == (b.probe == nil)
+            && a.evalPoints == b.evalPoints && a.stopEvent == b.stopEvent && a.patience == b.patience && a.gradientNoise == b.gradientNoise
+            && (a.probe == nil) == (b.probe == nil)
     }
 }
 
@@ -149,16 +153,38 @@ public final class Trainer<M: Classifier> {
         return (input, UnsafePointer(batchLabels))
     }
 
-    /// One update; returns the batch's loss sums (before the update).
+    /// One update; returns the batch's loss sums (before the update). Dropout masks and gradient noise
+    /// come from the trainer's random stream, which checkpoints carry.
     public func step() -> LossSums {
         let (input, labels) = nextBatch()
+        model.prepareTrainingStep(rows: input.count, rng: &rng)
         let logits = model.forward(input)
         let sums = lossForwardBackward(config.loss, logits: logits, labels: labels, B: input.count, C: model.classes,
                                        dlogits: dlogits, scale: T(1) / T(input.count))
         model.store.zeroGrads()
         model.backward(input, dlogits: dlogits)
+        model.endTrainingStep()
+        if config.gradientNoise > 0 { addGradientNoise(ratio: config.gradientNoise) }
         optimizer.step(model.store)
         return sums
+    }
+
+    /// g ← g + s · rms(g) · ξ, ξ ~ N(0, 1) per entry.
+    public func addGradientNoise(ratio s: Double) {
+        let g = model.store.grads, n = model.store.count
+        var sumSq = 0.0
+        for i in 0..<n { let x = Double(g[i]); sumSq += x * x }
+        let sigma = s * (sumSq / Double(max(1, n))).squareRoot()
+        guard sigma > 0, sigma.isFinite else { return }
+        var i = 0
+        while i < n {   // Box-Muller, both of the pair
+            var u1 = rng.uniform()
+            while u1 <= 0 { u1 = rng.uniform() }
+            let r = sigma * (-2 * Foundation.log(u1)).squareRoot(), angle = 2 * Double.pi * rng.uniform()
+            g[i] += T(r * Foundation.cos(angle))
+            if i + 1 < n { g[i + 1] += T(r * Foundation.sin(angle)) }
+            i += 2
+        }
     }
 
     /// Loss and accuracy over a whole split, in chunks of the workspace capacity.

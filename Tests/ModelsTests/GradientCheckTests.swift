@@ -95,11 +95,16 @@ final class LayerGradientTests: XCTestCase {
 final class MLPGradientTests: XCTestCase {
     /// The whole MLP, every parameter, with the loss Σ r ⊙ logits (so dlogits = r): each input kind,
     /// two hidden layers, every activation.
-    func check(input: MLPInput, activation: Activation) {
+    /// With dropout, the masks of one training step are drawn first and held through every evaluation
+    /// of the loss (the function being differentiated is the step's, masks fixed).
+    func check(input: MLPInput, activation: Activation, dropout: Double = 0) {
         var rng = RNG(seed: 3)
         let V = 7, C = 7, B = 5
-        let cfg = MLPConfig(input: input, vocabulary: V, positions: 2, hidden: [6, 5], activation: activation, classes: C)
+        let cfg = MLPConfig(input: input, vocabulary: V, positions: 2, hidden: [6, 5], activation: activation, classes: C, dropout: dropout)
         let model = MLP<Double>(config: cfg, capacity: B, rng: RNG(seed: 4))
+        var maskRNG = RNG(seed: 5)
+        model.prepareTrainingStep(rows: B, rng: &maskRNG)
+        defer { model.endTrainingStep() }
         let tokens: [Int32] = (0..<(B * 2)).map { _ in Int32(rng.int(below: V)) }
         var features: [Double] = []
         if case .dense(let F) = input { features = (0..<(B * F)).map { _ in rng.normal() } }
@@ -120,7 +125,49 @@ final class MLPGradientTests: XCTestCase {
         model.store.zeroGrads()
         withBatch { b in r.withUnsafeBufferPointer { model.backward(b, dlogits: $0.baseAddress!) } }
         let analytic = model.store.gradArray
-        checkGradient("MLP \(input) \(activation.rawValue)", at: x, analytic: analytic, loss)
+        checkGradient("MLP \(input) \(activation.rawValue) dropout \(dropout)", at: x, analytic: analytic, loss)
+    }
+
+    func testDropoutHeldMasks() {
+        for input in [MLPInput.embedding(dimension: 3), .oneHot, .dense(features: 4)] {
+            for a in [Activation.relu, .tanh] { check(input: input, activation: a, dropout: 0.4) }
+        }
+    }
+
+    /// Inverted dropout: a share q of the hidden activations is zeroed, the rest scaled by 1/(1 − q),
+    /// so the mean activation is kept; outside a training step the network is the one without dropout.
+    func testDropoutMasksKeepTheMeanAndStopAfterTheStep() {
+        let q = 0.3, B = 400, H = 50
+        let cfg = MLPConfig(input: .dense(features: 3), hidden: [H], activation: .relu, classes: 2, dropout: q)
+        let model = MLP<Double>(config: cfg, capacity: B, rng: RNG(seed: 8))
+        var plainCfg = cfg; plainCfg.dropout = 0
+        let plain = MLP<Double>(config: plainCfg, capacity: B, rng: RNG(seed: 8))
+        var rng = RNG(seed: 9)
+        let x = (0..<(B * 3)).map { _ in rng.normal() }
+        x.withUnsafeBufferPointer { xb in
+            let batch = InputBatch<Double>(count: B, features: xb.baseAddress!)
+            var maskRNG = RNG(seed: 10)
+            model.prepareTrainingStep(rows: B, rng: &maskRNG)
+            model.forward(batch)
+            let dropped = model.hiddenActivations(layer: 0, count: B)
+            plain.forward(batch)
+            let full = plain.hiddenActivations(layer: 0, count: B)
+            var zeroed = 0, alive = 0
+            var sumDropped = 0.0, sumFull = 0.0
+            for i in 0..<(B * H) where full[i] > 0 {
+                alive += 1
+                if dropped[i] == 0 { zeroed += 1 } else { XCTAssertEqual(dropped[i], full[i] / (1 - q), accuracy: 1e-12) }
+                sumDropped += dropped[i]; sumFull += full[i]
+            }
+            let share = Double(zeroed) / Double(alive)
+            let se = (q * (1 - q) / Double(alive)).squareRoot()
+            XCTAssertEqual(share, q, accuracy: 4 * se, "share of active units dropped")
+            XCTAssertEqual(sumDropped / sumFull, 1, accuracy: 0.03, "inverted dropout keeps the mean activation")
+            model.endTrainingStep()
+            let evalLogits = Array(UnsafeBufferPointer(start: model.forward(batch), count: B * 2))
+            let plainLogits = Array(UnsafeBufferPointer(start: plain.forward(batch), count: B * 2))
+            XCTAssertEqual(evalLogits, plainLogits, "outside a training step there is no dropout")
+        }
     }
 
     func testEmbeddingInput() { for a in Activation.allCases { check(input: .embedding(dimension: 3), activation: a) } }

@@ -153,6 +153,35 @@ final class StudyParserTests: XCTestCase {
         assertError("model: { family: transformer }\nsweep: { model.depth: [1, 2] }\n", line: 2, "does not apply")
     }
 
+    /// One regularizer at a common strength resolves to the weight decay, dropout rate and noise ratio it
+    /// stands for, the other two off; without regularization keys a trial's identity has none of them.
+    func testRegularizationKindsResolveAtMatchedStrength() throws {
+        let s = try parse("optimizer: { weight_decay: 1.0 }\nsweep:\n  regularization.kind: [weight_decay, dropout, gradient_noise]\n  regularization.strength: [0, 3]\nseeds: 1\n")
+        XCTAssertEqual(s.trials.count, 6)
+        func trial(_ kind: String, _ strength: Double) -> [String: Value] {
+            s.trials.first { $0.config["regularization.kind"] == .string(kind) && $0.config["regularization.strength"]?.asDouble == strength }!.config
+        }
+        XCTAssertEqual(trial("weight_decay", 3)["optimizer.weight_decay"]?.asDouble, 3)
+        XCTAssertNil(trial("weight_decay", 3)["model.dropout"])
+        XCTAssertEqual(trial("dropout", 3)["optimizer.weight_decay"]?.asDouble, 0, "the study's weight decay is off for the other kinds")
+        XCTAssertEqual(trial("dropout", 3)["model.dropout"]!.asDouble!, 0.75, accuracy: 1e-12, "q/(1 − q) = 3")
+        XCTAssertEqual(trial("gradient_noise", 3)["training.gradient_noise"]?.asDouble, 3)
+        XCTAssertNil(trial("gradient_noise", 3)["model.dropout"])
+        for kind in ["weight_decay", "dropout", "gradient_noise"] {
+            let c = trial(kind, 0)
+            XCTAssertEqual(c["optimizer.weight_decay"]?.asDouble, 0, kind)
+            XCTAssertNil(c["model.dropout"], kind); XCTAssertNil(c["training.gradient_noise"], kind)
+        }
+        XCTAssertEqual(Set(s.trials.map(\.id)).count, 6, "each kind and strength is its own trial")
+        let plain = try parse("task: { modulus: 13 }\n").trials[0].config
+        for k in ["regularization.kind", "regularization.strength", "model.dropout", "training.gradient_noise"] { XCTAssertNil(plain[k], k) }
+        XCTAssertEqual(try parse("model: { dropout: 0.2 }\n").trials[0].config["model.dropout"], .double(0.2))
+        assertError("model: { dropout: 1 }\n", line: 1, "model.dropout")
+        assertError("model: { family: transformer, dropout: 0.1 }\n", line: 1, "model.dropout does not apply to model.family 'transformer'")
+        assertError("model: { family: transformer }\nsweep: { regularization.kind: [weight_decay, dropout] }\n", line: 2, "needs model.family 'mlp'")
+        assertError("regularization: { kind: l1 }\n", line: 1, "regularization.kind")
+    }
+
     func testDuplicateKeysAreErrors() {
         assertError("task: { modulus: 11 }\ntask: { modulus: 13 }\n", line: 1, "duplicated keys")
     }

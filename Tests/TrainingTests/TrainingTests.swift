@@ -179,12 +179,21 @@ final class TrainerTests: XCTestCase {
 final class ResumeTests: XCTestCase {
     /// Interrupt at an arbitrary step, resume from the captured state: the records equal those of an
     /// uninterrupted run exactly (minibatches, so the batch order and RNG state matter too).
+    /// With dropout and gradient noise too: their draws come from the checkpointed stream.
     func testResumedRunMatchesUninterruptedRun() throws {
+        try checkResume(dropout: 0, gradientNoise: 0)
+    }
+
+    func testResumedRunWithDropoutAndGradientNoiseMatches() throws {
+        try checkResume(dropout: 0.3, gradientNoise: 0.5)
+    }
+
+    func checkResume(dropout: Double, gradientNoise: Double) throws {
         let table = try OperationTable(operation: .add, modulus: 11)
         let (tr, va) = try table.split(trainFraction: 0.6, rng: RNG(seed: 1))
         let data = TrainingData<Float>(train: ClassificationSplit(examples: tr), validation: ClassificationSplit(examples: va), classes: 11)
-        var tc = TrainingConfig(); tc.maxSteps = 400; tc.batchSize = 20; tc.evalPoints = 30
-        let cfg = MLPConfig(input: .embedding(dimension: 8), vocabulary: 11, hidden: [32], classes: 11)
+        var tc = TrainingConfig(); tc.maxSteps = 400; tc.batchSize = 20; tc.evalPoints = 30; tc.gradientNoise = gradientNoise
+        let cfg = MLPConfig(input: .embedding(dimension: 8), vocabulary: 11, hidden: [32], classes: 11, dropout: dropout)
         func trainer() -> Trainer<MLP<Float>> {
             Trainer(model: MLP<Float>(config: cfg, capacity: 20, rng: RNG(seed: 2)), optimizer: OptimizerConfig(), config: tc, data: data, rng: RNG(seed: 3))
         }
@@ -200,6 +209,39 @@ final class ResumeTests: XCTestCase {
             XCTAssertEqual(resumed.status, .done)
             XCTAssertEqual(resumed.records, full.records, "resumed at step \(stopAt)")
             XCTAssertEqual(resumed.stepsRun, full.stepsRun)
+        }
+        if dropout > 0 || gradientNoise > 0 {
+            var plainTC = tc; plainTC.gradientNoise = 0
+            var plainCfg = cfg; plainCfg.dropout = 0
+            let plain = Trainer(model: MLP<Float>(config: plainCfg, capacity: 20, rng: RNG(seed: 2)), optimizer: OptimizerConfig(), config: plainTC,
+                                data: data, rng: RNG(seed: 3)).run()
+            XCTAssertNotEqual(plain.records.last!.weightNorm, full.records.last!.weightNorm, "dropout and gradient noise change the run")
+        }
+    }
+}
+
+final class GradientNoiseTests: XCTestCase {
+    /// The noise added to the gradient has mean 0 and standard deviation s · rms(g), whatever g's scale.
+    func testNoiseScalesWithTheGradient() throws {
+        let table = try OperationTable(operation: .add, modulus: 11)
+        let (tr, va) = try table.split(trainFraction: 0.6, rng: RNG(seed: 1))
+        let data = TrainingData<Double>(train: ClassificationSplit(examples: tr), validation: ClassificationSplit(examples: va), classes: 11)
+        let model = MLP<Double>(config: MLPConfig(input: .embedding(dimension: 8), vocabulary: 11, hidden: [64], classes: 11), capacity: tr.count, rng: RNG(seed: 2))
+        let trainer = Trainer(model: model, optimizer: OptimizerConfig(), config: TrainingConfig(), data: data, rng: RNG(seed: 3))
+        let n = model.store.count
+        for (scale, s) in [(1e-3, 0.5), (10.0, 2.0)] {
+            var r = RNG(seed: 4)
+            let g = (0..<n).map { _ in scale * r.normal() }
+            for i in 0..<n { model.store.grads[i] = g[i] }
+            trainer.addGradientNoise(ratio: s)
+            let noise = (0..<n).map { model.store.grads[$0] - g[$0] }
+            let rms = (g.reduce(0) { $0 + $1 * $1 } / Double(n)).squareRoot()
+            let mean = noise.reduce(0, +) / Double(n)
+            let sd = (noise.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(n - 1)).squareRoot()
+            let sigma = s * rms
+            XCTAssertEqual(mean, 0, accuracy: 4 * sigma / Double(n).squareRoot())
+            // The sample SD of n normals has a standard error of about σ/√(2n).
+            XCTAssertEqual(sd, sigma, accuracy: 4 * sigma / (2 * Double(n)).squareRoot())
         }
     }
 }
