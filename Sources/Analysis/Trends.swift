@@ -146,14 +146,15 @@ public func trend(x: [Double], y: [Double], level: Double = 0.95, logX: Bool = f
     } else if let r = rho.coefficient, let p = rho.pValue, let iv = slope?.interval {
         let rankSays: TrendDirection = p < alpha ? (r > 0 ? .increasing : .decreasing) : .none
         let slopeSays: TrendDirection = iv.lower > 0 ? .increasing : (iv.upper < 0 ? .decreasing : .none)
-        let ps = String(format: "%.3g", p), rs = String(format: "%.3f", r)
+        let ps = String(format: "%.3g", p), rs = String(format: "%.3f", r), a = String(format: "%.3g", alpha)
+        let slopeIV = "[\(String(format: "%.4g", iv.lower)), \(String(format: "%.4g", iv.upper))]"
         if rankSays == slopeSays, rankSays != .none {
             direction = rankSays
-            reason = "Spearman rho = \(rs), p = \(ps) < \(alpha) (\(rho.pValueMethod)) and the slope's \(Int((level * 100).rounded()))% interval [\(iv.lower), \(iv.upper)] excludes 0"
+            reason = "Spearman rho = \(rs), p = \(ps) < \(a) (\(rho.pValueMethod)) and the slope's \(Int((level * 100).rounded()))% interval \(slopeIV) excludes 0"
         } else if rankSays == .none, slopeSays == .none {
-            reason = "Spearman p = \(ps) >= \(alpha) and the slope interval contains 0"
+            reason = "Spearman p = \(ps) >= \(a) and the slope interval contains 0"
         } else {
-            reason = "Spearman (rho = \(rs), p = \(ps)) says \(rankSays.rawValue), the slope interval [\(iv.lower), \(iv.upper)] says \(slopeSays.rawValue): not supported"
+            reason = "Spearman (rho = \(rs), p = \(ps)) says \(rankSays.rawValue), the slope interval \(slopeIV) says \(slopeSays.rawValue): not supported"
         }
     } else {
         reason = "correlation or slope undefined (x or y constant)"
