@@ -282,7 +282,8 @@ public final class ResultsStore: @unchecked Sendable {
     /// trials.csv: one row per trial of the study (finished or not), pandas-ready.
     public func writeTrialsCSV(_ study: Study) throws {
         let trials = study.trials
-        let configKeys = trials.first.map { $0.config.keys.sorted() } ?? []
+        // Every key of any trial: a sweep can add keys to some trials only (a regularization kind's dropout rate).
+        let configKeys = Set(trials.flatMap { $0.config.keys }).sorted()
         let eventNames = study.events.map(\.name)
         var header = ["id", "status"] + configKeys + ["steps_run", "parameter_count", "wall_seconds"]
         header += eventNames.flatMap { ["\($0)_step", "\($0)_censored"] }
@@ -290,7 +291,7 @@ public final class ResultsStore: @unchecked Sendable {
         var s = header.joined(separator: ",") + "\n"
         for t in trials {
             let sum = summary(t.id)
-            var row = [t.id, sum?.status ?? "pending"] + configKeys.map { csvField(t.config[$0]!.description) }
+            var row = [t.id, sum?.status ?? "pending"] + configKeys.map { csvField(t.config[$0]?.description ?? "") }
             row += [sum.map { String($0.stepsRun) } ?? "", sum.map { String($0.parameterCount) } ?? "", sum.map { csvNumber($0.wallSeconds) } ?? ""]
             for e in eventNames {
                 let ev = sum?.events[e]

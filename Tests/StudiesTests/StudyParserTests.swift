@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 import Studies
 
 final class StudyParserTests: XCTestCase {
@@ -180,6 +181,31 @@ final class StudyParserTests: XCTestCase {
         assertError("model: { family: transformer, dropout: 0.1 }\n", line: 1, "model.dropout does not apply to model.family 'transformer'")
         assertError("model: { family: transformer }\nsweep: { regularization.kind: [weight_decay, dropout] }\n", line: 2, "needs model.family 'mlp'")
         assertError("regularization: { kind: l1 }\n", line: 1, "regularization.kind")
+    }
+
+    /// trials.csv has a column for every key of any trial: the dropout rate of the dropout rows, the noise
+    /// ratio of the noise rows, empty where a trial does not have the key.
+    func testTrialsCSVHasEveryTrialsKeys() throws {
+        let s = try parse("sweep:\n  regularization.kind: [weight_decay, dropout, gradient_noise]\nseeds: 1\n")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("descent-csv-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try ResultsStore(root: dir).writeTrialsCSV(s)
+        func fields(_ line: Substring) -> [String] {   // commas inside double quotes (the betas list) do not split
+            var out = [""], quoted = false
+            for ch in line {
+                if ch == "\"" { quoted.toggle() } else if ch == "," && !quoted { out.append("") } else { out[out.count - 1].append(ch) }
+            }
+            return out
+        }
+        let lines = try String(contentsOf: dir.appendingPathComponent("trials.csv"), encoding: .utf8).split(separator: "\n").map(fields)
+        let header = lines[0]
+        let q = try XCTUnwrap(header.firstIndex(of: "model.dropout")), g = try XCTUnwrap(header.firstIndex(of: "training.gradient_noise"))
+        let kind = try XCTUnwrap(header.firstIndex(of: "regularization.kind"))
+        let rows = Dictionary(uniqueKeysWithValues: lines.dropFirst().map { ($0[kind], $0) })
+        XCTAssertEqual(rows["dropout"]?[q], "0.5")
+        XCTAssertEqual(rows["gradient_noise"]?[g], "1.0")
+        XCTAssertEqual(rows["weight_decay"]?[q], "")
     }
 
     func testDuplicateKeysAreErrors() {

@@ -5,9 +5,14 @@ import XCTest
 final class ShippedStudiesTests: XCTestCase {
     /// Every shipped study on the step axis: its ci profile runs, its expectations hold (exit 0), and in
     /// every trial that generalized, memorization came first, with validation accuracy still low then.
+    /// Then the shipped contrast's ci profile, which reuses the folders these runs left (results/<study>-ci
+    /// in one working folder) and trains only its size and bridge studies: its gate and theirs hold.
     func testStepAxisStudiesReproduceAtCIScale() throws {
         let studies = try FileManager.default.contentsOfDirectory(atPath: packageRoot().appendingPathComponent("studies").path)
             .filter { $0.hasSuffix(".yaml") }.sorted()
+        let work = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: work) }
+        try FileManager.default.createSymbolicLink(at: work.appendingPathComponent("studies"), withDestinationURL: packageRoot().appendingPathComponent("studies"))
         var ran = 0
         for file in studies {
             let text = try String(contentsOf: packageRoot().appendingPathComponent("studies/\(file)"), encoding: .utf8)
@@ -16,12 +21,11 @@ final class ShippedStudiesTests: XCTestCase {
             if text.contains("status: not_reproduced") { continue }
             XCTAssertTrue(text.contains("ci:"), "\(file) has no ci profile")
             XCTAssertTrue(text.contains("expect:"), "\(file) has no expect block")
-            let out = temporaryDirectory()
-            defer { try? FileManager.default.removeItem(at: out) }
-            let r = try descent(["run", "studies/\(file)", "--profile", "ci", "--out", out.path, "--jobs", "2"])
+            let r = try descent(["run", "studies/\(file)", "--profile", "ci", "--jobs", "2"], in: work)
             XCTAssertEqual(r.status, 0, "\(file): \(r.stdout)\n\(r.stderr)")
             XCTAssertTrue(r.stdout.contains("expectations:"), r.stdout)
             ran += 1
+            let out = work.appendingPathComponent("results/\((file as NSString).deletingPathExtension)-ci")
             let trials = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("trials").path).filter { !$0.hasPrefix(".") }
             XCTAssertFalse(trials.isEmpty)
             for id in trials {
@@ -37,6 +41,14 @@ final class ShippedStudiesTests: XCTestCase {
             }
         }
         XCTAssertGreaterThanOrEqual(ran, 2, "the two grokking studies ship")
+
+        let c = try descent(["run", "studies/contrast-double-descent-vs-grokking.yaml", "--profile", "ci", "--jobs", "2"], in: work)
+        XCTAssertEqual(c.status, 0, "contrast: \(c.stdout)\n\(c.stderr)")
+        XCTAssertFalse(c.stdout.contains("FAIL"), c.stdout)
+        XCTAssertTrue(c.stdout.contains("2 already done, 0 to train"), "the contrast reuses the grokking study's ci folder: \(c.stdout)")
+        for f in ["report.md", "report.html", "summary.json", "junit.xml"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: work.appendingPathComponent("results/contrast-double-descent-vs-grokking-ci/report/\(f)").path), "contrast report/\(f)")
+        }
     }
 }
 
