@@ -195,6 +195,24 @@ public enum ContrastWriter {
     }
 
     /// Writes the contrast report into `dir`; the two studies' own reports are (re)written first.
+    /// How the results folders the contrast reads were made (each one's runs.jsonl: command, commit,
+    /// wall time), and where and when the contrast report was written.
+    static func provenance(_ input: ContrastInputs, command: String?) -> String {
+        let parts: [(String, StudyResults)] = [("size axis", input.size), ("steps axis", input.steps)]
+            + (input.bridge.map { [("bridge", $0)] } ?? []) + (input.moreData.map { [("more data", $0)] } ?? [])
+        let day = String(RunRecord.dateFormat.string(from: Date()).prefix(10))
+        var md = "**Made by** \(command.map { "`\($0)`" } ?? "descent") at commit `\(RunRecord.currentCommit())` on \(RunRecord.currentMachine()), \(day), from these results folders:\n\n"
+        var total = 0.0
+        for (what, r) in parts {
+            let runs = r.store.runs()
+            total += runs.reduce(0) { $0 + $1.wallSeconds }
+            md += "- \(what), `\(r.study.name)`: " + (runs.isEmpty ? "no run recorded (a folder from an older descent, or made by hand)" : runs.map { run in
+                "trained by `\(run.command)` at commit `\(run.commit)`, \(ReportWriter.duration(run.wallSeconds)) (\(run.trained) trials, BLAS kernel \(run.blasKernel), \(run.jobs) at a time)"
+            }.joined(separator: "; ")) + "\n"
+        }
+        return md + "\n**Wall time** \(ReportWriter.duration(total)) of training in all.\n\n"
+    }
+
     public static func write(_ input: ContrastInputs, to dir: URL, formats: ReportFormats = .all, command: String? = nil) throws -> ContrastOutput {
         guard input.size.study.axis == "size" else { throw StudyError(nil, "'\(input.size.store.root.path)' holds a \(input.size.study.axis)-axis study, not a size-axis one", hint: "pass one size-axis and one steps-axis results folder") }
         guard input.steps.study.axis == "steps" else { throw StudyError(nil, "'\(input.steps.store.root.path)' holds a \(input.steps.study.axis)-axis study, not a steps-axis one", hint: "pass one size-axis and one steps-axis results folder") }
@@ -216,6 +234,7 @@ public enum ContrastWriter {
         if let b = input.bridge { md += " · bridge: `\(b.study.name)`" + (b.study.profile.map { " (profile `\($0)`)" } ?? "") }
         if let command { md += " · command: `\(command)`" }
         md += "\n\n"
+        md += provenance(input, command: command)
         for (r, what) in [(input.size, "size"), (input.steps, "steps")] + (input.bridge.map { [($0, "bridge")] } ?? []) where !r.missing.isEmpty {
             md += "> **Incomplete:** the \(what) study has \(r.missing.count) of \(r.trials.count) trials without a result; the numbers below use the others.\n\n"
         }

@@ -75,17 +75,20 @@ struct Run: ParsableCommand {
             throw fail(e.description, code: 64)
         }
         var failed = 0
+        func folderOf(_ s: Study) -> String { "results/" + s.name + (s.profile.map { "-" + $0 } ?? "") }
         func trainOne(_ s: Study) throws -> StudyResults {
-            let (r, f) = try train(s, source: s.file, folder: "results/" + s.name + (s.profile.map { "-" + $0 } ?? ""), shard: nil)
+            let (r, f) = try train(s, source: s.file, folder: folderOf(s), shard: nil)
             failed += f
             return r
         }
         let size = try trainOne(contrast.size), steps = try trainOne(contrast.steps)
         let bridge = try contrast.bridge.map(trainOne), moreData = try contrast.moreData.map(trainOne)
         let folder = URL(fileURLWithPath: target.out ?? "results/" + contrast.name + (contrast.profile.map { "-" + $0 } ?? ""))
+        // The folders as the run named them (relative to where it ran), not this machine's absolute paths.
         let record = JSON.object([("study", .string(target.study)), ("profile", contrast.profile.map { .string($0) } ?? .null),
-                                  ("size", .string(size.store.root.path)), ("steps", .string(steps.store.root.path)),
-                                  ("bridge", bridge.map { .string($0.store.root.path) } ?? .null), ("more_data", moreData.map { .string($0.store.root.path) } ?? .null)])
+                                  ("size", .string(folderOf(contrast.size))), ("steps", .string(folderOf(contrast.steps))),
+                                  ("bridge", contrast.bridge.map { .string(folderOf($0)) } ?? .null),
+                                  ("more_data", contrast.moreData.map { .string(folderOf($0)) } ?? .null)])
         let written: ContrastOutput
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -76,6 +76,12 @@ final class ReportRenderingTests: XCTestCase {
         XCTAssertTrue(md.contains("- **FAIL**: `{ recovery: steps }` (contrast.yaml:7:5)"), md)
         let junit = try String(contentsOf: report.appendingPathComponent("junit.xml"), encoding: .utf8)
         XCTAssertTrue(junit.contains("failures=\"1\"") && junit.contains("{ recovery: steps }\"><failure"), junit)
+        // How it was made: the contrast's command, then each folder's own run (here, this one).
+        XCTAssertTrue(md.contains("**Made by** `descent run contrast.yaml` at commit"), md)
+        XCTAssertTrue(md.contains("- size axis, `tiny-size`: trained by `descent run contrast.yaml` at commit"), md)
+        XCTAssertTrue(md.contains("- steps axis, `tiny-steps`: trained by `descent run contrast.yaml`"), md)
+        let record = try String(contentsOf: dir.appendingPathComponent("results/tiny-contrast/contrast.json"), encoding: .utf8)
+        XCTAssertTrue(record.contains("\"results/tiny-size\"") && !record.contains(dir.path), "the record names the folders as the run did: \(record)")
         // Each study has its own folder and report beside the contrast's.
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("results/tiny-size/report/summary.json").path))
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("results/tiny-steps/report/summary.json").path))
