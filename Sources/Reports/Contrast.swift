@@ -195,6 +195,14 @@ public enum ContrastWriter {
     }
 
     /// Writes the contrast report into `dir`; the two studies' own reports are (re)written first.
+    /// A folder as the report names it: relative to the working directory when inside it, so a report
+    /// does not carry the machine's absolute paths.
+    static func shown(_ url: URL) -> String {
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).standardizedFileURL.path
+        let path = url.standardizedFileURL.path
+        return path.hasPrefix(cwd + "/") ? String(path.dropFirst(cwd.count + 1)) : path
+    }
+
     /// How the results folders the contrast reads were made (each one's runs.jsonl: command, commit,
     /// wall time), and where and when the contrast report was written.
     static func provenance(_ input: ContrastInputs, command: String?) -> String {
@@ -330,7 +338,7 @@ public enum ContrastWriter {
         }
 
         md += expectationsMD
-        md += "Full reports: size study in `\(sizeReport.directory.path)`, steps study in `\(stepsReport.directory.path)`" + (bridgeReport.map { ", bridge in `\($0.directory.path)`" } ?? "") + (dataReport.map { ", data study in `\($0.directory.path)`" } ?? "") + ".\n"
+        md += "Full reports: size study in `\(shown(sizeReport.directory))`, steps study in `\(shown(stepsReport.directory))`" + (bridgeReport.map { ", bridge in `\(shown($0.directory))`" } ?? "") + (dataReport.map { ", data study in `\(shown($0.directory))`" } ?? "") + ".\n"
 
         var files: [String] = []
         if formats.contains(.md) || formats.contains(.html) {
@@ -341,10 +349,10 @@ public enum ContrastWriter {
         if formats.contains(.json) {
             let summary = JSON.object([
                 ("contrast", .string(input.name)), ("question", .string(input.question)),
-                ("size_study", .object([("study", .string(S.study)), ("profile", input.size.study.profile.map { .string($0) } ?? .null), ("folder", .string(input.size.store.root.path)),
-                                        ("configuration", .string(S.configuration)), ("summary", .string(sizeReport.directory.appendingPathComponent("summary.json").path))])),
-                ("steps_study", .object([("study", .string(T.study)), ("profile", input.steps.study.profile.map { .string($0) } ?? .null), ("folder", .string(input.steps.store.root.path)),
-                                         ("configuration", .string(T.configuration.key)), ("summary", .string(stepsReport.directory.appendingPathComponent("summary.json").path))])),
+                ("size_study", .object([("study", .string(S.study)), ("profile", input.size.study.profile.map { .string($0) } ?? .null), ("folder", .string(shown(input.size.store.root))),
+                                        ("configuration", .string(S.configuration)), ("summary", .string(shown(sizeReport.directory.appendingPathComponent("summary.json"))))])),
+                ("steps_study", .object([("study", .string(T.study)), ("profile", input.steps.study.profile.map { .string($0) } ?? .null), ("folder", .string(shown(input.steps.store.root))),
+                                         ("configuration", .string(T.configuration.key)), ("summary", .string(shown(stepsReport.directory.appendingPathComponent("summary.json"))))])),
                 ("comparison", .array(rows.map { .object([("aspect", .string($0.aspect)), ("size", $0.sizeJSON), ("steps", $0.stepsJSON), ("sentence", .string($0.sentence))]) })),
                 ("heatmap", heatmapJSON), ("bridge", bridgeJSON),
                 ("expectations", .array(checks.map { .object([("expectation", .string($0.name)), ("location", .string($0.location)), ("passed", .bool($0.passed)), ("detail", .string($0.detail))]) })),

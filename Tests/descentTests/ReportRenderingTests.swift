@@ -82,6 +82,8 @@ final class ReportRenderingTests: XCTestCase {
         XCTAssertTrue(md.contains("- steps axis, `tiny-steps`: trained by `descent run contrast.yaml`"), md)
         let record = try String(contentsOf: dir.appendingPathComponent("results/tiny-contrast/contrast.json"), encoding: .utf8)
         XCTAssertTrue(record.contains("\"results/tiny-size\"") && !record.contains(dir.path), "the record names the folders as the run did: \(record)")
+        let summary = try String(contentsOf: report.appendingPathComponent("summary.json"), encoding: .utf8)
+        XCTAssertFalse(md.contains(dir.path) || summary.contains(dir.path), "no absolute paths in the contrast report")
         // Each study has its own folder and report beside the contrast's.
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("results/tiny-size/report/summary.json").path))
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("results/tiny-steps/report/summary.json").path))
