@@ -45,7 +45,8 @@ final class ShippedStudiesTests: XCTestCase {
         let c = try descent(["run", "studies/contrast-double-descent-vs-grokking.yaml", "--profile", "ci", "--jobs", "2"], in: work)
         XCTAssertEqual(c.status, 0, "contrast: \(c.stdout)\n\(c.stderr)")
         XCTAssertFalse(c.stdout.contains("FAIL"), c.stdout)
-        XCTAssertTrue(c.stdout.contains("2 already done, 0 to train"), "the contrast reuses the grokking study's ci folder: \(c.stdout)")
+        let reused = c.stdout.split(separator: "\n").first { $0.hasSuffix("results in results/grokking-modular-addition-ci") }
+        XCTAssertTrue(reused?.contains("0 trials trained, 2 already done") == true, "the contrast reuses the grokking study's ci folder: \(c.stdout)")
         for f in ["report.md", "report.html", "summary.json", "junit.xml"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: work.appendingPathComponent("results/contrast-double-descent-vs-grokking-ci/report/\(f)").path), "contrast report/\(f)")
         }
