@@ -335,10 +335,11 @@ public struct StudyStatistics: Codable, Sendable {
         if axis.values.count >= 2, let first = axis.values.first {
             let others = numeric ? [axis.values.last!] : Array(axis.values.dropFirst())
             let g1 = rows.filter { $0.0.config[axis.path] == first }
-            for other in others {
+            if g1.isEmpty { notes.append("no results yet at \(axis.path) = \(first): no log-rank test") }
+            for other in others where !g1.isEmpty {
                 let g2 = rows.filter { $0.0.config[axis.path] == other }
-                guard !g1.isEmpty && !g2.isEmpty else {
-                    notes.append("no results yet at \(axis.path) = \(g1.isEmpty ? first : other): no log-rank test")
+                guard !g2.isEmpty else {
+                    notes.append("no results yet at \(axis.path) = \(other): no log-rank test")
                     continue
                 }
                 for e in events {
