@@ -75,11 +75,15 @@ public struct RNG: Sendable, Equatable {
     }
 
     /// Standard normal by the Box-Muller transform (one of the pair is used).
-    public mutating func normal() -> Double {
+    public mutating func normal() -> Double { normalPair(scale: 1).0 }
+
+    /// Two independent normals of standard deviation `scale` from one Box-Muller draw (r cos θ, r sin θ).
+    public mutating func normalPair(scale: Double) -> (Double, Double) {
         var u1 = uniform()
         while u1 <= 0 { u1 = uniform() }
         let u2 = uniform()
-        return (-2 * _log(u1)).squareRoot() * _cos(2 * Double.pi * u2)
+        let r = scale * (-2 * _log(u1)).squareRoot(), angle = 2 * Double.pi * u2
+        return (r * _cos(angle), r * _sin(angle))
     }
 
     /// Fisher-Yates shuffle.
@@ -106,3 +110,4 @@ public func stableHash(_ s: String, seed: UInt64 = 0) -> UInt64 {
 import Foundation
 @inline(__always) private func _log(_ x: Double) -> Double { Foundation.log(x) }
 @inline(__always) private func _cos(_ x: Double) -> Double { Foundation.cos(x) }
+@inline(__always) private func _sin(_ x: Double) -> Double { Foundation.sin(x) }

@@ -176,14 +176,10 @@ public final class Trainer<M: Classifier> {
         for i in 0..<n { let x = Double(g[i]); sumSq += x * x }
         let sigma = s * (sumSq / Double(max(1, n))).squareRoot()
         guard sigma > 0, sigma.isFinite else { return }
-        var i = 0
-        while i < n {   // Box-Muller, both of the pair
-            var u1 = rng.uniform()
-            while u1 <= 0 { u1 = rng.uniform() }
-            let r = sigma * (-2 * Foundation.log(u1)).squareRoot(), angle = 2 * Double.pi * rng.uniform()
-            g[i] += T(r * Foundation.cos(angle))
-            if i + 1 < n { g[i + 1] += T(r * Foundation.sin(angle)) }
-            i += 2
+        for i in stride(from: 0, to: n, by: 2) {   // both normals of each Box-Muller draw
+            let (a, b) = rng.normalPair(scale: sigma)
+            g[i] += T(a)
+            if i + 1 < n { g[i + 1] += T(b) }
         }
     }
 
