@@ -114,35 +114,40 @@ public func activationBackwardAssign<T: Scalar>(_ f: Activation, dinp: UnsafeMut
 // product of the direct computation (B = V² / 2 rows for x ∘ y at fraction 0.5). One-hot inputs are
 // the special case E = identity (table_l = W_lᵀ).
 
-/// table[l][V,H] = E[V,D] · W[:, l·D..<(l+1)·D]ᵀ for each position l; tables is [L, V, H].
+/// table[l][V,H] = E[V,D] · W[:, l·D..<(l+1)·D]ᵀ for each position l (or those in `positions`); tables is [L, V, H].
 public func embeddingTablesForward<T: Scalar>(
     tables: UnsafeMutablePointer<T>, embedding: UnsafePointer<T>, weight: UnsafePointer<T>,
-    V: Int, D: Int, H: Int, L: Int
+    V: Int, D: Int, H: Int, L: Int, positions: Range<Int>? = nil
 ) {
-    for l in 0..<L {
+    for l in positions ?? 0..<L {
         T.gemm(transA: false, transB: true, m: V, n: H, k: D, alpha: 1, a: embedding, lda: D,
                b: weight + l * D, ldb: L * D, beta: 0, c: tables + l * V * H, ldc: H)
     }
 }
 
-/// dE[V,D] += Σ_l dtable_l · W_l;   dW_l[H,D] += dtable_lᵀ · E
+/// dE[V,D] += Σ_l dtable_l · W_l;   dW_l[H,D] += dtable_lᵀ · E   (either gradient skipped when nil)
 public func embeddingTablesBackward<T: Scalar>(
-    dembedding: UnsafeMutablePointer<T>, dweight: UnsafeMutablePointer<T>,
+    dembedding: UnsafeMutablePointer<T>?, dweight: UnsafeMutablePointer<T>?,
     dtables: UnsafePointer<T>, embedding: UnsafePointer<T>, weight: UnsafePointer<T>,
     V: Int, D: Int, H: Int, L: Int
 ) {
     for l in 0..<L {
         let dt = dtables + l * V * H
-        T.gemm(transA: false, transB: false, m: V, n: D, k: H, alpha: 1, a: dt, lda: H,
-               b: weight + l * D, ldb: L * D, beta: 1, c: dembedding, ldc: D)
-        T.gemm(transA: true, transB: false, m: H, n: D, k: V, alpha: 1, a: dt, lda: H,
-               b: embedding, ldb: D, beta: 1, c: dweight + l * D, ldc: L * D)
+        if let dembedding {
+            T.gemm(transA: false, transB: false, m: V, n: D, k: H, alpha: 1, a: dt, lda: H,
+                   b: weight + l * D, ldb: L * D, beta: 1, c: dembedding, ldc: D)
+        }
+        if let dweight {
+            T.gemm(transA: true, transB: false, m: H, n: D, k: V, alpha: 1, a: dt, lda: H,
+                   b: embedding, ldb: D, beta: 1, c: dweight + l * D, ldc: L * D)
+        }
     }
 }
 
-/// One-hot inputs: table_l[v,h] = W[h, l·V + v] (W is [H, L·V]).
-public func oneHotTablesForward<T: Scalar>(tables: UnsafeMutablePointer<T>, weight: UnsafePointer<T>, V: Int, H: Int, L: Int) {
-    for l in 0..<L {
+/// One-hot inputs: table_l[v,h] = W[h, l·V + v] (W is [H, L·V]), for each position l (or those in `positions`).
+public func oneHotTablesForward<T: Scalar>(tables: UnsafeMutablePointer<T>, weight: UnsafePointer<T>, V: Int, H: Int, L: Int,
+                                           positions: Range<Int>? = nil) {
+    for l in positions ?? 0..<L {
         for h in 0..<H {
             let w = weight + h * L * V + l * V
             for v in 0..<V { tables[(l * V + v) * H + h] = w[v] }
@@ -150,9 +155,10 @@ public func oneHotTablesForward<T: Scalar>(tables: UnsafeMutablePointer<T>, weig
     }
 }
 
-/// dW[h, l·V + v] += dtable_l[v,h]
-public func oneHotTablesBackward<T: Scalar>(dweight: UnsafeMutablePointer<T>, dtables: UnsafePointer<T>, V: Int, H: Int, L: Int) {
-    for l in 0..<L {
+/// dW[h, l·V + v] += dtable_l[v,h], for each position l (or those in `positions`)
+public func oneHotTablesBackward<T: Scalar>(dweight: UnsafeMutablePointer<T>, dtables: UnsafePointer<T>, V: Int, H: Int, L: Int,
+                                            positions: Range<Int>? = nil) {
+    for l in positions ?? 0..<L {
         for v in 0..<V {
             let dt = dtables + (l * V + v) * H
             for h in 0..<H { dweight[h * L * V + l * V + v] += dt[h] }
@@ -167,8 +173,10 @@ public func tokenGatherForward<T: Scalar>(
 ) {
     for b in 0..<B {
         let o = out + b * H
-        o.update(from: bias, count: H)
-        for l in 0..<L {
+        // bias + table_0 in the pass that writes the row (the same sums as copying the bias first).
+        let t0 = tables + Int(tokens[b * L]) * H
+        for h in 0..<H { o[h] = bias[h] + t0[h] }
+        for l in 1..<max(1, L) {
             let t = tables + (l * V + Int(tokens[b * L + l])) * H
             addAssign(o, t, N: H)
         }

@@ -98,6 +98,13 @@ public final class MLP<T: Scalar> {
     let masks: [UnsafeMutablePointer<T>]
     /// Rows of the masks drawn for the current training step; 0 outside a training step.
     private(set) var maskRows = 0
+    /// Shard 1's gradients (laid out as store.grads) and token tables' gradient, added to shard 0's after a backward pass.
+    let shardGrads: UnsafeMutablePointer<T>
+    let shardTables: UnsafeMutablePointer<T>
+    /// The widest layer (or the classes): the row stride of gradA and gradZ.
+    let maxWidth: Int
+    /// Runs the shards (and the token tables' positions) side by side; one member until a trainer attaches more.
+    var team = WorkerTeam(size: 1)
 
     public init(config: MLPConfig, capacity: Int, rng: RNG) {
         precondition(!config.hidden.isEmpty && config.hidden.allSatisfy { $0 > 0 }, "MLP needs at least one hidden layer of positive width")
@@ -122,9 +129,11 @@ public final class MLP<T: Scalar> {
         z = config.hidden.map { UnsafeMutablePointer<T>.allocate(capacity: capacity * $0) }
         a = config.hidden.map { UnsafeMutablePointer<T>.allocate(capacity: capacity * $0) }
         logits = .allocate(capacity: capacity * config.classes)
-        let maxH = max(config.hidden.max()!, config.classes)
-        gradA = .allocate(capacity: capacity * maxH)
-        gradZ = .allocate(capacity: capacity * maxH)
+        maxWidth = max(config.hidden.max()!, config.classes)
+        gradA = .allocate(capacity: capacity * maxWidth)
+        gradZ = .allocate(capacity: capacity * maxWidth)
+        shardGrads = .allocate(capacity: max(1, layout.count))
+        shardTables = .allocate(capacity: max(1, tableCount))
         masks = config.dropout > 0 ? config.hidden.map { UnsafeMutablePointer<T>.allocate(capacity: capacity * $0) } : []
         initialize(rng: rng)
     }
@@ -134,6 +143,7 @@ public final class MLP<T: Scalar> {
         tables.deallocate(); dtables.deallocate()
         z.forEach { $0.deallocate() }; a.forEach { $0.deallocate() }
         logits.deallocate(); gradA.deallocate(); gradZ.deallocate()
+        shardGrads.deallocate(); shardTables.deallocate()
     }
 
     /// PyTorch's defaults times `initScale`: embeddings N(0, 1); weights and biases of a layer with
@@ -155,73 +165,168 @@ public final class MLP<T: Scalar> {
 
     public var parameterCount: Int { store.count }
 
+    /// Batches of at least this many rows are cut into two fixed halves whose passes run side by side
+    /// on the attached team (see `shardCount`). The cut depends on the rows alone, never on the threads.
+    public var shardThreshold = 256
+
+    /// Two shards for batches of at least `shardThreshold` rows, else one. Cutting a batch changes the
+    /// order in which a weight gradient sums over rows (each half, then the two halves), so it is fixed
+    /// by the batch alone: one thread or two give the same numbers.
+    public func shardCount(rows: Int) -> Int { rows >= max(2, shardThreshold) ? 2 : 1 }
+
+    public func attach(team: WorkerTeam) { self.team = team }
+
     /// logits[B, C] for the batch (B ≤ capacity). The activations stay in the workspaces for `backward`.
     @discardableResult
     public func forward(_ batch: InputBatch<T>) -> UnsafeMutablePointer<T> {
         let B = batch.count
         precondition(B <= capacity, "MLP.forward: batch \(B) exceeds workspace capacity \(capacity)")
+        region = Region(batch: batch, dlogits: nil, shards: shardCount(rows: B))
+        onShardThreads {
+            switch config.input {
+            case .embedding, .oneHot: runRegion(.tablesForward, tasks: config.positions)
+            case .dense: break
+            }
+            runRegion(.rowsForward, tasks: region.shards)
+        }
+        region = Region(batch: nil, dlogits: nil, shards: 1)
+        return logits
+    }
+
+    /// A sharded pass runs its products on single-threaded OpenBLAS, on a team of one thread or several:
+    /// OpenBLAS does not give the same bits on one thread and on two, and the shards' numbers must not
+    /// depend on the threads. (A trainer holds OpenBLAS at one thread around its steps, so this switches nothing.)
+    func onShardThreads(_ body: () -> Void) {
+        if region.shards > 1 { withSingleThreadedBLAS(body) } else { body() }
+    }
+
+    /// The parallel regions of a pass. Their inputs are in `region`, and one closure built once runs
+    /// them all (`task`), so a region allocates nothing.
+    enum Phase { case tablesForward, rowsForward, rowsBackward, sumShards, tablesBackward }
+    struct Region { var batch: InputBatch<T>?; var dlogits: UnsafePointer<T>?; var shards: Int }
+    var phase = Phase.tablesForward
+    var region = Region(batch: nil, dlogits: nil, shards: 1)
+    lazy var task: (Int) -> Void = { [unowned self] t in self.perform(t) }
+
+    func runRegion(_ p: Phase, tasks: Int) {
+        phase = p
+        team.run(tasks: tasks, task)
+    }
+
+    /// Task t of the current phase.
+    func perform(_ t: Int) {
+        let H0 = config.hidden[0], L = config.positions, V = config.vocabulary
+        let batch = region.batch!, B = batch.count
+        switch phase {
+        case .tablesForward:
+            // Position t's table; the positions write different tables.
+            let w0 = store.value(weights[0])
+            if case .embedding(let D) = config.input {
+                embeddingTablesForward(tables: tables, embedding: store.value(embeddingView!), weight: w0, V: V, D: D, H: H0, L: L, positions: t..<(t + 1))
+            } else {
+                oneHotTablesForward(tables: tables, weight: w0, V: V, H: H0, L: L, positions: t..<(t + 1))
+            }
+        case .rowsForward:
+            forwardRows(batch, shardRows(t, of: region.shards, rows: B))
+        case .rowsBackward:
+            let grads = t == 0 ? store.grads : shardGrads
+            if t > 0 { grads.update(repeating: 0, count: store.count) }
+            backwardRows(batch, dlogits: region.dlogits!, shardRows(t, of: region.shards, rows: B), grads: grads, dtables: t == 0 ? dtables : shardTables)
+        case .sumShards:
+            // Half t of grads += shard 1's gradients, and of dtables += shard 1's tables.
+            let r = shardRows(t, of: 2, rows: store.count), rt = shardRows(t, of: 2, rows: tableCount)
+            addAssign(store.grads + r.lowerBound, shardGrads + r.lowerBound, N: r.count)
+            addAssign(dtables + rt.lowerBound, shardTables + rt.lowerBound, N: rt.count)
+        case .tablesBackward:
+            if case .embedding(let D) = config.input {
+                // dE += Σ_l dtable_l · W_l (task 0) and dW_l += dtable_lᵀ · E (task 1) write different tensors.
+                embeddingTablesBackward(dembedding: t == 0 ? store.grad(embeddingView!) : nil, dweight: t == 1 ? store.grad(weights[0]) : nil,
+                                        dtables: dtables, embedding: store.value(embeddingView!), weight: store.value(weights[0]),
+                                        V: V, D: D, H: H0, L: L)
+            } else {
+                oneHotTablesBackward(dweight: store.grad(weights[0]), dtables: dtables, V: V, H: H0, L: L, positions: t..<(t + 1))
+            }
+        }
+    }
+
+    /// The forward pass of rows r of the batch, writing only those rows of the workspaces.
+    func forwardRows(_ batch: InputBatch<T>, _ r: Range<Int>) {
+        let lo = r.lowerBound, n = r.count
         let H0 = config.hidden[0], L = config.positions, V = config.vocabulary
         let w0 = store.value(weights[0]), b0 = store.value(biases[0])
+        let z0 = z[0] + lo * H0, a0 = a[0] + lo * H0
         switch config.input {
-        case .embedding(let D):
-            embeddingTablesForward(tables: tables, embedding: store.value(embeddingView!), weight: w0, V: V, D: D, H: H0, L: L)
-            tokenGatherActivationForward(config.activation, z: z[0], a: a[0], tables: tables, bias: b0, tokens: batch.tokens!, B: B, V: V, H: H0, L: L)
-        case .oneHot:
-            oneHotTablesForward(tables: tables, weight: w0, V: V, H: H0, L: L)
-            tokenGatherActivationForward(config.activation, z: z[0], a: a[0], tables: tables, bias: b0, tokens: batch.tokens!, B: B, V: V, H: H0, L: L)
+        case .embedding, .oneHot:
+            tokenGatherActivationForward(config.activation, z: z0, a: a0, tables: tables, bias: b0, tokens: batch.tokens! + lo * L, B: n, V: V, H: H0, L: L)
         case .dense(let F):
-            linearForward(out: z[0], inp: batch.features!, weight: w0, bias: b0, B: B, I: F, O: H0)
-            activationForward(config.activation, out: a[0], inp: z[0], N: B * H0)
+            linearForward(out: z0, inp: batch.features! + lo * F, weight: w0, bias: b0, B: n, I: F, O: H0)
+            activationForward(config.activation, out: a0, inp: z0, N: n * H0)
         }
-        let dropping = dropoutActive(B)
-        if dropping { multiplyInPlace(a[0], masks[0], N: B * H0) }
+        let dropping = dropoutActive(batch.count)
+        if dropping { multiplyInPlace(a0, masks[0] + lo * H0, N: n * H0) }
         for k in 1..<config.hidden.count {
             let I = config.hidden[k - 1], O = config.hidden[k]
-            linearForward(out: z[k], inp: a[k - 1], weight: store.value(weights[k]), bias: store.value(biases[k]), B: B, I: I, O: O)
-            activationForward(config.activation, out: a[k], inp: z[k], N: B * O)
-            if dropping { multiplyInPlace(a[k], masks[k], N: B * O) }
+            linearForward(out: z[k] + lo * O, inp: a[k - 1] + lo * I, weight: store.value(weights[k]), bias: store.value(biases[k]), B: n, I: I, O: O)
+            activationForward(config.activation, out: a[k] + lo * O, inp: z[k] + lo * O, N: n * O)
+            if dropping { multiplyInPlace(a[k] + lo * O, masks[k] + lo * O, N: n * O) }
         }
-        let HL = config.hidden.last!
-        linearForward(out: logits, inp: a.last!, weight: store.value(outWeight), bias: store.value(outBias), B: B, I: HL, O: config.classes)
-        return logits
+        let HL = config.hidden.last!, C = config.classes
+        linearForward(out: logits + lo * C, inp: a.last! + lo * HL, weight: store.value(outWeight), bias: store.value(outBias), B: n, I: HL, O: C)
     }
 
     /// Accumulates d(loss)/d(parameters) into store.grads, given dlogits[B, C] for the batch that was
     /// last passed to `forward`. The caller zeroes the gradients (ParameterStore.zeroGrads).
+    ///
+    /// Each shard's rows go back to the first layer on their own (shard 0 into store.grads and the token
+    /// tables' gradient, shard 1 into its own copies); the copies are then added, shard 0 first, and the
+    /// embedding and first-layer weight gradients follow from the summed tables.
     public func backward(_ batch: InputBatch<T>, dlogits: UnsafePointer<T>) {
-        let B = batch.count
+        region = Region(batch: batch, dlogits: dlogits, shards: shardCount(rows: batch.count))
+        onShardThreads {
+            runRegion(.rowsBackward, tasks: region.shards)
+            if region.shards > 1 { runRegion(.sumShards, tasks: 2) }
+            switch config.input {
+            case .embedding: runRegion(.tablesBackward, tasks: 2)
+            case .oneHot: runRegion(.tablesBackward, tasks: config.positions)
+            case .dense: break
+            }
+        }
+        region = Region(batch: nil, dlogits: nil, shards: 1)
+    }
+
+    /// The backward pass of rows r, into `grads` (laid out as store.grads) and, for token inputs, into
+    /// the token tables' gradient `dt` (zeroed here). The first layer's embedding and weight gradients
+    /// are left to `backward`, which derives them from the tables of all shards.
+    func backwardRows(_ batch: InputBatch<T>, dlogits: UnsafePointer<T>, _ r: Range<Int>, grads: UnsafeMutablePointer<T>, dtables dt: UnsafeMutablePointer<T>) {
+        let lo = r.lowerBound, B = r.count
         let C = config.classes, n = config.hidden.count
         let HL = config.hidden[n - 1]
+        // This shard's rows of the [capacity, max width] buffers start at row lo of the widest layout, so
+        // the shards' regions never meet whatever layer each has reached.
+        let gA = gradA + lo * maxWidth, gZ = gradZ + lo * maxWidth
         // gradA is assigned by the product (beta 0), not zeroed and accumulated into.
-        linearBackward(dinp: gradA, dweight: store.grad(outWeight), dbias: store.grad(outBias), dout: dlogits,
-                       inp: a[n - 1], weight: store.value(outWeight), B: B, I: HL, O: C, assignInput: true)
+        linearBackward(dinp: gA, dweight: grads + outWeight.offset, dbias: grads + outBias.offset, dout: dlogits + lo * C,
+                       inp: a[n - 1] + lo * HL, weight: store.value(outWeight), B: B, I: HL, O: C, assignInput: true)
         // Through dropout: a_k = f(z_k) · mask_k, so d/df(z_k) = d/da_k · mask_k.
-        let dropping = dropoutActive(B)
-        if dropping { multiplyInPlace(gradA, masks[n - 1], N: B * HL) }
+        let dropping = dropoutActive(batch.count)
+        if dropping { multiplyInPlace(gA, masks[n - 1] + lo * HL, N: B * HL) }
         for k in stride(from: n - 1, through: 1, by: -1) {
             let I = config.hidden[k - 1], O = config.hidden[k]
-            activationBackwardAssign(config.activation, dinp: gradZ, dout: gradA, inp: z[k], N: B * O)
-            linearBackward(dinp: gradA, dweight: store.grad(weights[k]), dbias: store.grad(biases[k]), dout: gradZ,
-                           inp: a[k - 1], weight: store.value(weights[k]), B: B, I: I, O: O, assignInput: true)
-            if dropping { multiplyInPlace(gradA, masks[k - 1], N: B * I) }
+            activationBackwardAssign(config.activation, dinp: gZ, dout: gA, inp: z[k] + lo * O, N: B * O)
+            linearBackward(dinp: gA, dweight: grads + weights[k].offset, dbias: grads + biases[k].offset, dout: gZ,
+                           inp: a[k - 1] + lo * I, weight: store.value(weights[k]), B: B, I: I, O: O, assignInput: true)
+            if dropping { multiplyInPlace(gA, masks[k - 1] + lo * I, N: B * I) }
         }
         let H0 = config.hidden[0], L = config.positions, V = config.vocabulary
         switch config.input {
-        case .embedding(let D):
-            dtables.update(repeating: 0, count: tableCount)
-            activationTokenScatterBackward(config.activation, dtables: dtables, dbias: store.grad(biases[0]), row: gradZ, da: gradA, z: z[0],
-                                           tokens: batch.tokens!, B: B, V: V, H: H0, L: L)
-            embeddingTablesBackward(dembedding: store.grad(embeddingView!), dweight: store.grad(weights[0]), dtables: dtables,
-                                    embedding: store.value(embeddingView!), weight: store.value(weights[0]), V: V, D: D, H: H0, L: L)
-        case .oneHot:
-            dtables.update(repeating: 0, count: tableCount)
-            activationTokenScatterBackward(config.activation, dtables: dtables, dbias: store.grad(biases[0]), row: gradZ, da: gradA, z: z[0],
-                                           tokens: batch.tokens!, B: B, V: V, H: H0, L: L)
-            oneHotTablesBackward(dweight: store.grad(weights[0]), dtables: dtables, V: V, H: H0, L: L)
+        case .embedding, .oneHot:
+            dt.update(repeating: 0, count: tableCount)
+            activationTokenScatterBackward(config.activation, dtables: dt, dbias: grads + biases[0].offset, row: gZ, da: gA, z: z[0] + lo * H0,
+                                           tokens: batch.tokens! + lo * L, B: B, V: V, H: H0, L: L)
         case .dense(let F):
-            activationBackwardAssign(config.activation, dinp: gradZ, dout: gradA, inp: z[0], N: B * H0)
-            linearBackward(dinp: nil, dweight: store.grad(weights[0]), dbias: store.grad(biases[0]), dout: gradZ,
-                           inp: batch.features!, weight: store.value(weights[0]), B: B, I: F, O: H0)
+            activationBackwardAssign(config.activation, dinp: gZ, dout: gA, inp: z[0] + lo * H0, N: B * H0)
+            linearBackward(dinp: nil, dweight: grads + weights[0].offset, dbias: grads + biases[0].offset, dout: gZ,
+                           inp: batch.features! + lo * F, weight: store.value(weights[0]), B: B, I: F, O: H0)
         }
     }
 
@@ -292,11 +397,19 @@ public protocol Classifier: AnyObject {
     /// masks here), and `endTrainingStep` after its backward pass; evaluation happens outside the pair.
     func prepareTrainingStep(rows: Int, rng: inout RNG)
     func endTrainingStep()
+    /// How many fixed, contiguous row shards (`shardRows`) a batch of `rows` rows is cut into. A model
+    /// whose passes run shard by shard on its team reports more than one; the trainer cuts the loss the
+    /// same way, so its sums do not depend on the threads either.
+    func shardCount(rows: Int) -> Int
+    /// The team the model's passes may run on (kept until another is attached).
+    func attach(team: WorkerTeam)
 }
 
 extension Classifier {
     public func prepareTrainingStep(rows: Int, rng: inout RNG) {}
     public func endTrainingStep() {}
+    public func shardCount(rows: Int) -> Int { 1 }
+    public func attach(team: WorkerTeam) {}
 }
 
 extension MLP: Classifier {

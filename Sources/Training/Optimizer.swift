@@ -59,23 +59,37 @@ public final class Optimizer<T: Scalar> {
         vArray.withUnsafeBufferPointer { v.update(from: $0.baseAddress!, count: count) }
     }
 
-    /// One update of all parameters from store.grads; returns the learning rate used.
+    /// One update of all parameters from store.grads; returns the learning rate used. With a team, its
+    /// members update halves of the parameters (each entry's update is the same either way).
     @discardableResult
-    public func step(_ store: ParameterStore<T>) -> Double {
+    public func step(_ store: ParameterStore<T>, team: WorkerTeam? = nil) -> Double {
         t += 1
         let lrD = config.learningRate(atStep: t)
-        let lr = T(lrD), wd = T(config.weightDecay)
-        let p = store.values, g = store.grads
+        pending = Pending(store: store, lr: T(lrD), c1: T(1 / (1 - _pow(config.beta1, t))), c2: T(1 / (1 - _pow(config.beta2, t))))
+        if let team, team.size > 1 { team.run(tasks: 2, updateTask) } else { update(0..<count) }
+        pending = nil
+        return lrD
+    }
+
+    /// The update in progress: its store and this step's learning rate and bias corrections.
+    struct Pending { let store: ParameterStore<T>; let lr: T; let c1: T; let c2: T }
+    var pending: Pending? = nil
+    /// Built once, so that a parallel update allocates nothing.
+    lazy var updateTask: (Int) -> Void = { [unowned self] h in self.update(shardRows(h, of: 2, rows: self.count)) }
+
+    /// The update of the parameters with flat indices in `range`.
+    func update(_ range: Range<Int>) {
+        let u = pending!
+        let lr = u.lr, wd = T(config.weightDecay), c1 = u.c1, c2 = u.c2
+        let p = u.store.values, g = u.store.grads
         switch config.kind {
         case .adamw, .adam:
             let b1 = T(config.beta1), b2 = T(config.beta2), eps = T(config.epsilon)
-            let c1 = T(1 / (1 - _pow(config.beta1, t)))
-            let c2 = T(1 / (1 - _pow(config.beta2, t)))
             let decoupled = config.kind == .adamw
             for (offset, n, decays) in decayMask {
                 let shrink: T = decoupled && decays ? 1 - lr * wd : 1
                 let l2: T = !decoupled && decays ? wd : 0
-                for i in offset..<(offset + n) {
+                for i in max(offset, range.lowerBound)..<max(max(offset, range.lowerBound), min(offset + n, range.upperBound)) {
                     let gi = g[i] + l2 * p[i]
                     let mi = b1 * m[i] + (1 - b1) * gi
                     let vi = b2 * v[i] + (1 - b2) * gi * gi
@@ -87,7 +101,7 @@ public final class Optimizer<T: Scalar> {
             let mu = T(config.momentum)
             for (offset, n, decays) in decayMask {
                 let l2: T = decays ? wd : 0
-                for i in offset..<(offset + n) {
+                for i in max(offset, range.lowerBound)..<max(max(offset, range.lowerBound), min(offset + n, range.upperBound)) {
                     let gi = g[i] + l2 * p[i]
                     let bi = t == 1 ? gi : mu * m[i] + gi
                     m[i] = bi
@@ -95,7 +109,6 @@ public final class Optimizer<T: Scalar> {
                 }
             }
         }
-        return lrD
     }
 }
 

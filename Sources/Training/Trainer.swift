@@ -114,8 +114,18 @@ public final class Trainer<M: Classifier> {
     let dlogits: UnsafeMutablePointer<T>
     var order: [Int]
     var cursor = 0
+    /// Runs the model's row shards, and the loss over them, side by side (one member: in order).
+    public let team: WorkerTeam
+    /// Whether the model cuts a batch of the trainer's size into shards (see `onTeam`).
+    let shardsBatches: Bool
+    /// Each shard's loss sums, added in shard order.
+    let shardSums: UnsafeMutablePointer<LossSums>
 
-    public init(model: M, optimizer: OptimizerConfig, config: TrainingConfig, data: TrainingData<T>, rng: RNG) {
+    /// `threads`: how many threads one step may use (default: OpenBLAS's thread count, which the runner
+    /// sets to the cores when trials run one at a time and to one when they run side by side). A model
+    /// that cuts its batches into shards gets a team of that many threads (at most one per shard) and
+    /// runs them with single-threaded products; other models leave the threads to OpenBLAS.
+    public init(model: M, optimizer: OptimizerConfig, config: TrainingConfig, data: TrainingData<T>, rng: RNG, threads: Int? = nil) {
         self.model = model
         self.optimizer = Optimizer(config: optimizer, layout: model.store.layout)
         self.config = config
@@ -128,9 +138,40 @@ public final class Trainer<M: Classifier> {
         dlogits = .allocate(capacity: B * model.classes)
         order = Array(0..<data.train.count)
         cursor = order.count
+        let shards = model.shardCount(rows: B)
+        shardsBatches = shards > 1
+        team = WorkerTeam(size: shards > 1 ? max(1, min(threads ?? BLAS.threads, shards)) : 1)
+        model.attach(team: team)
+        shardSums = .allocate(capacity: max(1, shards))
+        shardSums.initialize(repeating: LossSums(), count: max(1, shards))
     }
 
-    deinit { batchTokens.deallocate(); batchValues.deallocate(); batchLabels.deallocate(); dlogits.deallocate() }
+    deinit {
+        batchTokens.deallocate(); batchValues.deallocate(); batchLabels.deallocate(); dlogits.deallocate()
+        shardSums.deallocate()
+    }
+
+    /// The loss over logits[B, C] (and, with dlogits, its gradient scaled by 1/B), shard by shard as the
+    /// model cuts the batch, the shards' sums added in order.
+    func loss(logits: UnsafePointer<T>, labels: UnsafePointer<Int32>, B: Int, dlogits: UnsafeMutablePointer<T>?) -> LossSums {
+        let shards = model.shardCount(rows: B)
+        lossRegion = LossRegion(logits: logits, labels: labels, B: B, shards: shards, dlogits: dlogits)
+        team.run(tasks: shards, lossTask)
+        var total = LossSums()
+        for s in 0..<shards { total.add(shardSums[s]) }
+        return total
+    }
+
+    /// The inputs of the loss's parallel region, read by `lossTask` (built once, so the region allocates nothing).
+    struct LossRegion { var logits: UnsafePointer<T>; var labels: UnsafePointer<Int32>; var B: Int; var shards: Int; var dlogits: UnsafeMutablePointer<T>? }
+    var lossRegion: LossRegion? = nil
+    lazy var lossTask: (Int) -> Void = { [unowned self] s in
+        let g = self.lossRegion!, C = self.model.classes
+        let r = shardRows(s, of: g.shards, rows: g.B)
+        self.shardSums[s] = lossForwardBackward(self.config.loss, logits: g.logits + r.lowerBound * C, labels: g.labels + r.lowerBound,
+                                                B: r.count, C: C, dlogits: g.dlogits.map { $0 + r.lowerBound * C },
+                                                scale: g.dlogits == nil ? T(1) : T(1) / T(g.B))
+    }
 
     public var batchSize: Int { min(config.batchSize ?? data.train.count, data.train.count) }
 
@@ -153,19 +194,28 @@ public final class Trainer<M: Classifier> {
         return (input, UnsafePointer(batchLabels))
     }
 
+    /// Runs body (steps, evaluations) as `run` runs them. A model that cuts its batches into shards runs
+    /// them with OpenBLAS on one thread, on a team of one thread or several: OpenBLAS's products do not
+    /// give the same bits on one thread and on two, so this keeps the run's numbers independent of the
+    /// threads. Holding the setting around many steps saves switching it at every one.
+    public func onTeam<R>(_ body: () throws -> R) rethrows -> R {
+        shardsBatches ? try withSingleThreadedBLAS(body) : try body()
+    }
+
     /// One update; returns the batch's loss sums (before the update). Dropout masks and gradient noise
     /// come from the trainer's random stream, which checkpoints carry.
-    public func step() -> LossSums {
+    public func step() -> LossSums { onTeam { update() } }
+
+    func update() -> LossSums {
         let (input, labels) = nextBatch()
         model.prepareTrainingStep(rows: input.count, rng: &rng)
         let logits = model.forward(input)
-        let sums = lossForwardBackward(config.loss, logits: logits, labels: labels, B: input.count, C: model.classes,
-                                       dlogits: dlogits, scale: T(1) / T(input.count))
+        let sums = loss(logits: logits, labels: labels, B: input.count, dlogits: dlogits)
         model.store.zeroGrads()
         model.backward(input, dlogits: dlogits)
         model.endTrainingStep()
         if config.gradientNoise > 0 { addGradientNoise(ratio: config.gradientNoise) }
-        optimizer.step(model.store)
+        optimizer.step(model.store, team: team)
         return sums
     }
 
@@ -184,14 +234,15 @@ public final class Trainer<M: Classifier> {
     }
 
     /// Loss and accuracy over a whole split, in chunks of the workspace capacity.
-    public func evaluate(_ split: ClassificationSplit<T>) -> LossSums {
+    public func evaluate(_ split: ClassificationSplit<T>) -> LossSums { onTeam { evaluateSplit(split) } }
+
+    func evaluateSplit(_ split: ClassificationSplit<T>) -> LossSums {
         var total = LossSums()
         var start = 0
         while start < split.count {
             let n = min(model.capacity, split.count - start)
             let logits = model.forward(split.batch(from: start, count: n))
-            total.add(lossForwardBackward(config.loss, logits: logits, labels: split.labels + start, B: n, C: model.classes,
-                                          dlogits: nil, scale: 1))
+            total.add(loss(logits: logits, labels: split.labels + start, B: n, dlogits: nil))
             start += n
         }
         return total
@@ -250,6 +301,11 @@ public final class Trainer<M: Classifier> {
     /// a run resumed from such a state continues to the same curve as an uninterrupted one.
     public func run(progress: ((TrainingProgress) -> Void)? = nil, shouldStop: (() -> Bool)? = nil,
                     resume: State? = nil, checkpointEvery: Int = 0, checkpoint: ((State) -> Void)? = nil) -> TrainingOutcome {
+        onTeam { runSteps(progress: progress, shouldStop: shouldStop, resume: resume, checkpointEvery: checkpointEvery, checkpoint: checkpoint) }
+    }
+
+    func runSteps(progress: ((TrainingProgress) -> Void)?, shouldStop: (() -> Bool)?, resume: State?, checkpointEvery: Int,
+                  checkpoint: ((State) -> Void)?) -> TrainingOutcome {
         var out = TrainingOutcome()
         let start = DispatchTime.now().uptimeNanoseconds
         let offset = resume?.wallSeconds.last ?? 0

@@ -110,20 +110,20 @@ struct Bench: ParsableCommand {
             let model = MLP<Float>(config: MLPConfig(input: .embedding(dimension: 128), vocabulary: 97, hidden: [512], classes: 97),
                                    capacity: data.train.count, rng: RNG(seed: 2))
             let trainer = Trainer(model: model, optimizer: adamw(), config: TrainingConfig(), data: data, rng: RNG(seed: 3))
-            return timeSteps("mlp-grok", note: "x+y mod 97, fraction 0.5, full batch \(data.train.count), AdamW") { _ = trainer.step() }
+            return timeSteps("mlp-grok", note: "x+y mod 97, fraction 0.5, full batch \(data.train.count), AdamW, \(trainer.team.size) shard thread(s)", trainer) { _ = trainer.step() }
         case .transformerPower:
             let data = try algorithmic(.divide, p: 97, fraction: 0.5)
             let cfg = TransformerConfig(operands: 97, classes: 97, opToken: true, layers: 2, dModel: 128, heads: 4, dMLP: 512, layerNorm: .pre)
             let model = Transformer<Float>(config: cfg, capacity: 512, rng: RNG(seed: 2))
             var tc = TrainingConfig(); tc.batchSize = 512
             let trainer = Trainer(model: model, optimizer: adamw(warmup: 10), config: tc, data: data, rng: RNG(seed: 3))
-            return timeSteps("transformer-power", note: "x/y mod 97, 2 layers, d 128, minibatch 512") { _ = trainer.step() }
+            return timeSteps("transformer-power", note: "x/y mod 97, 2 layers, d 128, minibatch 512", trainer) { _ = trainer.step() }
         case .transformerNanda:
             let data = try algorithmic(.add, p: 113, fraction: 0.3)
             let cfg = TransformerConfig(operands: 113, classes: 113, opToken: false, layers: 1, dModel: 128, heads: 4, dHead: 32, dMLP: 512, layerNorm: .none)
             let model = Transformer<Float>(config: cfg, capacity: data.train.count, rng: RNG(seed: 2))
             let trainer = Trainer(model: model, optimizer: adamw(), config: TrainingConfig(), data: data, rng: RNG(seed: 3))
-            return timeSteps("transformer-nanda", note: "x+y mod 113, 1 layer, full batch \(data.train.count)") { _ = trainer.step() }
+            return timeSteps("transformer-nanda", note: "x+y mod 113, 1 layer, full batch \(data.train.count)", trainer) { _ = trainer.step() }
         case .mlpGrokRun:
             let data = try algorithmic(.add, p: 97, fraction: 0.5)
             let model = MLP<Float>(config: MLPConfig(input: .embedding(dimension: 128), vocabulary: 97, hidden: [512], classes: 97),
@@ -220,7 +220,7 @@ struct Bench: ParsableCommand {
             let model = MLP<Float>(config: MLPConfig(input: .embedding(dimension: 128), vocabulary: p, hidden: [width], classes: p),
                                    capacity: data.train.count, rng: RNG(seed: 2))
             let trainer = Trainer(model: model, optimizer: adamw(), config: TrainingConfig(), data: data, rng: RNG(seed: 3))
-            let row = timeSteps(group, note: "") { _ = trainer.step() }
+            let row = timeSteps(group, note: "", trainer) { _ = trainer.step() }
             rows.append(ScalingRow(group: group, setting: setting, seconds: 1 / row.perSecond, gflop: row.gflopPerStep ?? 0))
         }
         for p in [31, 59, 97, 113] { try mlp("MLP: modulus p (fraction 0.5, width 512)", "p = \(p)", p: p, fraction: 0.5, width: 512) }
@@ -231,7 +231,7 @@ struct Bench: ParsableCommand {
             let cfg = TransformerConfig(operands: 97, classes: 97, opToken: opToken, layers: 1, dModel: 128, heads: 4, dMLP: 512, layerNorm: .none)
             let model = Transformer<Float>(config: cfg, capacity: data.train.count, rng: RNG(seed: 2))
             let trainer = Trainer(model: model, optimizer: adamw(), config: TrainingConfig(), data: data, rng: RNG(seed: 3))
-            let row = timeSteps("t", note: "") { _ = trainer.step() }
+            let row = timeSteps("t", note: "", trainer) { _ = trainer.step() }
             rows.append(ScalingRow(group: "Transformer: sequence length (1 layer, p = 97, fraction 0.3, full batch)", setting: "T = \(cfg.sequenceLength)",
                                    seconds: 1 / row.perSecond, gflop: row.gflopPerStep ?? 0))
         }
@@ -245,31 +245,71 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// Warm-up, one recorded step (shapes), then timed steps for `seconds`, counting allocations.
-    func timeSteps(_ name: String, note: String, _ step: () -> Void) -> Row {
-        for _ in 0..<3 { step() }
-        GemmRecorder.start()
-        step()
-        let shapes = GemmRecorder.stop()
-        let a0 = descent_allocation_count()
-        var n = 0
-        let start = Date()
-        while Date().timeIntervalSince(start) < seconds || n < 5 { step(); n += 1 }
-        let wall = Date().timeIntervalSince(start)
-        let allocs = Double(descent_allocation_count() - a0) / Double(n)
-        let flops = shapes.reduce(0) { $0 + $1.flops }
-        // The ceiling: each distinct product timed alone at the same threads; the step's products at those rates.
-        var ceilingTime = 0.0
-        var rates: [GemmShape: Double] = [:]
-        for s in shapes {
-            if rates[s] == nil { rates[s] = sgemmRate(s, minSeconds: 0.2) }
-            ceilingTime += s.flops / (rates[s]! * 1e9)
+    /// Warm-up and one recorded step (its product shapes), then five rounds, each timing steps for a fifth
+    /// of `seconds` and then the sgemm ceiling of the step's shapes; the rates and the ratio are the
+    /// medians over the rounds. Timing the two in alternation keeps a machine whose speed drifts (a
+    /// shared virtual machine) from putting a fast ceiling beside slow steps. Steps run as the trainer's
+    /// `run` runs them (`onTeam`); allocations are counted over the timed steps.
+    func timeSteps<M: Classifier>(_ name: String, note: String, _ trainer: Trainer<M>, _ step: () -> Void) -> Row {
+        let threads = BLAS.threads
+        var shapes: [GemmShape] = []
+        trainer.onTeam {
+            for _ in 0..<3 { step() }
+            GemmRecorder.start()
+            step()
+            shapes = GemmRecorder.stop()
         }
-        let achieved = flops * Double(n) / wall / 1e9
-        let ceiling = ceilingTime > 0 ? flops / ceilingTime / 1e9 : nil
-        return Row(workload: name, unit: "steps/s", perSecond: Double(n) / wall, gflopPerStep: flops / 1e9, gflops: achieved,
-                   sgemmCeilingGflops: ceiling, ratio: ceiling.map { achieved / $0 }, allocationsPerStep: allocs,
-                   note: note + "; \(shapes.count) products per step")
+        let flops = shapes.reduce(0) { $0 + $1.flops }
+        let rounds = 5
+        var stepRates: [Double] = [], ceilings: [Double] = [], ratios: [Double] = []
+        var allocations: UInt64 = 0, totalSteps = 0
+        for _ in 0..<rounds {
+            var n = 0
+            var wall = 0.0
+            trainer.onTeam {
+                let a0 = descent_allocation_count()
+                let start = Date()
+                while Date().timeIntervalSince(start) < seconds / Double(rounds) || n < 3 { step(); n += 1 }
+                wall = Date().timeIntervalSince(start)
+                allocations += descent_allocation_count() - a0
+            }
+            totalSteps += n
+            stepRates.append(Double(n) / wall)
+            // The ceiling: the step's products, each timed alone at the best the machine does with these threads.
+            var ceilingTime = 0.0
+            var rates: [GemmShape: Double] = [:]
+            for s in shapes {
+                if rates[s] == nil { rates[s] = sgemmCeiling(s, threads: threads) }
+                ceilingTime += s.flops / (rates[s]! * 1e9)
+            }
+            if ceilingTime > 0 {
+                ceilings.append(flops / ceilingTime / 1e9)
+                ratios.append(flops * Double(n) / wall / 1e9 / ceilings.last!)
+            }
+        }
+        func median(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.sorted()[xs.count / 2] }
+        let rate = median(stepRates)!
+        return Row(workload: name, unit: "steps/s", perSecond: rate, gflopPerStep: flops / 1e9, gflops: flops * rate / 1e9,
+                   sgemmCeilingGflops: median(ceilings), ratio: median(ratios), allocationsPerStep: Double(allocations) / Double(totalSteps),
+                   note: note + "; \(shapes.count) products per step; medians of \(rounds) rounds")
+    }
+
+    /// The machine's sgemm rate for one shape with `threads` threads: the better of OpenBLAS running each
+    /// product on all of them and `threads` products running side by side on one thread each (how the
+    /// data-parallel MLP step uses them).
+    func sgemmCeiling(_ s: GemmShape, threads: Int) -> Double {
+        let pooled = sgemmRate(s, minSeconds: 0.05)
+        guard threads > 1 else { return pooled }
+        let team = WorkerTeam(size: threads)
+        var rates = [Double](repeating: 0, count: threads)
+        withSingleThreadedBLAS {
+            rates.withUnsafeMutableBufferPointer { r in
+                let out = r.baseAddress!
+                team.run(tasks: threads) { t in out[t] = sgemmRate(s, minSeconds: 0.05) }
+            }
+        }
+        // Side by side, the machine's rate is the sum over the threads (each timed over the same span).
+        return max(pooled, rates.reduce(0, +))
     }
 
     /// GFLOP/s of sgemm alone for one shape (random data, the same transposes), best of repeated runs.

@@ -97,11 +97,19 @@ final class MLPGradientTests: XCTestCase {
     /// two hidden layers, every activation.
     /// With dropout, the masks of one training step are drawn first and held through every evaluation
     /// of the loss (the function being differentiated is the step's, masks fixed).
-    func check(input: MLPInput, activation: Activation, dropout: Double = 0) {
+    /// Sharded: the batch is cut into two halves (shardThreshold 2) whose passes run on a team of two.
+    func check(input: MLPInput, activation: Activation, dropout: Double = 0, sharded: Bool = false) {
         var rng = RNG(seed: 3)
         let V = 7, C = 7, B = 5
         let cfg = MLPConfig(input: input, vocabulary: V, positions: 2, hidden: [6, 5], activation: activation, classes: C, dropout: dropout)
         let model = MLP<Double>(config: cfg, capacity: B, rng: RNG(seed: 4))
+        if sharded {
+            model.shardThreshold = 2
+            model.attach(team: WorkerTeam(size: 2))
+            XCTAssertEqual(model.shardCount(rows: B), 2)
+        } else {
+            XCTAssertEqual(model.shardCount(rows: B), 1)
+        }
         var maskRNG = RNG(seed: 5)
         model.prepareTrainingStep(rows: B, rng: &maskRNG)
         defer { model.endTrainingStep() }
@@ -125,7 +133,49 @@ final class MLPGradientTests: XCTestCase {
         model.store.zeroGrads()
         withBatch { b in r.withUnsafeBufferPointer { model.backward(b, dlogits: $0.baseAddress!) } }
         let analytic = model.store.gradArray
-        checkGradient("MLP \(input) \(activation.rawValue) dropout \(dropout)", at: x, analytic: analytic, loss)
+        checkGradient("MLP \(input) \(activation.rawValue) dropout \(dropout)\(sharded ? " sharded" : "")", at: x, analytic: analytic, loss)
+    }
+
+    /// The data-parallel passes: two shards, each back to the first layer on its own, their gradients
+    /// (and token tables' gradients) summed, the first layer's from the summed tables.
+    func testShardedPasses() {
+        for input in [MLPInput.embedding(dimension: 3), .oneHot, .dense(features: 4)] {
+            for a in [Activation.relu, .tanh] {
+                check(input: input, activation: a, sharded: true)
+                check(input: input, activation: a, dropout: 0.4, sharded: true)
+            }
+        }
+    }
+
+    /// In Float, two shards give the logits of one and the same gradient up to the order of the sums
+    /// over rows; on a team of one or of two, the same bits.
+    func testShardsAgreeWithTheWholeBatch() {
+        let V = 23, B = 300
+        var rng = RNG(seed: 9)
+        let tokens: [Int32] = (0..<(2 * B)).map { _ in Int32(rng.int(below: V)) }
+        let dlogits: [Float] = (0..<(B * V)).map { _ in Float(rng.normal()) / Float(B) }
+        func pass(threshold: Int, team: Int) -> (logits: [Float], grads: [Float]) {
+            let cfg = MLPConfig(input: .embedding(dimension: 16), vocabulary: V, hidden: [64, 32], classes: V)
+            let model = MLP<Float>(config: cfg, capacity: B, rng: RNG(seed: 4))
+            model.shardThreshold = threshold
+            model.attach(team: WorkerTeam(size: team))
+            return tokens.withUnsafeBufferPointer { t in
+                let batch = InputBatch<Float>(count: B, tokens: t.baseAddress!)
+                let logits = Array(UnsafeBufferPointer(start: model.forward(batch), count: B * V))
+                model.store.zeroGrads()
+                dlogits.withUnsafeBufferPointer { model.backward(batch, dlogits: $0.baseAddress!) }
+                return (logits, model.store.gradArray)
+            }
+        }
+        let whole = pass(threshold: .max, team: 1), halves = pass(threshold: 256, team: 1), parallel = pass(threshold: 256, team: 2)
+        XCTAssertEqual(parallel.logits, halves.logits, "a team of two computes the shards' logits bit for bit as one thread does")
+        XCTAssertEqual(parallel.grads, halves.grads, "and their gradient")
+        let scale = whole.grads.map(abs).max()!
+        XCTAssertGreaterThan(scale, 0)
+        for i in whole.logits.indices { XCTAssertEqual(halves.logits[i], whole.logits[i], accuracy: 1e-5 * max(1, abs(whole.logits[i]))) }
+        var worst: Float = 0
+        for i in whole.grads.indices { worst = max(worst, abs(halves.grads[i] - whole.grads[i])) }
+        XCTAssertLessThan(worst, 1e-5 * scale, "two shards' gradient differs from the whole batch's by more than rounding")
     }
 
     func testDropoutHeldMasks() {

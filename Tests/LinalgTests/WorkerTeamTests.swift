@@ -1,0 +1,69 @@
+// WorkerTeam: every task of a region runs exactly once, on the member the layout names, the region
+// returns only after all have finished, nested regions run in order, and OpenBLAS's thread count is
+// restored after a region.
+import Foundation
+import XCTest
+import Linalg
+
+final class WorkerTeamTests: XCTestCase {
+    func testEveryTaskRunsOnceOnItsMember() {
+        for size in 1...3 {
+            let team = WorkerTeam(size: size)
+            for tasks in [0, 1, 2, 5, 8] {
+                for _ in 0..<20 {
+                    let counts = UnsafeMutablePointer<Int>.allocate(capacity: max(1, tasks))
+                    let threads = UnsafeMutablePointer<pthread_t>.allocate(capacity: max(1, tasks))
+                    counts.initialize(repeating: 0, count: max(1, tasks))
+                    defer { counts.deallocate(); threads.deallocate() }
+                    team.run(tasks: tasks) { t in
+                        counts[t] += 1
+                        threads[t] = pthread_self()
+                        if t % 2 == 1 { usleep(200) }   // helpers that finish late must still be waited for
+                    }
+                    for t in 0..<tasks {
+                        XCTAssertEqual(counts[t], 1, "size \(size), task \(t) of \(tasks)")
+                        // Task t runs on member t % size; member 0 is the caller.
+                        XCTAssertEqual(pthread_equal(threads[t], pthread_self()) != 0, t % size == 0 || tasks == 1, "size \(size), task \(t) of \(tasks)")
+                        if t >= size { XCTAssertNotEqual(pthread_equal(threads[t], threads[t % size]), 0, "task \(t) shares member \(t % size)'s thread") }
+                    }
+                }
+            }
+        }
+    }
+
+    func testNestedRegionsRunInOrderOnTheCaller() {
+        let team = WorkerTeam(size: 2)
+        let order = UnsafeMutablePointer<Int>.allocate(capacity: 2 * 3)
+        defer { order.deallocate() }
+        team.run(tasks: 2) { outer in
+            var k = 0
+            team.run(tasks: 3) { inner in order[outer * 3 + k] = inner; k += 1 }
+        }
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: order, count: 6)), [0, 1, 2, 0, 1, 2])
+    }
+
+    func testOpenBLASThreadsAreRestored() {
+        let before = BLAS.threads
+        defer { BLAS.setThreads(before) }
+        BLAS.setThreads(2)
+        let seen = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+        defer { seen.deallocate() }
+        WorkerTeam(size: 2).run(tasks: 2) { t in seen[t] = BLAS.threads }
+        XCTAssertEqual(seen[0], 1, "inside a region OpenBLAS runs on one thread")
+        XCTAssertEqual(BLAS.threads, 2, "and gets its thread count back after it")
+        withSingleThreadedBLAS { XCTAssertEqual(BLAS.threads, 1) }
+        XCTAssertEqual(BLAS.threads, 2)
+    }
+
+    func testShardRowsCoverTheBatch() {
+        for rows in [0, 1, 2, 5, 4705] {
+            for count in 1...3 {
+                let ranges = (0..<count).map { shardRows($0, of: count, rows: rows) }
+                XCTAssertEqual(ranges.first!.lowerBound, 0)
+                XCTAssertEqual(ranges.last!.upperBound, rows)
+                for i in 1..<count { XCTAssertEqual(ranges[i].lowerBound, ranges[i - 1].upperBound) }
+                XCTAssertLessThanOrEqual(ranges.map(\.count).max()! - ranges.map(\.count).min()!, 1)
+            }
+        }
+    }
+}
