@@ -77,6 +77,12 @@ public final class Optimizer<T: Scalar> {
     /// Built once, so that a parallel update allocates nothing.
     lazy var updateTask: (Int) -> Void = { [unowned self] h in self.update(shardRows(h, of: 2, rows: self.count)) }
 
+    /// The flat indices of the tensor at offset..<offset + n that lie in range (possibly none).
+    @inline(__always) func overlap(_ offset: Int, _ n: Int, _ range: Range<Int>) -> Range<Int> {
+        let lo = max(offset, range.lowerBound)
+        return lo..<max(lo, min(offset + n, range.upperBound))
+    }
+
     /// The update of the parameters with flat indices in `range`.
     func update(_ range: Range<Int>) {
         let u = pending!
@@ -89,7 +95,7 @@ public final class Optimizer<T: Scalar> {
             for (offset, n, decays) in decayMask {
                 let shrink: T = decoupled && decays ? 1 - lr * wd : 1
                 let l2: T = !decoupled && decays ? wd : 0
-                for i in max(offset, range.lowerBound)..<max(max(offset, range.lowerBound), min(offset + n, range.upperBound)) {
+                for i in overlap(offset, n, range) {
                     let gi = g[i] + l2 * p[i]
                     let mi = b1 * m[i] + (1 - b1) * gi
                     let vi = b2 * v[i] + (1 - b2) * gi * gi
@@ -101,7 +107,7 @@ public final class Optimizer<T: Scalar> {
             let mu = T(config.momentum)
             for (offset, n, decays) in decayMask {
                 let l2: T = decays ? wd : 0
-                for i in max(offset, range.lowerBound)..<max(max(offset, range.lowerBound), min(offset + n, range.upperBound)) {
+                for i in overlap(offset, n, range) {
                     let gi = g[i] + l2 * p[i]
                     let bi = t == 1 ? gi : mu * m[i] + gi
                     m[i] = bi

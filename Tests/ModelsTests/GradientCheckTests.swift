@@ -148,34 +148,38 @@ final class MLPGradientTests: XCTestCase {
     }
 
     /// In Float, two shards give the logits of one and the same gradient up to the order of the sums
-    /// over rows; on a team of one or of two, the same bits.
+    /// over rows; on a team of one or of two, the same bits. Token and dense inputs.
     func testShardsAgreeWithTheWholeBatch() {
-        let V = 23, B = 300
+        let V = 23, B = 300, F = 12
         var rng = RNG(seed: 9)
         let tokens: [Int32] = (0..<(2 * B)).map { _ in Int32(rng.int(below: V)) }
+        let features: [Float] = (0..<(B * F)).map { _ in Float(rng.normal()) }
         let dlogits: [Float] = (0..<(B * V)).map { _ in Float(rng.normal()) / Float(B) }
-        func pass(threshold: Int, team: Int) -> (logits: [Float], grads: [Float]) {
-            let cfg = MLPConfig(input: .embedding(dimension: 16), vocabulary: V, hidden: [64, 32], classes: V)
-            let model = MLP<Float>(config: cfg, capacity: B, rng: RNG(seed: 4))
-            model.shardThreshold = threshold
-            model.attach(team: WorkerTeam(size: team))
-            return tokens.withUnsafeBufferPointer { t in
-                let batch = InputBatch<Float>(count: B, tokens: t.baseAddress!)
-                let logits = Array(UnsafeBufferPointer(start: model.forward(batch), count: B * V))
-                model.store.zeroGrads()
-                dlogits.withUnsafeBufferPointer { model.backward(batch, dlogits: $0.baseAddress!) }
-                return (logits, model.store.gradArray)
+        for input in [MLPInput.embedding(dimension: 16), .dense(features: F)] {
+            func pass(threshold: Int, team: Int) -> (logits: [Float], grads: [Float]) {
+                let cfg = MLPConfig(input: input, vocabulary: V, hidden: [64, 32], classes: V)
+                let model = MLP<Float>(config: cfg, capacity: B, rng: RNG(seed: 4))
+                model.shardThreshold = threshold
+                model.attach(team: WorkerTeam(size: team))
+                func go(_ batch: InputBatch<Float>) -> (logits: [Float], grads: [Float]) {
+                    let logits = Array(UnsafeBufferPointer(start: model.forward(batch), count: B * V))
+                    model.store.zeroGrads()
+                    dlogits.withUnsafeBufferPointer { model.backward(batch, dlogits: $0.baseAddress!) }
+                    return (logits, model.store.gradArray)
+                }
+                if case .dense = input { return features.withUnsafeBufferPointer { go(InputBatch(count: B, features: $0.baseAddress!)) } }
+                return tokens.withUnsafeBufferPointer { go(InputBatch(count: B, tokens: $0.baseAddress!)) }
             }
+            let whole = pass(threshold: .max, team: 1), halves = pass(threshold: 256, team: 1), parallel = pass(threshold: 256, team: 2)
+            XCTAssertEqual(parallel.logits, halves.logits, "\(input): a team of two computes the shards' logits bit for bit as one thread does")
+            XCTAssertEqual(parallel.grads, halves.grads, "\(input): and their gradient")
+            let scale = whole.grads.map(abs).max()!
+            XCTAssertGreaterThan(scale, 0)
+            for i in whole.logits.indices { XCTAssertEqual(halves.logits[i], whole.logits[i], accuracy: 1e-5 * max(1, abs(whole.logits[i])), "\(input)") }
+            var worst: Float = 0
+            for i in whole.grads.indices { worst = max(worst, abs(halves.grads[i] - whole.grads[i])) }
+            XCTAssertLessThan(worst, 1e-5 * scale, "\(input): two shards' gradient differs from the whole batch's by more than rounding")
         }
-        let whole = pass(threshold: .max, team: 1), halves = pass(threshold: 256, team: 1), parallel = pass(threshold: 256, team: 2)
-        XCTAssertEqual(parallel.logits, halves.logits, "a team of two computes the shards' logits bit for bit as one thread does")
-        XCTAssertEqual(parallel.grads, halves.grads, "and their gradient")
-        let scale = whole.grads.map(abs).max()!
-        XCTAssertGreaterThan(scale, 0)
-        for i in whole.logits.indices { XCTAssertEqual(halves.logits[i], whole.logits[i], accuracy: 1e-5 * max(1, abs(whole.logits[i]))) }
-        var worst: Float = 0
-        for i in whole.grads.indices { worst = max(worst, abs(halves.grads[i] - whole.grads[i])) }
-        XCTAssertLessThan(worst, 1e-5 * scale, "two shards' gradient differs from the whole batch's by more than rounding")
     }
 
     func testDropoutHeldMasks() {
