@@ -228,7 +228,6 @@ public enum SizeReportWriter {
         var figures: [(String, String, String)] = []
         var md = "# \(s.name)\n\n"
         if !s.question.isEmpty { md += "**Question.** \(s.question)\n\n" }
-        if !s.description.isEmpty { md += "\(s.description)\n\n" }
         if !s.description.isEmpty { md += s.description.trimmingCharacters(in: .whitespacesAndNewlines) + "\n\n" }
         md += "Profile: `\(s.profile ?? "default")` · axis: size (`\(sizeKey)`) · family: \(family) · trials: \(r.trials.count) (\(r.summaries.count) with results)"
         if let command { md += " · command: `\(command)`" }

@@ -126,6 +126,7 @@ final class SizeReportTests: XCTestCase {
     func testUnconvergedTrialsAreReportedLoudly() throws {
         let text = """
         axis: size
+        description: Five steps cannot fit a noisy table.
         task: { kind: mnist1d, n_train: 100, label_noise: 0.2 }
         model: { family: mlp, width: 4 }
         optimizer: { name: adam, lr: 1e-3, weight_decay: 0 }
@@ -144,6 +145,7 @@ final class SizeReportTests: XCTestCase {
         let out = try ReportWriter.write(r)
         let md = try String(contentsOf: out.directory.appendingPathComponent("report.md"), encoding: .utf8)
         XCTAssertTrue(md.contains("**NOT CONVERGED:** 3 of 3 trials did not meet the convergence criterion"), md)
+        XCTAssertEqual(md.components(separatedBy: "Five steps cannot fit a noisy table.").count - 1, 1, "the description is printed once")
         let s = try XCTUnwrap(r.summaries[r.trials[0].id]?.raw["size"] as? [String: Any])
         XCTAssertEqual(s["converged"] as? Bool, false)
         XCTAssertTrue((s["criterion"] as? String)?.contains("train_accuracy ≥ 1.0") ?? false)
