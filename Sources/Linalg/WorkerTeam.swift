@@ -68,17 +68,16 @@ public final class WorkerTeam: @unchecked Sendable {
             return
         }
         running = true
-        let blasThreads = BLAS.threads
-        if blasThreads != 1 { BLAS.setThreads(1) }
-        shared.body = body
-        shared.tasks = tasks
-        let helpers = min(size, tasks) - 1
-        for h in 0..<helpers { shared.wake[h].signal() }
-        var t = 0
-        while t < tasks { body(t); t += size }
-        for _ in 0..<helpers { shared.done.wait() }
-        shared.body = WorkerTeam.idle
-        if blasThreads != 1 { BLAS.setThreads(blasThreads) }
+        withSingleThreadedBLAS {
+            shared.body = body
+            shared.tasks = tasks
+            let helpers = min(size, tasks) - 1
+            for h in 0..<helpers { shared.wake[h].signal() }
+            var t = 0
+            while t < tasks { body(t); t += size }
+            for _ in 0..<helpers { shared.done.wait() }
+            shared.body = WorkerTeam.idle
+        }
         running = false
     }
 

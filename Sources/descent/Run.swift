@@ -75,7 +75,7 @@ struct Run: ParsableCommand {
             throw fail(e.description, code: 64)
         }
         var failed = 0
-        func folderOf(_ s: Study) -> String { "results/" + s.name + (s.profile.map { "-" + $0 } ?? "") }
+        func folderOf(_ s: Study) -> String { defaultResultsFolder(s.name, profile: s.profile) }
         func trainOne(_ s: Study) throws -> StudyResults {
             let (r, f) = try train(s, source: s.file, folder: folderOf(s), shard: nil)
             failed += f
@@ -83,7 +83,7 @@ struct Run: ParsableCommand {
         }
         let size = try trainOne(contrast.size), steps = try trainOne(contrast.steps)
         let bridge = try contrast.bridge.map(trainOne), moreData = try contrast.moreData.map(trainOne)
-        let folder = URL(fileURLWithPath: target.out ?? "results/" + contrast.name + (contrast.profile.map { "-" + $0 } ?? ""))
+        let folder = URL(fileURLWithPath: target.out ?? defaultResultsFolder(contrast.name, profile: contrast.profile))
         // The folders as the run named them (relative to where it ran), not this machine's absolute paths.
         let record = JSON.object([("study", .string(target.study)), ("profile", contrast.profile.map { .string($0) } ?? .null),
                                   ("size", .string(folderOf(contrast.size))), ("steps", .string(folderOf(contrast.steps))),

@@ -46,5 +46,8 @@ struct StudyOptions: ParsableArguments {
     }
 
     /// The results folder for a loaded study.
-    func folder(for s: Study) -> String { out ?? "results/" + s.name + (s.profile.map { "-" + $0 } ?? "") }
+    func folder(for s: Study) -> String { out ?? defaultResultsFolder(s.name, profile: s.profile) }
 }
+
+/// Where a study's results go unless --out says otherwise: results/<name>, or results/<name>-<profile>.
+func defaultResultsFolder(_ name: String, profile: String?) -> String { "results/" + name + (profile.map { "-" + $0 } ?? "") }
