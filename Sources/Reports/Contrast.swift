@@ -142,7 +142,7 @@ public enum ContrastWriter {
             side.postPeakMinimum = (best, e)
         }
         if let cm = m.classicalMinimum { side.recoveredAt = right.first { (side.meanTest[$0] ?? .infinity) <= cm } }
-        side.nTrain = r.trials.first?.config["task.n_train"]?.asInt
+        side.nTrain = r.trials.first?.spec.task.trainingExamples
         side.configurations = configs.map { c in
             let point = (c["configuration"] as? [String: Any]) ?? [:]
             let key = point.keys.sorted().map { "\($0)=\(point[$0]!)" }.joined(separator: ", ")
@@ -190,7 +190,7 @@ public enum ContrastWriter {
         }
         side.valAtMemo = range(vals)
         side.finalVal = range(finals)
-        if let p = r.trials.first?.config["task.modulus"]?.asInt, r.trials.first?.config["task.kind"]?.asString ?? "algorithmic" == "algorithmic" { side.chance = 1 / Double(p) }
+        if let task = r.trials.first?.spec.task as? AlgorithmicTask.Config { side.chance = 1 / Double(task.modulus) }
         return side
     }
 
@@ -484,7 +484,7 @@ public enum ContrastWriter {
     static func sizeEffect(_ r: StudyResults, _ S: SizeSide, _ keys: [String]) -> (String, JSON) {
         let swept = r.study.sweep.first { keys.contains($0.path) }
         guard let swept else {
-            let fixed = keys.compactMap { key in r.trials.first?.config[key].map { "\(key) = \($0)" } }.first ?? "not a key of this study"
+            let fixed = keys.compactMap { key in r.trials.first?.value(at: key).map { "\(key) = \($0)" } }.first ?? "not a key of this study"
             return ("not varied in \(r.study.name) (\(fixed))", .object([("varied", .bool(false)), ("fixed", .string(fixed))]))
         }
         let parts = S.configurations.map { c in "\(c.0): peak \(f(c.1?.peakHeight)) \(iv(c.1?.peakHeightInterval)) at \(c.1.map { String(Int($0.peakSize)) } ?? "—")" }
@@ -495,7 +495,7 @@ public enum ContrastWriter {
     /// The effect of a swept key on the steps axis (median generalization step per value, the trend), or the fixed value.
     static func stepsEffect(_ r: StudyResults, _ T: StepsSide, _ keys: [String]) -> (String, JSON) {
         guard let swept = r.study.sweep.first(where: { keys.contains($0.path) }) else {
-            let fixed = keys.compactMap { key in r.trials.first?.config[key].map { "\(key) = \($0)" } }.first ?? "not a key of this study"
+            let fixed = keys.compactMap { key in r.trials.first?.value(at: key).map { "\(key) = \($0)" } }.first ?? "not a key of this study"
             return ("not varied in \(r.study.name) (\(fixed))", .object([("varied", .bool(false)), ("fixed", .string(fixed))]))
         }
         let per = T.statistics.configurations.map { c -> (String, Estimate) in (c.key, eventStep(c.events.first { $0.event == T.generalization })) }
@@ -594,7 +594,7 @@ public enum ContrastWriter {
     /// rows are the sizes, columns log-spaced step bins; a cell holds the seed mean of the test error at
     /// the last evaluation up to the bin's end, over the seeds still training at the bin's start.
     static func heatmap(_ r: StudyResults, _ c: SizeConfiguration, threshold: Int?) -> (Heatmap, String, JSON, String)? {
-        let sizeKey = SizeSchema.sizeKey(r.study), study = r.study.name
+        let sizeKey = Schema.sizeKey(r.study), study = r.study.name
         let sizes = c.sizes
         var curves: [Int: [(steps: [Double], err: [Double])]] = [:]
         for s in sizes {
@@ -660,7 +660,7 @@ public enum ContrastWriter {
         // The prominence the study itself asks for (its fall_rise_fall expectation), else 0.01.
         let needed = b.study.expectations.compactMap { e -> Double? in if case .size(.fallRiseFall(let p)) = e.kind { return p }; return nil }.first ?? 0.01
         var md = "### Epoch-wise double descent (`\(b.study.name)`)\n\n"
-        if b.study.value("status") == .string("not_reproduced") { md += "> This study is marked **not reproduced**: its gate fails on this setting; the numbers below say by how much.\n\n" }
+        if b.study.notReproduced { md += "> This study is marked **not reproduced**: its gate fails on this setting; the numbers below say by how much.\n\n" }
         var figs: [(String, String, String)] = []
         var js: [JSON] = []
         for (i, c) in curves.enumerated() {

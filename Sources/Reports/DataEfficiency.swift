@@ -17,17 +17,17 @@ enum DataEfficiency {
         md += "| \(other.path) | " + fractions.map { "k/n at \(g($0))" }.joined(separator: " | ") + " | smallest fraction per seed | median | range |\n"
         md += "|" + [String](repeating: "---", count: fractions.count + 4).joined(separator: "|") + "|\n"
         for v in other.values {
-            let trials = r.trials.filter { $0.config[other.path] == v }
+            let trials = r.trials.filter { $0.value(at: other.path) == v }
             var cells = [v.description]
             for f in fractions {
-                let at = trials.filter { $0.config[fractionKey]?.asDouble == f }
+                let at = trials.filter { $0.value(at: fractionKey)?.asDouble == f }
                 let k = at.filter { r.summaries[$0.id]?.events["generalization"]?.step != nil }.count
                 cells.append("\(k)/\(at.count)")
             }
             var perSeed: [Double?] = []
             for seed in Set(trials.map(\.seedIndex)).sorted() {
                 let reached = trials.filter { $0.seedIndex == seed && r.summaries[$0.id]?.events["generalization"]?.step != nil }
-                perSeed.append(reached.compactMap { $0.config[fractionKey]?.asDouble }.min())
+                perSeed.append(reached.compactMap { $0.value(at: fractionKey)?.asDouble }.min())
             }
             let found = perSeed.compactMap { $0 }.sorted()
             cells.append(perSeed.map { $0.map(g) ?? "none" }.joined(separator: ", "))

@@ -47,7 +47,7 @@ public enum ExpectationEvaluator {
     }
 
     static func matching(_ e: Expectation, _ r: StudyResults) -> [Trial] {
-        r.trials.filter { t in e.conditions.allSatisfy { $0.holds(t.config[$0.path]) } }
+        r.trials.filter { t in e.conditions.allSatisfy { $0.holds(t.value(at: $0.path)) } }
     }
 
     static func pct(_ x: Double) -> String { String(format: "%.0f%%", 100 * x) }
@@ -119,7 +119,7 @@ public enum ExpectationEvaluator {
         var censored = 0
         let eventName = y.hasSuffix("_step") ? String(y.dropLast(5)) : nil
         for t in trials {
-            guard let s = r.summaries[t.id], let xv = t.config[x]?.asDouble else { continue }
+            guard let s = r.summaries[t.id], let xv = t.value(at: x)?.asDouble else { continue }
             if let eventName {
                 if let step = s.events[eventName]?.step { ys.append(Double(step)) } else { ys.append(.infinity); censored += 1 }
             } else {

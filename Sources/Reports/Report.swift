@@ -85,7 +85,7 @@ public enum ReportWriter {
         var md = "# \(s.name)\n\n"
         if !s.question.isEmpty { md += "**Question.** \(s.question)\n\n" }
         if !s.description.isEmpty { md += "\(s.description)\n\n" }
-        if s.value("status") == .string("not_reproduced") {
+        if s.notReproduced {
             md += "> **Not reproduced here:** this study's gate is known to fail on this setting; the study file says by how much and what was tried.\n\n"
         }
         let done = r.summaries.count

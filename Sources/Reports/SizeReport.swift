@@ -38,7 +38,7 @@ public struct SizeConfiguration: Sendable {
     }
     public func parameters(_ size: Int) -> Int { at(size).first?.parameters ?? size }
     public var unconverged: [SizeSample] { samples.filter { !$0.converged } }
-    public var nTrain: Int { trials.first?.config["task.n_train"]?.asInt ?? 0 }
+    public var nTrain: Int { trials.first?.spec.task.trainingExamples ?? 0 }
 
     /// The sizes the measures use: all of them from the classical minimum on, where the classical
     /// minimum is the lowest seed-mean test error among the sizes below the interpolation threshold
@@ -66,9 +66,9 @@ public struct SizeConfiguration: Sendable {
 
     /// The exact expected excess risk of minimum-norm least squares at p (linear family only), else nil.
     public func theory(_ p: Int) -> Double? {
-        guard let c = trials.first?.config, c["model.family"]?.asString == "linear", c["solver.method"]?.asString == "min_norm",
-              let n = c["task.n_train"]?.asInt, let r2 = c["task.signal"]?.asDouble, let s2 = c["task.noise_variance"]?.asDouble,
-              let d = c["task.dimension"]?.asInt else { return nil }
+        guard let spec = trials.first?.spec, spec.model.family == "linear", spec.solver?.method == "min_norm",
+              let task = spec.task as? GaussianLinearTask.Config else { return nil }
+        let n = task.nTrain, r2 = task.signal, s2 = task.noiseVariance, d = task.dimension
         if d == 0 { return LinearRegressionTheory.minimumNormRisk(n: n, p: p, betaNormSquared: r2, noiseVariance: s2).risk }
         return LinearRegressionTheory.minimumNormRisk(n: n, p: p, signalSeen: r2 * Double(p) / Double(d),
                                                       signalMissed: r2 * Double(d - p) / Double(d), noiseVariance: s2).risk
@@ -78,7 +78,7 @@ public struct SizeConfiguration: Sendable {
 public enum SizeData {
     /// The configurations of the given trials (all of the study's by default), in the study's order.
     public static func configurations(_ r: StudyResults, trials: [Trial]? = nil) -> [SizeConfiguration] {
-        let sizeKey = SizeSchema.sizeKey(r.study)
+        let sizeKey = Schema.sizeKey(r.study)
         var order: [String] = []
         var groups: [String: [Trial]] = [:]
         for t in trials ?? r.trials {
@@ -91,7 +91,7 @@ public enum SizeData {
             let samples: [SizeSample] = ts.compactMap { t in
                 guard let s = r.summaries[t.id], let size = s.raw["size"] as? [String: Any],
                       let test = (size["test_error"] as? NSNumber)?.doubleValue else { return nil }
-                return SizeSample(trial: t, size: (size["size"] as? Int) ?? t.config[sizeKey]?.asInt ?? 0, parameters: s.parameterCount,
+                return SizeSample(trial: t, size: (size["size"] as? Int) ?? t.value(at: sizeKey)?.asInt ?? 0, parameters: s.parameterCount,
                                   testError: test, trainError: (size["train_error"] as? NSNumber)?.doubleValue ?? .nan,
                                   converged: (size["converged"] as? Bool) ?? false)
             }
@@ -117,8 +117,8 @@ enum SizeExpectationEvaluator {
             return result(share >= frac, "\(conv) of \(trials.count) trials\(scope) converged (\(ExpectationEvaluator.pct(share))); needed at least \(ExpectationEvaluator.pct(frac))")
         }
         if case .peakHigher(let higher, let lower) = kind {
-            let a = trials.filter { t in higher.allSatisfy { $0.holds(t.config[$0.path]) } }
-            let b = trials.filter { t in lower.allSatisfy { $0.holds(t.config[$0.path]) } }
+            let a = trials.filter { t in higher.allSatisfy { $0.holds(t.value(at: $0.path)) } }
+            let b = trials.filter { t in lower.allSatisfy { $0.holds(t.value(at: $0.path)) } }
             let ca = SizeData.configurations(r, trials: a), cb = SizeData.configurations(r, trials: b)
             guard ca.count == 1, cb.count == 1, let ma = try? ca[0].measures(), let mb = try? cb[0].measures() else {
                 return result(false, "peak_higher needs exactly one configuration with results on each side (got \(ca.count) and \(cb.count))")
@@ -221,8 +221,8 @@ public enum SizeReportWriter {
         let dir = try ReportWriter.reportDirectory(r, out)
         let s = r.study
         let exps = ExpectationEvaluator.evaluate(r)
-        let sizeKey = SizeSchema.sizeKey(s)
-        let family = s.values["model.family"]?.asString ?? "mlp"
+        let sizeKey = Schema.sizeKey(s)
+        let family = s.shape.familyName
         let linear = family == "linear"
         let errorName = linear ? "excess risk" : "0-1 error"
         var figures: [(String, String, String)] = []

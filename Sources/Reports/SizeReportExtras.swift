@@ -10,7 +10,7 @@ extension SizeExpectationEvaluator {
     /// A trial's test error over steps: the measured excess risk (val_loss) for the linear family trained by
     /// gradient descent, else 1 − validation accuracy (clean labels).
     static func epochWiseError(_ c: TrialCurve, _ t: Trial) -> [Double]? {
-        if t.config["solver.method"]?.asString == "gradient_descent" { return c.column("val_loss") }
+        if t.spec.fit == .gradientDescent { return c.column("val_loss") }
         return c.column("val_accuracy").map { $0.map { 1 - $0 } }
     }
 
@@ -71,7 +71,7 @@ extension SizeReportWriter {
     /// missed unless the prediction was wrong and hit it, so E[noisy] = q + e (1 − qK/(K − 1)) for clean error e.
     /// Nil for a configuration without label noise or without the record.
     static func noisyLabelRows(_ c: SizeConfiguration, _ r: StudyResults) -> [(size: Int, clean: Double, noisy: Double, predicted: Double?)]? {
-        guard let q = c.trials.first?.config["task.label_noise"]?.asDouble, q > 0 else { return nil }
+        guard let q = c.trials.first?.spec.task.labelNoise, q > 0 else { return nil }
         let k = (c.samples.first.flatMap { r.summaries[$0.trial.id]?.raw["size"] as? [String: Any] }?["classes"] as? Int)
         let rows = c.sizes.compactMap { size -> (Int, Double, Double, Double?)? in
             let v = c.at(size).compactMap { s in noisyLabelError(s, r).map { (s.testError, $0) } }
@@ -102,11 +102,10 @@ extension SizeReportWriter {
     /// The asymptotic ridge risk at p for a linear, well-specified (task.dimension 0) ridge configuration
     /// (Hastie et al. 2019, Theorem 5, with γ = p/n and the study's λ in (1/n)‖y − Xβ‖² + λ‖β‖²), else nil.
     static func ridgeTheory(_ c: SizeConfiguration, _ p: Int) -> Double? {
-        guard let t = c.trials.first(where: { $0.config["model.features"]?.asInt == p }) ?? c.trials.first else { return nil }
-        let k = t.config
-        guard k["model.family"]?.asString == "linear", k["solver.method"]?.asString == "ridge", k["task.dimension"]?.asInt == 0,
-              let lambda = k["solver.lambda"]?.asDouble, lambda > 0, let n = k["task.n_train"]?.asInt,
-              let r2 = k["task.signal"]?.asDouble, let s2 = k["task.noise_variance"]?.asDouble else { return nil }
+        guard let t = c.trials.first(where: { $0.spec.model.size == p }) ?? c.trials.first else { return nil }
+        guard t.spec.model.family == "linear", let solver = t.spec.solver, solver.method == "ridge", solver.lambda > 0,
+              let task = t.spec.task as? GaussianLinearTask.Config, task.dimension == 0 else { return nil }
+        let lambda = solver.lambda, n = task.nTrain, r2 = task.signal, s2 = task.noiseVariance
         return LinearRegressionTheory.ridgeAsymptoticRisk(gamma: Double(p) / Double(n), lambda: lambda, betaNormSquared: r2, noiseVariance: s2).risk
     }
 

@@ -308,7 +308,7 @@ public struct StudyStatistics: Codable, Sendable {
         var trendNote = ""
         if let event, numeric {
             for (t, sm) in rows {
-                guard let x = t.config[axis.path]?.asDouble else { continue }
+                guard let x = t.value(at: axis.path)?.asDouble else { continue }
                 if let step = sm.events[event]?.step { points.append(LawPoint(x: x, t: Double(step))) }
                 else { points.append(LawPoint(x: x, t: Double(sm.stepsRun), censored: true)) }
             }
@@ -334,10 +334,10 @@ public struct StudyStatistics: Codable, Sendable {
         var tests: [LogRankComparison] = []
         if axis.values.count >= 2, let first = axis.values.first {
             let others = numeric ? [axis.values.last!] : Array(axis.values.dropFirst())
-            let g1 = rows.filter { $0.0.config[axis.path] == first }
+            let g1 = rows.filter { $0.0.value(at: axis.path) == first }
             if g1.isEmpty { notes.append("no results yet at \(axis.path) = \(first): no log-rank test") }
             for other in others where !g1.isEmpty {
-                let g2 = rows.filter { $0.0.config[axis.path] == other }
+                let g2 = rows.filter { $0.0.value(at: axis.path) == other }
                 guard !g2.isEmpty else {
                     notes.append("no results yet at \(axis.path) = \(other): no log-rank test")
                     continue

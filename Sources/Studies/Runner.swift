@@ -55,7 +55,7 @@ public final class StudyRunner {
         report.skipped = mine.count - pending.count
         let workers = min(jobs, max(1, pending.count))
         report.workers = workers
-        let every = study.value("training.checkpoint_every").asInt ?? 0
+        let every = study.checkpointEvery
         let checkpointing = every > 0 ? TrialRunner.Checkpointing(directory: store.checkpointsDir, every: every) : nil
         BLAS.setThreads(workers > 1 ? 1 : ProcessInfo.processInfo.activeProcessorCount)
         observer?.runStarted(study: study, total: mine.count, pending: pending.count, jobs: workers)

@@ -99,10 +99,10 @@ extension Parser {
             guard let (t, _) = scalar(v), t == "true" else { throw fail(v, "peak_prominent: write 'peak_prominent: true'") }
             return .peakProminent
         case "matches_theory":
-            guard values["model.family"]?.asString == "linear" else {
+            guard KeyValues(values: values).string(ModelKeys.family) == LinearFamily.name else {
                 throw fail(node, "matches_theory needs model.family 'linear' (the exact finite-sample risk of minimum-norm least squares)")
             }
-            guard values["solver.method"]?.asString == "min_norm" else { throw fail(node, "matches_theory: the exact formula is for solver.method 'min_norm'") }
+            guard KeyValues(values: values).string(ClosedFormKeys.method) == "min_norm" else { throw fail(node, "matches_theory: the exact formula is for solver.method 'min_norm'") }
             let m = try mapping(v, "matches_theory", allowed: ["z", "min_distance"])
             let z = try m["z"].map { try number($0, "matches_theory.z") } ?? 3
             let d = try m["min_distance"].map { try number($0, "matches_theory.min_distance") } ?? 5

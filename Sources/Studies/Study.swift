@@ -78,8 +78,14 @@ public struct Study: Sendable {
     public let seeds: Int
     public let events: [EventSpec]
     public let expectations: [Expectation]
+    /// The task kind, family and fit of every trial.
+    public let shape: TrialShape
 
     public func value(_ path: String) -> Value { values[path]! }
+    /// Whether the study is marked as not reproducing its claim here.
+    public var notReproduced: Bool { KeyValues(values: values).string(StudyKeys.status) == "not_reproduced" }
+    /// Checkpoint interval in steps (0: never).
+    public var checkpointEvery: Int { KeyValues(values: values).int(TrainingKeys.checkpointEvery) }
 }
 
 // MARK: - Parsing
@@ -161,19 +167,18 @@ struct Parser {
         for name in profileOrder {
             var trial = self
             try trial.applyProfile(name)
-            try trial.checkSizeCombinations(sweep: trial.sweep)
+            try trial.checkCombinations()
             if name == profile { chosen = name; self = trial }
         }
         if let profile, chosen == nil {
             throw StudyError(SourceLocation(file: file, line: 1, column: 1), "the study has no profile '\(profile)'",
                              hint: profileOrder.isEmpty ? "this study defines no profiles; run it without --profile" : "available profiles: " + profileOrder.joined(separator: ", "))
         }
-        try checkFamilyKeys()
-        try checkSizeCombinations(sweep: sweep)
+        try checkCombinations()
         let exps = try expectations.map { try parseExpectation($0.0) }
-        let stop = values["training.stop_after"]!.asString!
+        let stop = KeyValues(values: values).string(TrainingKeys.stopAfter)
         if stop != "never" && events[stop] == nil {
-            throw StudyError(locations["training.stop_after"] ?? SourceLocation(file: file, line: 1, column: 1),
+            throw StudyError(locations[TrainingKeys.stopAfter.path] ?? SourceLocation(file: file, line: 1, column: 1),
                              "training.stop_after names the event '\(stop)', which the study does not define",
                              hint: "use 'never' or one of: " + eventOrder.joined(separator: ", "))
         }
@@ -184,7 +189,24 @@ struct Parser {
         }
         return Study(file: file, name: name, question: values["question"]!.asString!, description: values["description"]!.asString!,
                      axis: values["axis"]!.asString!, profile: chosen, profileNames: profileOrder, values: values, locations: locations,
-                     sweep: sweep, seeds: values["seeds"]!.asInt!, events: eventOrder.map { events[$0]!.0 }, expectations: exps)
+                     sweep: sweep, seeds: values["seeds"]!.asInt!, events: eventOrder.map { events[$0]!.0 }, expectations: exps,
+                     shape: Schema.shape(KeyValues(values: values))!)
+    }
+
+    /// Combinations that make no sense (the family says which) and keys set that do not configure this
+    /// study's trials, each reported at its place.
+    func checkCombinations() throws {
+        let draft = StudyDraft(file: file, values: values, locations: locations, sweep: sweep)
+        guard let shape = Schema.shape(draft.keys) else { return }   // kind and family are checked choices
+        try shape.family.check(draft)
+        let applicable = Schema.applicable(shape)
+        let paths = Set(applicable.map(\.path))
+        let set = locations.map { ($0.key, $0.value) } + sweep.map { ($0.path, $0.location) }
+        for (path, loc) in set.sorted(by: { $0.0 < $1.0 }) where Schema.byPath[path]?.trialKey == true && !paths.contains(path) {
+            let fit = shape.fit == .closedForm ? " (fitted in closed form)" : shape.fit == .gradientDescent ? " (trained by gradient descent)" : ""
+            throw StudyError(loc, "\(path) does not apply to model.family '\(shape.familyName)' with task.kind '\(shape.taskName)'\(fit)",
+                             hint: "remove it; keys of this kind and family: " + applicable.map(\.path).filter { $0 != StudyKeys.seed.path }.joined(separator: ", "))
+        }
     }
 
     mutating func addDefaultEvents() {

@@ -1,6 +1,7 @@
-// Trials: the study's sweep grid crossed with its seeds. A trial's identity is the hash of its resolved
-// configuration (every key that changes what it computes, the seed index included), so re-runs,
-// shards and Slurm array tasks all agree on which trial is which.
+// Trials: the study's sweep grid crossed with its seeds. A trial is typed (`TrialSpec`), decoded once
+// from its canonical encoding: the keys that configure it (those the registry says apply to its task
+// kind, family and fit; keys that are off left out), its events and its seed index. Its identity is
+// the hash of that encoding, so re-runs, shards and Slurm array tasks all agree on which trial is which.
 import Foundation
 import Linalg
 import Training
@@ -11,25 +12,62 @@ public struct Trial: Sendable {
     public let seedIndex: Int
     /// The swept keys and their values for this trial, in the study's sweep order.
     public let point: [(String, Value)]
-    /// Every configuration key of the trial, flat and dotted (seed_index included).
+    /// The canonical encoding: every key that configures the trial, flat and dotted (seed_index
+    /// included). It is the trial's identity and what config.json holds; code reads `spec`.
     public let config: [String: Value]
     public let canonical: String
+    /// The typed trial.
+    public let spec: TrialSpec
 
-    public func value(_ path: String) -> Value { config[path]! }
+    /// The value of a key in the trial's encoding (nil when the key does not configure it), for
+    /// conditions and sweep axes that name a key.
+    public func value(at path: String) -> Value? { config[path] }
     /// The configuration without the seed: trials that differ only by seed share it.
     public var groupKey: String { point.map { "\($0.0)=\($0.1)" }.joined(separator: ", ") }
     /// The seed of the trial's random streams, derived from its canonical configuration (which holds the study seed).
     public var seed: UInt64 { stableHash(canonical) }
 }
 
+/// A trial, typed: its task, model, training loop, optimizer or solver, and events.
+public struct TrialSpec: Sendable {
+    /// The study seed (`seed`).
+    public let studySeed: Int
+    public let task: any TaskConfiguration
+    public let model: any ModelConfiguration
+    public let training: TrainingSpec
+    /// The optimizer of a family trained by steps (nil for a closed-form fit).
+    public let optimizer: OptimizerConfig?
+    /// The least-squares solver of a closed-form fit (nil otherwise).
+    public let solver: SolverSpec?
+    /// The study's events, by name.
+    public let events: [(name: String, rule: EventRule)]
+    public let fit: Fit
+    let family: any ModelFamily.Type
+
+    /// Decodes a trial's encoding, whose keys are those that apply to `shape`.
+    init(_ encoding: [String: Value], shape: TrialShape, events: [EventSpec]) {
+        let v = KeyValues(values: encoding)
+        studySeed = v.int(StudyKeys.seed)
+        task = shape.task.decode(v)
+        model = shape.family.decode(v)
+        training = TrainingKeys.decode(v)
+        optimizer = shape.fit == .closedForm ? nil : OptimizerKeys.decode(v)
+        solver = shape.fit == .closedForm ? ClosedFormKeys.decode(v) : nil
+        self.events = events.map { ($0.name, $0.rule) }.sorted { $0.0 < $1.0 }
+        fit = shape.fit
+        family = shape.family
+    }
+
+    /// The events as the training loop takes them.
+    var eventRules: [(String, EventRule)] { events.map { ($0.name, $0.rule) } }
+}
+
 extension Study {
     /// The trial keys shared by every trial before the sweep point and seed are applied.
     var baseTrialConfig: [String: Value] {
         var c: [String: Value] = [:]
-        let family = values["model.family"]?.asString ?? "mlp"
-        for spec in Schema.keys where spec.trialKey && SizeSchema.applies(spec.path, to: values)
-            && TransformerSchema.applies(spec.path, family: family) != false { c[spec.path] = values[spec.path]! }
-        if values["training.probes"] == .bool(false) { c["training.probes"] = nil }   // off: no trace in the id (ids predate the key)
+        for spec in Schema.applicable(shape) { c[spec.path] = values[spec.path]! }
+        if values[TrainingKeys.probes.path] == .bool(false) { c[TrainingKeys.probes.path] = nil }   // off: no trace in the id (ids predate the key)
         for e in events {
             c["events.\(e.name).metric"] = .string(e.rule.metric.rawValue)
             if let a = e.rule.atLeast { c["events.\(e.name).at_least"] = .double(a) }
@@ -37,6 +75,9 @@ extension Study {
         }
         return c
     }
+
+    /// The number of trials, without expanding them.
+    public var trialCount: Int { sweep.reduce(seeds) { $0 * $1.values.count } }
 
     /// The grid in row-major order of the sweep (last axis fastest), each point with every seed.
     public var trials: [Trial] {
@@ -54,7 +95,8 @@ extension Study {
                 c["seed_index"] = .int(s)
                 let canonical = nestedJSON(c).render(indent: nil)
                 let id = String(format: "%016llx", stableHash(canonical))
-                out.append(Trial(id: id, index: out.count, seedIndex: s, point: point, config: c, canonical: canonical))
+                out.append(Trial(id: id, index: out.count, seedIndex: s, point: point, config: c, canonical: canonical,
+                                 spec: TrialSpec(c, shape: shape, events: events)))
             }
         }
         return out

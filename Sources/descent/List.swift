@@ -16,10 +16,9 @@ struct List: ParsableCommand {
             print("  \(op.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(note)")
         }
         print("\nModel families (model.family):")
-        print("  mlp                      token embeddings or one-hot inputs, \(Activation.allCases.map(\.rawValue).joined(separator: "/")) hidden layers")
-        print("  transformer              decoder-only, LayerNorm pre/post/none, learned or sinusoidal positions, loss on the answer token")
-        print("  random_features          N random ReLU or Fourier features, read-out by min-norm least squares or ridge (task.kind digits, mnist1d)")
-        print("  linear                   least squares on the first p inputs (task.kind gaussian_linear); exact theory beside it")
+        for f in Registry.familySummaries { print("  \(f.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(f.summary)") }
+        print("\nTask kinds (task.kind):")
+        for t in Registry.taskSummaries { print("  \(t.name.padding(toLength: 24, withPad: " ", startingAt: 0)) \(t.summary)") }
         print("\nShipped studies:")
         guard let dir = studiesDirectory(),
               let files = try? FileManager.default.contentsOfDirectory(atPath: dir.path).filter({ $0.hasSuffix(".yaml") }).sorted() else {
@@ -35,7 +34,7 @@ struct List: ParsableCommand {
                     continue
                 }
                 let s = try StudyParser.load(path: path)
-                let status = s.value("status") == .string("not_reproduced") ? " — NOT REPRODUCED here (see the study file)" : ""
+                let status = s.notReproduced ? " — NOT REPRODUCED here (see the study file)" : ""
                 print("  studies/\(f)\n      \(s.question.isEmpty ? "(no question)" : s.question)\n      axis \(s.axis), \(s.trials.count) trials; profiles: \(s.profileNames.joined(separator: ", "))\(status)")
             } catch {
                 print("  studies/\(f)\n      INVALID: \(error)")

@@ -188,7 +188,7 @@ final class ProgressObserver: RunObserver, @unchecked Sendable {
 
     func trialStarted(_ trial: Trial) {
         lock.lock(); defer { lock.unlock() }
-        current[trial.id] = (trial, TrainingProgress(step: 0, maxSteps: trial.config["training.max_steps"]!.asInt!, last: nil), Date())
+        current[trial.id] = (trial, TrainingProgress(step: 0, maxSteps: trial.spec.training.maxSteps, last: nil), Date())
         if !terminal { emit("  start \(trial.id) \(label(trial))\n") }
     }
 
