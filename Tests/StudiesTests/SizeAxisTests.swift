@@ -39,7 +39,7 @@ final class SizeAxisTests: XCTestCase {
         for k in ["task.modulus", "task.operation", "model.width", "model.embedding", "optimizer.lr", "task.signal"] {
             XCTAssertNil(c[k], k)
         }
-        XCTAssertEqual(SizeSchema.sizeKey(s), "model.features")
+        XCTAssertEqual(Schema.sizeKey(s), "model.features")
     }
 
     func testAlgorithmicTrialIdsAreUnchanged() throws {
