@@ -64,7 +64,7 @@ public enum TrialRunner {
     /// The seed shared by every size of one seed and configuration: the trial's encoding without its
     /// family's size key. So every size of one seed sees the same training set, the same corrupted
     /// labels and nested feature maps: the size sweep changes one thing at a time.
-    static func dataSeed(_ t: Trial) -> UInt64 {
+    public static func dataSeed(_ t: Trial) -> UInt64 {
         var c = t.config
         c[t.spec.family.sizeKey.path] = nil
         return stableHash("size-axis|" + nestedJSON(c).render(indent: nil))
