@@ -1,9 +1,6 @@
-// Losses over logits[B, C] with integer labels[B].
-//
-//   cross_entropy:  ℓ_b = log Σ_c exp(z_bc) − z_b,y_b          (softmax computed with the row max subtracted)
-//                   dℓ_b/dz_bc = softmax(z_b)_c − [c = y_b]
-//   mse:            ℓ_b = Σ_c (z_bc − [c = y_b])²              (squared error against one-hot targets)
-//                   dℓ_b/dz_bc = 2 (z_bc − [c = y_b])
+// Losses over logits[B, C] with integer labels[B]: the registry, and what every loss reports. Each loss
+// is one file in Losses/ (its formula, forward and gradient side by side); a new loss is that file plus
+// its case and its line in `lossForwardBackward` below.
 //
 // The training loss is the mean over the batch, so dlogits carries the factor `scale` = 1/B.
 import Linalg
@@ -11,6 +8,25 @@ import Linalg
 public enum LossKind: String, CaseIterable, Sendable, Codable {
     case crossEntropy = "cross_entropy"
     case mse
+
+    /// One line for the study-file reference.
+    public var doc: String {
+        switch self {
+        case .crossEntropy: return CrossEntropy.doc
+        case .mse: return SquaredError.doc
+        }
+    }
+}
+
+/// Sums of the loss and of correct predictions; with `dlogits`, also writes scale · dℓ_b/dz into it.
+public func lossForwardBackward<T: Scalar>(
+    _ kind: LossKind, logits: UnsafePointer<T>, labels: UnsafePointer<Int32>, B: Int, C: Int,
+    dlogits: UnsafeMutablePointer<T>?, scale: T
+) -> LossSums {
+    switch kind {
+    case .crossEntropy: return CrossEntropy.rows(logits: logits, labels: labels, B: B, C: C, dlogits: dlogits, scale: scale)
+    case .mse: return SquaredError.rows(logits: logits, labels: labels, B: B, C: C, dlogits: dlogits, scale: scale)
+    }
 }
 
 public struct LossSums: Sendable {
@@ -28,46 +44,10 @@ public struct LossSums: Sendable {
     public var accuracy: Double { rows == 0 ? 0 : Double(correct) / Double(rows) }
 }
 
-/// Sums of the loss and of correct predictions; with `dlogits`, also writes scale · dℓ_b/dz into it.
-public func lossForwardBackward<T: Scalar>(
-    _ kind: LossKind, logits: UnsafePointer<T>, labels: UnsafePointer<Int32>, B: Int, C: Int,
-    dlogits: UnsafeMutablePointer<T>?, scale: T
-) -> LossSums {
-    var sums = LossSums()
-    sums.rows = B
-    for b in 0..<B {
-        let z = logits + b * C
-        let y = Int(labels[b])
-        var argmax = 0
-        var maxv = z[0]
-        for c in 1..<C where z[c] > maxv { maxv = z[c]; argmax = c }
-        if argmax == y { sums.correct += 1 }
-        switch kind {
-        case .crossEntropy:
-            var total: Double = 0
-            if let d = dlogits.map({ $0 + b * C }) {
-                for c in 0..<C { let e = T.exp(z[c] - maxv); d[c] = e; total += Double(e) }
-                let inv = scale / T(total)
-                for c in 0..<C { d[c] *= inv }
-                d[y] -= scale
-            } else {
-                for c in 0..<C { total += Double(T.exp(z[c] - maxv)) }
-            }
-            sums.loss += _logD(total) + Double(maxv) - Double(z[y])
-            if argmax == y && total - 1 < Double(T.ulpOfOne) / 2 { sums.saturated += 1 }
-        case .mse:
-            var s: Double = 0
-            let d = dlogits.map { $0 + b * C }
-            for c in 0..<C {
-                let r = z[c] - (c == y ? 1 : 0)
-                s += Double(r) * Double(r)
-                d?[c] = 2 * r * scale
-            }
-            sums.loss += s
-        }
-    }
-    return sums
+/// The arg-max of a row of C logits (ties: the lowest class) and its value.
+@inline(__always) func rowArgmax<T: Scalar>(_ z: UnsafePointer<T>, _ C: Int) -> (Int, T) {
+    var argmax = 0
+    var maxv = z[0]
+    for c in 1..<C where z[c] > maxv { maxv = z[c]; argmax = c }
+    return (argmax, maxv)
 }
-
-import Foundation
-@inline(__always) private func _logD(_ x: Double) -> Double { Foundation.log(x) }

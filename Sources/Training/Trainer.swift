@@ -33,16 +33,15 @@ public struct TrainingConfig: Equatable {
     /// Stop `patience` steps after this event first holds (nil: run the whole budget).
     public var stopEvent: EventRule? = nil
     public var patience = 0
-    /// Gradient noise (Neelakantan et al. 2015) as a noise-to-signal ratio s: each step adds Gaussian
-    /// noise of standard deviation s · rms(g) to every gradient entry g (0: none).
-    public var gradientNoise = 0.0
+    /// Gradient transforms and constraints (Transforms/), applied in this order at every step.
+    public var transforms: [any GradientTransformation] = []
     /// Extra measurements at every evaluation (e.g. the embeddings' Fourier spectrum), filled into
     /// EvalRecord.probes; they read the model and must not change it.
     public var probe: ((EvalRecord) -> [Double])? = nil
     public init() {}
     public static func == (a: TrainingConfig, b: TrainingConfig) -> Bool {
         a.maxSteps == b.maxSteps && a.batchSize == b.batchSize && a.loss == b.loss && a.schedule == b.schedule
-            && a.evalPoints == b.evalPoints && a.stopEvent == b.stopEvent && a.patience == b.patience && a.gradientNoise == b.gradientNoise
+            && a.evalPoints == b.evalPoints && a.stopEvent == b.stopEvent && a.patience == b.patience && a.transforms.map(\.description) == b.transforms.map(\.description)
             && (a.probe == nil) == (b.probe == nil)
     }
 }
@@ -120,6 +119,9 @@ public final class Trainer<M: Classifier> {
     let shardsBatches: Bool
     /// Each shard's loss sums, added in shard order.
     let shardSums: UnsafeMutablePointer<LossSums>
+    /// The configuration's transforms, made for this model: those on the gradients, then those on the parameters.
+    let gradientStages: [TransformStage<T>]
+    let parameterStages: [TransformStage<T>]
 
     /// `threads`: how many threads one step may use (default: OpenBLAS's thread count, which the runner
     /// sets to the cores when trials run one at a time and to one when they run side by side). A model
@@ -144,6 +146,9 @@ public final class Trainer<M: Classifier> {
         model.attach(team: team)
         shardSums = .allocate(capacity: max(1, shards))
         shardSums.initialize(repeating: LossSums(), count: max(1, shards))
+        let stages = config.transforms.map { $0.stage(T.self, layout: model.store.layout) }
+        gradientStages = stages.filter { $0.phase == .gradients }
+        parameterStages = stages.filter { $0.phase == .parameters }
     }
 
     deinit {
@@ -214,23 +219,10 @@ public final class Trainer<M: Classifier> {
         model.store.zeroGrads()
         model.backward(input, dlogits: dlogits)
         model.endTrainingStep()
-        if config.gradientNoise > 0 { addGradientNoise(ratio: config.gradientNoise) }
+        for s in gradientStages { s.apply(model.store, &rng) }
         optimizer.step(model.store, team: team)
+        for s in parameterStages { s.apply(model.store, &rng) }
         return sums
-    }
-
-    /// g ← g + s · rms(g) · ξ, ξ ~ N(0, 1) per entry.
-    public func addGradientNoise(ratio s: Double) {
-        let g = model.store.grads, n = model.store.count
-        var sumSq = 0.0
-        for i in 0..<n { let x = Double(g[i]); sumSq += x * x }
-        let sigma = s * (sumSq / Double(max(1, n))).squareRoot()
-        guard sigma > 0, sigma.isFinite else { return }
-        for i in stride(from: 0, to: n, by: 2) {   // both normals of each Box-Muller draw
-            let (a, b) = rng.normalPair(scale: sigma)
-            g[i] += T(a)
-            if i + 1 < n { g[i + 1] += T(b) }
-        }
     }
 
     /// Loss and accuracy over a whole split, in chunks of the workspace capacity.

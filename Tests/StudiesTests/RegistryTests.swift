@@ -87,7 +87,7 @@ final class RegistryTests: XCTestCase {
         let m = try XCTUnwrap(s.trials[0].spec.model as? MLPFamily.Config)
         XCTAssertEqual(m.dropout, 0.2, accuracy: 1e-15)   // q/(1 − q) = 0.25
         XCTAssertEqual(s.trials[0].spec.optimizer?.weightDecay, 0, "the other regularizers are off")
-        XCTAssertEqual(s.trials[0].spec.training.gradientNoise, 0)
+        XCTAssertTrue(s.trials[0].spec.training.transforms.isEmpty)
     }
 
     func testTransformerNeedsTokens() {

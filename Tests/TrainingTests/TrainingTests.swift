@@ -192,7 +192,7 @@ final class ResumeTests: XCTestCase {
         let table = try OperationTable(operation: .add, modulus: 11)
         let (tr, va) = try table.split(trainFraction: 0.6, rng: RNG(seed: 1))
         let data = TrainingData<Float>(train: ClassificationSplit(examples: tr), validation: ClassificationSplit(examples: va), classes: 11)
-        var tc = TrainingConfig(); tc.maxSteps = 400; tc.batchSize = 20; tc.evalPoints = 30; tc.gradientNoise = gradientNoise
+        var tc = TrainingConfig(); tc.maxSteps = 400; tc.batchSize = 20; tc.evalPoints = 30; tc.transforms = gradientNoise > 0 ? [GradientNoise(ratio: gradientNoise)] : []
         let cfg = MLPConfig(input: .embedding(dimension: 8), vocabulary: 11, hidden: [32], classes: 11, dropout: dropout)
         func trainer() -> Trainer<MLP<Float>> {
             Trainer(model: MLP<Float>(config: cfg, capacity: 20, rng: RNG(seed: 2)), optimizer: OptimizerConfig(), config: tc, data: data, rng: RNG(seed: 3))
@@ -211,7 +211,7 @@ final class ResumeTests: XCTestCase {
             XCTAssertEqual(resumed.stepsRun, full.stepsRun)
         }
         if dropout > 0 || gradientNoise > 0 {
-            var plainTC = tc; plainTC.gradientNoise = 0
+            var plainTC = tc; plainTC.transforms = []
             var plainCfg = cfg; plainCfg.dropout = 0
             let plain = Trainer(model: MLP<Float>(config: plainCfg, capacity: 20, rng: RNG(seed: 2)), optimizer: OptimizerConfig(), config: plainTC,
                                 data: data, rng: RNG(seed: 3)).run()
@@ -233,7 +233,7 @@ final class GradientNoiseTests: XCTestCase {
             var r = RNG(seed: 4)
             let g = (0..<n).map { _ in scale * r.normal() }
             for i in 0..<n { model.store.grads[i] = g[i] }
-            trainer.addGradientNoise(ratio: s)
+            GradientNoise.add(ratio: s, to: model.store.grads, count: n, rng: &r)
             let noise = (0..<n).map { model.store.grads[$0] - g[$0] }
             let rms = (g.reduce(0) { $0 + $1 * $1 } / Double(n)).squareRoot()
             let mean = noise.reduce(0, +) / Double(n)
@@ -268,7 +268,7 @@ final class DataParallelTests: XCTestCase {
         let (tr, va) = try table.split(trainFraction: 0.6, rng: RNG(seed: 1))
         let data = TrainingData<Float>(train: ClassificationSplit(examples: tr), validation: ClassificationSplit(examples: va), classes: 23)
         for (dropout, noise) in [(0.0, 0.0), (0.2, 0.3)] {
-            var tc = TrainingConfig(); tc.maxSteps = 60; tc.evalPoints = 12; tc.gradientNoise = noise
+            var tc = TrainingConfig(); tc.maxSteps = 60; tc.evalPoints = 12; tc.transforms = noise > 0 ? [GradientNoise(ratio: noise)] : []
             var oc = OptimizerConfig(); oc.weightDecay = 1
             let cfg = MLPConfig(input: .embedding(dimension: 16), vocabulary: 23, hidden: [64], classes: 23, dropout: dropout)
             func run(threads: Int) -> (TrainingOutcome, [Float], Int) {

@@ -5,11 +5,10 @@ import Models
 enum NetworkKeys {
     static let activation = KeySpec(path: "model.activation", type: .choice(Activation.allCases.map(\.rawValue)), defaultValue: .string("relu"), doc: "relu, gelu, quadratic (x², Gromov 2023), tanh or identity")
     static let initScale = KeySpec(path: "model.init_scale", type: .double(min: 0, minOpen: true, max: nil, maxOpen: false), defaultValue: .double(1), doc: "multiplies every initial weight (PyTorch defaults at 1)")
-    static let gradientNoise = KeySpec(path: "training.gradient_noise", type: .double(min: 0, minOpen: false, max: 1000, maxOpen: false), defaultValue: .double(0), doc: "Gaussian gradient noise as a noise-to-signal ratio s: each step adds noise of standard deviation s · rms(gradient) to every gradient entry (Neelakantan et al. 2015)")
     static let regularizationKind = KeySpec(path: "regularization.kind", type: .choice(Regularization.kinds), defaultValue: .string("none"), doc: "one regularizer at a common strength s (sweep it against regularization.strength): weight_decay sets λ = s; dropout sets q/(1 − q) = s, the L2 coefficient dropout amounts to (Wager et al. 2013); gradient_noise sets the noise-to-signal ratio to s. The other two are off, whatever optimizer.weight_decay says")
     static let regularizationStrength = KeySpec(path: "regularization.strength", type: .double(min: 0, minOpen: false, max: 1000, maxOpen: false), defaultValue: .double(1), doc: "the common strength s of regularization.kind")
 
-    static let all = [activation, initScale, gradientNoise, regularizationKind, regularizationStrength]
+    static let all = [activation, initScale, regularizationKind, regularizationStrength]
 }
 
 /// One regularizer at a common strength s, so that weight decay, dropout and gradient noise can be
@@ -28,8 +27,8 @@ public enum Regularization {
             let s = c[NetworkKeys.regularizationStrength.path]?.asDouble ?? 0
             c[OptimizerKeys.weightDecay.path] = .double(kind == "weight_decay" ? s : 0)
             c[MLPFamily.dropout.path] = .double(kind == "dropout" ? s / (1 + s) : 0)
-            c[NetworkKeys.gradientNoise.path] = .double(kind == "gradient_noise" ? s : 0)
+            c[GradientNoiseTransform.ratio.path] = .double(kind == "gradient_noise" ? s : 0)
         }
-        for k in [MLPFamily.dropout, NetworkKeys.gradientNoise] where c[k.path]?.asDouble == 0 { c[k.path] = nil }
+        for k in [MLPFamily.dropout, GradientNoiseTransform.ratio] where c[k.path]?.asDouble == 0 { c[k.path] = nil }
     }
 }

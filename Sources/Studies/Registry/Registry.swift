@@ -8,6 +8,7 @@
 // family, the way that family is fitted) and its own `when` holds. Keys that do not apply are left
 // out of the trial's canonical encoding, so adding a key to one family changes no id of another.
 import Foundation
+import Training
 
 public enum Registry {
     /// The task kinds (`task.kind`).
@@ -25,6 +26,11 @@ public enum Registry {
         TransformerFamily.self,
         RandomFeaturesFamily.self,
         LinearFamily.self,
+    ]
+
+    /// The gradient transforms and constraints of networks trained by steps, in the order they apply.
+    static let transforms: [any TransformKind.Type] = [
+        GradientNoiseTransform.self,
     ]
 
     static func task(_ name: String) -> (any TaskKind.Type)? { tasks.first { $0.name == name } }
@@ -98,6 +104,20 @@ extension ModelFamily {
     static func validate(_ spec: TrialSpec) throws {}
 }
 
+/// A gradient transform or constraint (Training/Transforms/*.swift): one file declares its keys and
+/// decodes them into the transform a trial applies (nil when off). Its keys configure the networks trained
+/// by the step loop.
+protocol TransformKind {
+    static var keys: [KeySpec] { get }
+    static func decode(_ v: KeyValues) -> (any GradientTransformation)?
+    /// Combinations that make no sense, at their key.
+    static func check(_ study: StudyDraft) throws
+}
+
+extension TransformKind {
+    static func check(_ study: StudyDraft) throws {}
+}
+
 /// A task's typed configuration. Families read it through the protocols of what they need
 /// (`TokenTask`, `FeatureTask`, `RegressionTask`).
 public protocol TaskConfiguration: Sendable {
@@ -154,7 +174,7 @@ public enum Schema {
     /// the model's, the optimizer's, the training loop's, the regularizers', the solver's.
     public static let keys: [KeySpec] = {
         let owned = StudyKeys.all + [TaskKeys.kind] + Registry.tasks.flatMap { $0.keys } + [ModelKeys.family] + Registry.families.flatMap { $0.keys }
-            + OptimizerKeys.all + TrainingKeys.all + NetworkKeys.all + ClosedFormKeys.all
+            + OptimizerKeys.all + TrainingKeys.all + NetworkKeys.all + Registry.transforms.flatMap { $0.keys } + ClosedFormKeys.all
         var seen = Set<String>()
         let unique = owned.filter { seen.insert($0.path).inserted }
         let order = ["", "task", "model", "optimizer", "training", "regularization", "solver"]
@@ -185,7 +205,7 @@ public enum Schema {
     static func applicable(_ shape: TrialShape) -> [KeySpec] {
         var owned: [KeySpec] = StudyKeys.all + [TaskKeys.kind, ModelKeys.family] + shape.task.keys + shape.family.keys + TrainingKeys.all
         if shape.fit == .optimizer || shape.fit == .gradientDescent { owned += OptimizerKeys.all }
-        if shape.fit == .optimizer { owned += NetworkKeys.all }
+        if shape.fit == .optimizer { owned += NetworkKeys.all + Registry.transforms.flatMap { $0.keys } }
         if shape.fit == .closedForm { owned += ClosedFormKeys.all }
         var seen = Set<String>()
         return owned.filter { $0.trialKey && ($0.when?(shape) ?? true) && seen.insert($0.path).inserted }

@@ -6,7 +6,7 @@ enum TrainingKeys {
     static let batch = KeySpec(path: "training.batch", type: .fullOrInt, defaultValue: .string("full"), doc: "'full' (the whole training set each step) or a minibatch size")
     static let maxSteps = KeySpec(path: "training.max_steps", type: .int(min: 1, max: 100_000_000), defaultValue: .int(10_000), doc: "the step budget")
     static let loss = KeySpec(path: "training.loss", type: .choice(LossKind.allCases.map(\.rawValue)), defaultValue: .string("cross_entropy"),
-                              doc: "cross_entropy, or mse against one-hot targets", when: { $0.fit != .gradientDescent })
+                              doc: LossKind.allCases.map(\.doc).joined(separator: "; "), when: { $0.fit != .gradientDescent })
     static let precision = KeySpec(path: "training.precision", type: .choice(["float32", "float64"]), defaultValue: .string("float32"),
                                    doc: "float32 (fast) or float64 (for comparison)", when: { $0.fit != .gradientDescent })
     static let evalSchedule = KeySpec(path: "training.eval.schedule", type: .choice(EvalScheduleKind.allCases.map(\.rawValue)), defaultValue: .string("log"), doc: "log: dense early, sparse late; linear: evenly spaced")
@@ -27,7 +27,7 @@ enum TrainingKeys {
                      precision: v.value(precision)?.asString ?? "float64",
                      schedule: EvalScheduleKind(rawValue: v.string(evalSchedule))!, evalPoints: v.int(evalPoints),
                      stopAfter: v.string(stopAfter), patience: v.int(patience), probes: v.value(probes) == .bool(true),
-                     gradientNoise: v.double(NetworkKeys.gradientNoise, orWhenAbsent: 0))
+                     transforms: Registry.transforms.compactMap { $0.decode(v) })
     }
 }
 
@@ -57,7 +57,7 @@ enum OptimizerKeys {
 }
 
 /// The training loop's settings of a trial.
-public struct TrainingSpec: Sendable, Equatable {
+public struct TrainingSpec: Sendable {
     public let maxSteps: Int
     /// nil: full batch.
     public let batchSize: Int?
@@ -70,8 +70,8 @@ public struct TrainingSpec: Sendable, Equatable {
     public let stopAfter: String
     public let patience: Int
     public let probes: Bool
-    /// Gradient noise as a noise-to-signal ratio (0: none).
-    public let gradientNoise: Double
+    /// The gradient transforms and constraints, in the order they apply (empty for fits without an optimizer).
+    public let transforms: [any GradientTransformation]
 
     /// The loop's configuration, with the stop event looked up among the trial's events.
     func loopConfig(events: [(String, EventRule)]) -> TrainingConfig {
@@ -83,7 +83,7 @@ public struct TrainingSpec: Sendable, Equatable {
         tc.evalPoints = evalPoints
         if stopAfter != "never" { tc.stopEvent = events.first { $0.0 == stopAfter }?.1 }
         tc.patience = patience
-        tc.gradientNoise = gradientNoise
+        tc.transforms = transforms
         return tc
     }
 }

@@ -1,0 +1,49 @@
+// Gradient transforms: stages between the backward pass and the optimizer's update (they change the
+// gradients), or right after the update (they change the parameters: a constraint). Each transform is
+// one file in Transforms/ that conforms to `GradientTransformation`; a trial's training configuration
+// lists the transforms it applies, in order, and the trainer builds their stages once per trial.
+//
+// A stage is made for the model's precision by the transform itself (`stage(Float.self, ...)`,
+// `stage(Double.self, ...)`), so its loop is compiled for that precision; it may keep state (a filter's
+// running average), which checkpoints carry, and may draw from the trainer's random stream.
+import Linalg
+import Models
+
+/// When a stage acts.
+public enum TransformPhase: Sendable, Equatable {
+    /// On store.grads, after the backward pass and before the optimizer's update.
+    case gradients
+    /// On store.values, after the optimizer's update.
+    case parameters
+}
+
+/// A transform as a training configuration lists it.
+public protocol GradientTransformation: Sendable, CustomStringConvertible {
+    /// Its stage for a model with this parameter layout (state buffers are made here, once per trial).
+    func stage(_: Float.Type, layout: ParameterLayout) -> TransformStage<Float>
+    func stage(_: Double.Type, layout: ParameterLayout) -> TransformStage<Double>
+}
+
+extension GradientTransformation {
+    /// The stage for a model of precision T.
+    func stage<T: Scalar>(_: T.Type, layout: ParameterLayout) -> TransformStage<T> {
+        if T.self == Float.self { return stage(Float.self, layout: layout) as! TransformStage<T> }
+        precondition(T.self == Double.self, "a gradient transform is made for Float or Double models")
+        return stage(Double.self, layout: layout) as! TransformStage<T>
+    }
+}
+
+/// One transform, made for a model: what it does at each step, and its state.
+public struct TransformStage<T: Scalar> {
+    public let phase: TransformPhase
+    /// Acts on the store (its grads or its values, as `phase` says); `rng` is the trainer's stream.
+    public let apply: (ParameterStore<T>, inout RNG) -> Void
+    /// The state a checkpoint must carry (empty for a stateless stage), and how to put it back.
+    public let state: () -> [T]
+    public let restore: ([T]) -> Void
+
+    public init(phase: TransformPhase, apply: @escaping (ParameterStore<T>, inout RNG) -> Void,
+                state: @escaping () -> [T] = { [] }, restore: @escaping ([T]) -> Void = { _ in }) {
+        self.phase = phase; self.apply = apply; self.state = state; self.restore = restore
+    }
+}
