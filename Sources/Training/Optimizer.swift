@@ -1,11 +1,6 @@
-// Optimizers: one flat loop over all parameters (the ParameterStore is contiguous).
-//
-//   adamw (Loshchilov and Hutter 2019, as torch.optim.AdamW):
-//       θ ← θ − η λ θ   (decoupled weight decay, skipped for tensors that do not decay)
-//       m ← β1 m + (1 − β1) g;   v ← β2 v + (1 − β2) g²
-//       θ ← θ − η m̂ / (√v̂ + ε),  m̂ = m / (1 − β1^t),  v̂ = v / (1 − β2^t)
-//   adam with L2 (torch.optim.Adam's weight_decay): g ← g + λ θ, then the Adam update.
-//   sgd with momentum (torch.optim.SGD): g ← g + λ θ;  b ← μ b + g;  θ ← θ − η b
+// The optimizer: one flat loop over all parameters (the ParameterStore is contiguous), by the rule of
+// its kind. Each rule is one file in Optimizers/ (adam and adamw: Adam.swift; sgd: SGD.swift); a new
+// rule is that file plus its case in OptimizerKind and its line in `update`.
 //
 // The learning rate warms up linearly over the first `warmupSteps` steps: η_t = η · min(1, t / warmup),
 // t = 1, 2, ... (PyTorch's LambdaLR(lambda s: min(1, (s + 1) / warmup)) in the grokking code).
@@ -77,44 +72,38 @@ public final class Optimizer<T: Scalar> {
     /// Built once, so that a parallel update allocates nothing.
     lazy var updateTask: (Int) -> Void = { [unowned self] h in self.update(shardRows(h, of: 2, rows: self.count)) }
 
-    /// The flat indices of the tensor at offset..<offset + n that lie in range (possibly none).
-    @inline(__always) func overlap(_ offset: Int, _ n: Int, _ range: Range<Int>) -> Range<Int> {
-        let lo = max(offset, range.lowerBound)
-        return lo..<max(lo, min(offset + n, range.upperBound))
-    }
-
-    /// The update of the parameters with flat indices in `range`.
+    /// The update of the parameters with flat indices in `range`, by the configured rule (Optimizers/).
     func update(_ range: Range<Int>) {
         let u = pending!
-        let lr = u.lr, wd = T(config.weightDecay), c1 = u.c1, c2 = u.c2
-        let p = u.store.values, g = u.store.grads
+        let step = OptimizerStep(values: u.store.values, grads: u.store.grads, m: m, v: v, t: t, lr: u.lr, c1: u.c1, c2: u.c2,
+                                 tensors: decayMask, range: range, config: config)
         switch config.kind {
-        case .adamw, .adam:
-            let b1 = T(config.beta1), b2 = T(config.beta2), eps = T(config.epsilon)
-            let decoupled = config.kind == .adamw
-            for (offset, n, decays) in decayMask {
-                let shrink: T = decoupled && decays ? 1 - lr * wd : 1
-                let l2: T = !decoupled && decays ? wd : 0
-                for i in overlap(offset, n, range) {
-                    let gi = g[i] + l2 * p[i]
-                    let mi = b1 * m[i] + (1 - b1) * gi
-                    let vi = b2 * v[i] + (1 - b2) * gi * gi
-                    m[i] = mi; v[i] = vi
-                    p[i] = p[i] * shrink - lr * (mi * c1) / (T.squareRoot(vi * c2) + eps)
-                }
-            }
-        case .sgd:
-            let mu = T(config.momentum)
-            for (offset, n, decays) in decayMask {
-                let l2: T = decays ? wd : 0
-                for i in overlap(offset, n, range) {
-                    let gi = g[i] + l2 * p[i]
-                    let bi = t == 1 ? gi : mu * m[i] + gi
-                    m[i] = bi
-                    p[i] -= lr * bi
-                }
-            }
+        case .adamw, .adam: Adam.update(step, decoupled: config.kind == .adamw)
+        case .sgd: SGD.update(step)
         }
+    }
+}
+
+/// What one update rule is handed: the flat parameters, gradients and moments, the step's learning rate
+/// and bias corrections, and the tensors (offset, count, decays) with the flat range to update.
+struct OptimizerStep<T: Scalar> {
+    let values: UnsafeMutablePointer<T>
+    let grads: UnsafeMutablePointer<T>
+    let m: UnsafeMutablePointer<T>
+    let v: UnsafeMutablePointer<T>
+    /// Updates taken, this one included.
+    let t: Int
+    let lr: T
+    let c1: T
+    let c2: T
+    let tensors: [(Int, Int, Bool)]
+    let range: Range<Int>
+    let config: OptimizerConfig
+
+    /// The flat indices of the tensor at offset..<offset + n that lie in the range (possibly none).
+    @inline(__always) func overlap(_ offset: Int, _ n: Int) -> Range<Int> {
+        let lo = max(offset, range.lowerBound)
+        return lo..<max(lo, min(offset + n, range.upperBound))
     }
 }
 
