@@ -1,101 +1,97 @@
-// What a trial with `training.probes: true` records about its operand embeddings: at every evaluation the
-// share of the (non-constant) Fourier power in the five strongest frequencies and the strongest one
-// (curve.csv columns); at initialization, at the first evaluation of each event and at the end, the whole
-// spectrum, a 2-D principal-component projection and the sharpness (probes.json).
+// The probe recorder: the measurements a trial takes during training (Registry/Probes/*.swift, one file
+// each), run at every evaluation (curve.csv columns) and at initialization, at the first evaluation of
+// each event and at the end (snapshots in probes.json), kept across checkpoints by a sidecar file.
 import Datasets
 import Foundation
 import Linalg
 import Models
 import Training
 
-final class Probes<M: Classifier & OperandEmbedding> {
-    static var columns: [String] { ["fourier_top5_share", "fourier_strongest"] }
-    static var sharpnessRelative: Double { 0.01 }
-    static var sharpnessSamples: Int { 8 }
-    /// 30, the usual choice, or a third of the other points for small moduli.
-    static func tsnePerplexity(_ p: Int) -> Double { min(30, Double(p - 1) / 3) }
-
-    let model: M
-    let rules: [(String, EventRule)]
+/// What a probe may read: the operand embeddings, the training loss's sharpness, the operation's Fourier
+/// basis, and a random stream of its own.
+struct ProbeContext {
+    /// The operand embeddings as rows (values [count, width]), or nil when the model has none.
+    let embeddings: () -> (values: [Double], count: Int, width: Int)?
+    /// The sharpness of the training loss (Trainer.sharpness), or nil before training starts.
+    let sharpness: (_ relative: Double, _ samples: Int, _ rng: RNG) -> Double?
+    let basis: FourierBasis
     let rng: RNG
+}
+
+/// A measurement taken during training.
+protocol TrainingProbe: Sendable {
+    /// Columns it adds to curve.csv at every evaluation (none: snapshots only).
+    var columns: [String] { get }
+    /// Its values for those columns.
+    func measure(_ c: ProbeContext) -> [Double]
+    /// Its fields of the snapshot called `name`, in order (flat numbers and lists only: the sidecar reads them back exactly).
+    func snapshot(_ c: ProbeContext, name: String) -> [(String, JSON)]
+    /// How it is computed, for probes.json.
+    var method: String { get }
+}
+
+extension TrainingProbe {
+    var columns: [String] { [] }
+    func measure(_ c: ProbeContext) -> [Double] { [] }
+}
+
+/// A probe as the registry lists it: its keys, and the probe a trial's keys ask for (nil when off).
+protocol ProbeKind {
+    static var keys: [KeySpec] { get }
+    static func make(_ v: KeyValues) -> (any TrainingProbe)?
+}
+
+/// The probes that `training.probes: true` turns on (the embeddings' spectrum and geometry, sharpness).
+protocol EmbeddingProbe: ProbeKind, TrainingProbe {
+    init()
+}
+
+extension EmbeddingProbe {
+    static var keys: [KeySpec] { [TrainingKeys.probes] }
+    static func make(_ v: KeyValues) -> (any TrainingProbe)? { v.value(TrainingKeys.probes) == .bool(true) ? Self() : nil }
+}
+
+final class ProbeRecorder<M: Classifier & OperandEmbedding> {
+    let probes: [any TrainingProbe]
+    let rules: [(String, EventRule)]
+    let context: ProbeContext
     weak var trainer: Trainer<M>?
     var seen: Set<String> = []
     var snapshots: [(String, JSON)] = []
     /// Snapshots a resume could not take back (a checkpoint without its sidecar).
     var lost: [String] = []
 
-    /// The operand rows the Fourier transform runs over, in order (nil: all p in index order, the
-    /// additive structure), and the basis's name for the report.
-    let fourierRows: [Int]?
-    let basis: String
-
-    init(model: M, rules: [(String, EventRule)], rng: RNG, operation: BinaryOperation?, modulus: Int) {
-        self.model = model; self.rules = rules; self.rng = rng
-        switch operation {
-        case .multiply?, .divide?:
-            fourierRows = discreteLogOrder(modulus)
-            basis = fourierRows == nil ? "operand index" : "discrete logarithm (x = g^i for the smallest primitive root g; operand 0 left out): multiplication becomes addition mod p − 1"
-        case .compose?, .conjugate?, .sandwich?:
-            fourierRows = nil
-            basis = "operand index: permutations have no cyclic order, so the spectrum is not meaningful for them"
-        default:
-            fourierRows = nil
-            basis = "operand index x mod p"
-        }
+    init(model: M, probes: [any TrainingProbe], rules: [(String, EventRule)], rng: RNG, operation: BinaryOperation?, modulus: Int) {
+        self.probes = probes; self.rules = rules
+        context = ProbeContext(embeddings: { model.operandEmbeddingRows() }, sharpness: { _, _, _ in nil },
+                               basis: FourierBasis(operation: operation, modulus: modulus), rng: rng)
     }
 
-    /// The embedding rows in the Fourier basis's order, and how many there are.
-    func fourierOrdered(_ e: [Double], _ p: Int, _ w: Int) -> ([Double], Int) {
-        guard let rows = fourierRows, rows.allSatisfy({ $0 < p }) else { return (e, p) }
-        return (rows.flatMap { e[($0 * w)..<($0 * w + w)] }, rows.count)
+    /// The context with the trainer's sharpness (the trainer is made after the recorder).
+    var live: ProbeContext {
+        ProbeContext(embeddings: context.embeddings,
+                     sharpness: { [weak self] rel, n, rng in self?.trainer?.sharpness(relative: rel, samples: n, rng: rng) },
+                     basis: context.basis, rng: context.rng)
     }
 
-    /// The spectrum in the basis chosen for the operation.
-    func spectrum(_ e: [Double], _ p: Int, _ w: Int) -> [Double] {
-        let (rows, n) = fourierOrdered(e, p, w)
-        return embeddingSpectrum(rows, p: n, C: w)
-    }
+    var columns: [String] { probes.flatMap(\.columns) }
 
     func measure(_ r: EvalRecord) -> [Double] {
-        guard let (e, p, w) = model.operandEmbeddingRows() else { return [] }
-        let top = topFrequencies(spectrum(e, p, w), count: 5)
+        guard context.embeddings() != nil else { return [] }
+        let c = live
+        let values = probes.flatMap { $0.measure(c) }
         if r.step == 0 && !seen.contains("init") { seen.insert("init"); snapshot("init", step: 0) }
         for (name, rule) in rules where !seen.contains(name) && rule.holds(r) {
             seen.insert(name)
             snapshot(name, step: r.step)
         }
-        return [top.share, Double(top.frequencies.first ?? 0)]
+        return values
     }
 
     func snapshot(_ name: String, step: Int) {
-        guard let (e, p, w) = model.operandEmbeddingRows() else { return }
-        let spectrum = spectrum(e, p, w)
-        let top = topFrequencies(spectrum, count: 5)
-        var fields: [(String, JSON)] = [
-            ("step", .int(step)),
-            ("spectrum", .array(spectrum.map { .num($0) })),
-            ("top5_share", .num(top.share)),
-            ("top5_frequencies", .array(top.frequencies.map { .int($0) })),
-        ]
-        if let (points, explained) = try? principalComponents2(e, rows: p, cols: w) {
-            fields.append(("pca", .array(points.map { .array([.num($0.0), .num($0.1)]) })))
-            fields.append(("pca_explained", .num(explained)))
-        }
-        if let k = top.frequencies.first {
-            let (ordered, n) = fourierOrdered(e, p, w)
-            let points = fourierPlaneProjection(ordered, p: n, C: w, frequency: k)
-            // Flat fields, numbers and lists only: the checkpoint's sidecar reads them back exactly.
-            fields.append(("fourier_plane_frequency", .int(k)))
-            fields.append(("fourier_plane", .array(points.map { .array([.num($0.0), .num($0.1)]) })))
-        }
-        let map = tsne(e, rows: p, cols: w, perplexity: Probes.tsnePerplexity(p), rng: rng.split("tsne-" + name))
-        fields.append(("tsne", .array(map.points.map { .array([.num($0.0), .num($0.1)]) })))
-        fields.append(("tsne_kl", .num(map.klDivergence)))
-        if let trainer {
-            let s = trainer.sharpness(relative: Probes.sharpnessRelative, samples: Probes.sharpnessSamples, rng: rng.split(name))
-            fields.append(("sharpness", .num(s)))
-        }
-        snapshots.append((name, .object(fields)))
+        guard context.embeddings() != nil else { return }
+        let c = live
+        snapshots.append((name, .object([("step", .int(step))] + probes.flatMap { $0.snapshot(c, name: name) })))
     }
 
     /// The snapshots so far, for the sidecar of a checkpoint (`<id>.ckpt.probes.json`), fields in order:
@@ -146,8 +142,8 @@ final class Probes<M: Classifier & OperandEmbedding> {
 
     func json(resumedAt: Int?) -> JSON {
         .object([
-            ("method", .string("spectrum: share of Σ_c |Σ_x E[x,c] e^(−2πikx/p)|² at each frequency k (k and p−k folded), operand embeddings E [p, C]; pca: projection on the two leading eigenvectors of E's covariance; fourier_plane: E's rows (in the Fourier basis's order) projected on the plane of the strongest frequency k (the unit vectors of Σ_x E[x,:] cos(2πkx/p) and sin); tsne: exact t-SNE of E's rows (perplexity min(30, (p−1)/3), 1000 iterations, seeded), tsne_kl its final KL(P‖Q); sharpness: mean increase of the training loss when each parameter tensor moves by a random direction of norm \(Probes.sharpnessRelative) × its norm, over \(Probes.sharpnessSamples) seeded draws")),
-            ("fourier_basis", .string(basis)),
+            ("method", .string(probes.map(\.method).joined(separator: "; "))),
+            ("fourier_basis", .string(context.basis.name)),
             ("resumed_at", resumedAt.map { .int($0) } ?? .null),
             ("note", lost.isEmpty ? .null : .string("resumed from a checkpoint without the probes of \(lost.sorted().joined(separator: ", ")) (taken before the interruption and not kept): they have no snapshot")),
             ("snapshots", .object(snapshots)),

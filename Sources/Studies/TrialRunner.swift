@@ -75,8 +75,8 @@ public enum TrialRunner {
         let data = tokens.data, rules = trial.spec.eventRules, checkpointing = context.checkpointing
         let oc = trial.spec.optimizer!
         var tc = trial.spec.training.loopConfig(events: rules)
-        let probes = trial.spec.training.probes
-            ? Probes<M>(model: model, rules: rules, rng: rng.split("probes"), operation: tokens.operation, modulus: tokens.modulus) : nil
+        let probes = trial.spec.training.probing
+            ? ProbeRecorder<M>(model: model, probes: trial.spec.training.probes, rules: rules, rng: rng.split("probes"), operation: tokens.operation, modulus: tokens.modulus) : nil
         if let probes { tc.probe = { probes.measure($0) } }
         let trainer = Trainer(model: model, optimizer: oc, config: tc, data: data, rng: rng)
         probes?.trainer = trainer
@@ -107,7 +107,7 @@ public enum TrialRunner {
                                  metricColumns: model.store.layout.views.map(\.name), threads: BLAS.threads)
         if let probes {
             probes.snapshot("final", step: outcome.stepsRun)
-            result.probeColumns = Probes<M>.columns
+            result.probeColumns = probes.columns
             result.probeSnapshots = probes.json(resumedAt: resume?.step)
         }
         return result

@@ -33,6 +33,13 @@ public enum Registry {
         GradientNoiseTransform.self,
     ]
 
+    /// The measurements taken during training, in the order their columns and snapshot fields are written.
+    static let probes: [any ProbeKind.Type] = [
+        EmbeddingSpectrum.self,
+        EmbeddingGeometry.self,
+        Sharpness.self,
+    ]
+
     static func task(_ name: String) -> (any TaskKind.Type)? { tasks.first { $0.name == name } }
     static func family(_ name: String) -> (any ModelFamily.Type)? { families.first { $0.name == name } }
 

@@ -26,7 +26,7 @@ enum TrainingKeys {
                      loss: v.value(loss).flatMap { LossKind(rawValue: $0.asString!) } ?? .mse,
                      precision: v.value(precision)?.asString ?? "float64",
                      schedule: EvalScheduleKind(rawValue: v.string(evalSchedule))!, evalPoints: v.int(evalPoints),
-                     stopAfter: v.string(stopAfter), patience: v.int(patience), probes: v.value(probes) == .bool(true),
+                     stopAfter: v.string(stopAfter), patience: v.int(patience), probes: Registry.probes.compactMap { $0.make(v) },
                      transforms: Registry.transforms.compactMap { $0.decode(v) })
     }
 }
@@ -69,7 +69,10 @@ public struct TrainingSpec: Sendable {
     /// An event name, or "never".
     public let stopAfter: String
     public let patience: Int
-    public let probes: Bool
+    /// The measurements taken during training (empty: none).
+    let probes: [any TrainingProbe]
+    /// Whether the trial takes measurements during training.
+    public var probing: Bool { !probes.isEmpty }
     /// The gradient transforms and constraints, in the order they apply (empty for fits without an optimizer).
     public let transforms: [any GradientTransformation]
 
