@@ -8,12 +8,16 @@ import Linalg
 public enum LossKind: String, CaseIterable, Sendable, Codable {
     case crossEntropy = "cross_entropy"
     case mse
+    case crossEntropyFloat64 = "cross_entropy_float64"
+    case stablemax
 
     /// One line for the study-file reference.
     public var doc: String {
         switch self {
         case .crossEntropy: return CrossEntropy.doc
         case .mse: return SquaredError.doc
+        case .crossEntropyFloat64: return CrossEntropyFloat64.doc
+        case .stablemax: return StableMax.doc
         }
     }
 }
@@ -26,6 +30,8 @@ public func lossForwardBackward<T: Scalar>(
     switch kind {
     case .crossEntropy: return CrossEntropy.rows(logits: logits, labels: labels, B: B, C: C, dlogits: dlogits, scale: scale)
     case .mse: return SquaredError.rows(logits: logits, labels: labels, B: B, C: C, dlogits: dlogits, scale: scale)
+    case .crossEntropyFloat64: return CrossEntropyFloat64.rows(logits: logits, labels: labels, B: B, C: C, dlogits: dlogits, scale: scale)
+    case .stablemax: return StableMax.rows(logits: logits, labels: labels, B: B, C: C, dlogits: dlogits, scale: scale)
     }
 }
 

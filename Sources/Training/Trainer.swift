@@ -122,6 +122,8 @@ public final class Trainer<M: Classifier> {
     /// The configuration's transforms, made for this model: those on the gradients, then those on the parameters.
     let gradientStages: [TransformStage<T>]
     let parameterStages: [TransformStage<T>]
+    /// All stages in the configuration's order (their states in checkpoints).
+    let stages: [TransformStage<T>]
 
     /// `threads`: how many threads one step may use (default: OpenBLAS's thread count, which the runner
     /// sets to the cores when trials run one at a time and to one when they run side by side). A model
@@ -146,7 +148,7 @@ public final class Trainer<M: Classifier> {
         model.attach(team: team)
         shardSums = .allocate(capacity: max(1, shards))
         shardSums.initialize(repeating: LossSums(), count: max(1, shards))
-        let stages = config.transforms.map { $0.stage(T.self, layout: model.store.layout) }
+        stages = config.transforms.map { $0.stage(for: model.store) }
         gradientStages = stages.filter { $0.phase == .gradients }
         parameterStages = stages.filter { $0.phase == .parameters }
     }
@@ -263,12 +265,14 @@ public final class Trainer<M: Classifier> {
         public var parameters: [T]
         public var firstMoment: [T]
         public var secondMoment: [T]
+        /// The state of each gradient transform, in the configuration's order (empty for stateless ones).
+        public var transformStates: [[T]]
 
         public init(step: Int, records: [EvalRecord], wallSeconds: [Double], eventStep: Int?, rng: RNG, order: [Int], cursor: Int,
-                    optimizerStep: Int, parameters: [T], firstMoment: [T], secondMoment: [T]) {
+                    optimizerStep: Int, parameters: [T], firstMoment: [T], secondMoment: [T], transformStates: [[T]] = []) {
             self.step = step; self.records = records; self.wallSeconds = wallSeconds; self.eventStep = eventStep; self.rng = rng
             self.order = order; self.cursor = cursor; self.optimizerStep = optimizerStep; self.parameters = parameters
-            self.firstMoment = firstMoment; self.secondMoment = secondMoment
+            self.firstMoment = firstMoment; self.secondMoment = secondMoment; self.transformStates = transformStates
         }
     }
 
@@ -277,7 +281,8 @@ public final class Trainer<M: Classifier> {
         State(step: step, records: records, wallSeconds: wallSeconds, eventStep: eventStep, rng: rng, order: order, cursor: cursor,
               optimizerStep: optimizer.t, parameters: model.store.valueArray,
               firstMoment: Array(UnsafeBufferPointer(start: optimizer.m, count: optimizer.count)),
-              secondMoment: Array(UnsafeBufferPointer(start: optimizer.v, count: optimizer.count)))
+              secondMoment: Array(UnsafeBufferPointer(start: optimizer.v, count: optimizer.count)),
+              transformStates: stages.map { $0.state() })
     }
 
     func restore(_ s: State) {
@@ -286,6 +291,9 @@ public final class Trainer<M: Classifier> {
         rng = s.rng
         order = s.order
         cursor = s.cursor
+        precondition(s.transformStates.count == stages.count || s.transformStates.isEmpty && stages.allSatisfy { $0.state().isEmpty },
+                     "a checkpoint's transform states do not match the transforms")
+        for (stage, state) in zip(stages, s.transformStates) { stage.restore(state) }
     }
 
     /// Runs from step 0 (or from `resume`) to the budget or an earlier stop. `shouldStop` is polled

@@ -3,8 +3,8 @@
 // one file in Transforms/ that conforms to `GradientTransformation`; a trial's training configuration
 // lists the transforms it applies, in order, and the trainer builds their stages once per trial.
 //
-// A stage is made for the model's precision by the transform itself (`stage(Float.self, ...)`,
-// `stage(Double.self, ...)`), so its loop is compiled for that precision; it may keep state (a filter's
+// A stage is made for the model's precision by the transform itself (`stage(_:)` for a Float and for a
+// Double store), so its loop is compiled for that precision; it may keep state (a filter's
 // running average), which checkpoints carry, and may draw from the trainer's random stream.
 import Linalg
 import Models
@@ -19,17 +19,18 @@ public enum TransformPhase: Sendable, Equatable {
 
 /// A transform as a training configuration lists it.
 public protocol GradientTransformation: Sendable, CustomStringConvertible {
-    /// Its stage for a model with this parameter layout (state buffers are made here, once per trial).
-    func stage(_: Float.Type, layout: ParameterLayout) -> TransformStage<Float>
-    func stage(_: Double.Type, layout: ParameterLayout) -> TransformStage<Double>
+    /// Its stage for a model whose parameters are in `store`, as initialized (state buffers are made
+    /// here, once per trial).
+    func stage(_ store: ParameterStore<Float>) -> TransformStage<Float>
+    func stage(_ store: ParameterStore<Double>) -> TransformStage<Double>
 }
 
 extension GradientTransformation {
     /// The stage for a model of precision T.
-    func stage<T: Scalar>(_: T.Type, layout: ParameterLayout) -> TransformStage<T> {
-        if T.self == Float.self { return stage(Float.self, layout: layout) as! TransformStage<T> }
-        precondition(T.self == Double.self, "a gradient transform is made for Float or Double models")
-        return stage(Double.self, layout: layout) as! TransformStage<T>
+    func stage<T: Scalar>(for store: ParameterStore<T>) -> TransformStage<T> {
+        if let s = store as? ParameterStore<Float> { return stage(s) as! TransformStage<T> }
+        guard let s = store as? ParameterStore<Double> else { preconditionFailure("a gradient transform is made for Float or Double models") }
+        return stage(s) as! TransformStage<T>
     }
 }
 
@@ -45,5 +46,23 @@ public struct TransformStage<T: Scalar> {
     public init(phase: TransformPhase, apply: @escaping (ParameterStore<T>, inout RNG) -> Void,
                 state: @escaping () -> [T] = { [] }, restore: @escaping ([T]) -> Void = { _ in }) {
         self.phase = phase; self.apply = apply; self.state = state; self.restore = restore
+    }
+}
+
+/// A buffer of scalars that a stage keeps between steps (freed with the stage).
+public final class StageBuffer<T: Scalar> {
+    public let pointer: UnsafeMutablePointer<T>
+    public let count: Int
+    public init(count: Int) {
+        self.count = count
+        pointer = .allocate(capacity: max(1, count))
+        pointer.initialize(repeating: 0, count: max(1, count))
+    }
+    deinit { pointer.deallocate() }
+    public var array: [T] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+    /// Puts back `values`, which must have `count` entries.
+    public func load(_ values: ArraySlice<T>) {
+        precondition(values.count == count, "a transform's state of the wrong size")
+        for (i, v) in values.enumerated() { pointer[i] = v }
     }
 }

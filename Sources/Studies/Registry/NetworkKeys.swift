@@ -17,8 +17,8 @@ public enum Regularization {
     public static let kinds = ["none", "weight_decay", "dropout", "gradient_noise"]
 
     /// Writes the weight decay, dropout rate and gradient-noise ratio that `regularization.kind` and
-    /// `regularization.strength` stand for into a trial's encoding; without a kind, drops the keys
-    /// that are off (so trials that predate them keep their ids).
+    /// `regularization.strength` stand for into a trial's encoding; drops the keys that are off, dropout
+    /// and every transform's (so trials that predate them keep their ids).
     static func resolve(_ c: inout [String: Value]) {
         let kind = c[NetworkKeys.regularizationKind.path]?.asString ?? "none"
         if kind == "none" {
@@ -29,6 +29,7 @@ public enum Regularization {
             c[MLPFamily.dropout.path] = .double(kind == "dropout" ? s / (1 + s) : 0)
             c[GradientNoiseTransform.ratio.path] = .double(kind == "gradient_noise" ? s : 0)
         }
-        for k in [MLPFamily.dropout, GradientNoiseTransform.ratio] where c[k.path]?.asDouble == 0 { c[k.path] = nil }
+        if c[MLPFamily.dropout.path]?.asDouble == 0 { c[MLPFamily.dropout.path] = nil }
+        for t in Registry.transforms { t.omitWhenOff(&c) }
     }
 }

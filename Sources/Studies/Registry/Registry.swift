@@ -31,6 +31,9 @@ public enum Registry {
     /// The gradient transforms and constraints of networks trained by steps, in the order they apply.
     static let transforms: [any TransformKind.Type] = [
         GradientNoiseTransform.self,
+        GrokfastTransform.self,
+        OrthogonalGradientTransform.self,
+        WeightNormTransform.self,
     ]
 
     /// The measurements taken during training, in the order their columns and snapshot fields are written.
@@ -113,7 +116,8 @@ extension ModelFamily {
 
 /// A gradient transform or constraint (Training/Transforms/*.swift): one file declares its keys and
 /// decodes them into the transform a trial applies (nil when off). Its keys configure the networks trained
-/// by the step loop.
+/// by the step loop; while it is off they are left out of a trial's encoding, so trials that do not use
+/// it keep the ids they had before it existed.
 protocol TransformKind {
     static var keys: [KeySpec] { get }
     static func decode(_ v: KeyValues) -> (any GradientTransformation)?
@@ -123,6 +127,10 @@ protocol TransformKind {
 
 extension TransformKind {
     static func check(_ study: StudyDraft) throws {}
+    /// Leaves the transform's keys out of a trial's encoding when it is off.
+    static func omitWhenOff(_ c: inout [String: Value]) {
+        if decode(KeyValues(values: c)) == nil { for k in keys { c[k.path] = nil } }
+    }
 }
 
 /// A task's typed configuration. Families read it through the protocols of what they need

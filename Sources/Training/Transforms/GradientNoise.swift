@@ -13,8 +13,8 @@ public struct GradientNoise: GradientTransformation {
     public init(ratio: Double) { self.ratio = ratio }
     public var description: String { "gradient_noise(\(ratio))" }
 
-    public func stage(_: Float.Type, layout: ParameterLayout) -> TransformStage<Float> { make(Float.self) }
-    public func stage(_: Double.Type, layout: ParameterLayout) -> TransformStage<Double> { make(Double.self) }
+    public func stage(_ store: ParameterStore<Float>) -> TransformStage<Float> { make(Float.self) }
+    public func stage(_ store: ParameterStore<Double>) -> TransformStage<Double> { make(Double.self) }
 
     func make<T: Scalar>(_: T.Type) -> TransformStage<T> {
         let s = ratio
