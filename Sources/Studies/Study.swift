@@ -417,11 +417,12 @@ struct Parser {
                 let path = try keyString(k)
                 guard let spec = Schema.byPath[path] else { throw fail(k, "where: unknown key '\(path)'") }
                 guard let (t, _) = scalar(v) else { throw fail(v, "where: expected a comparison such as \">= 0.5\"") }
-                var op = Condition.Op.eq, rest = t.trimmingCharacters(in: .whitespaces)
+                var op = Condition.Op.eq
+                var rest = t.trimmingCharacters(in: .whitespaces)
+                    .replacingOccurrences(of: "≥", with: ">=").replacingOccurrences(of: "≤", with: "<=").replacingOccurrences(of: "≠", with: "!=")
                 for candidate in [Condition.Op.ge, .le, .ne, .eq, .gt, .lt] where rest.hasPrefix(candidate.rawValue) {
                     op = candidate; rest = String(rest.dropFirst(candidate.rawValue.count)).trimmingCharacters(in: .whitespaces); break
                 }
-                rest = rest.replacingOccurrences(of: "≥", with: "").trimmingCharacters(in: .whitespaces)
                 let value: Value
                 switch spec.type.convert(rest, quoted: false) {
                 case .ok(let v2): value = v2

@@ -104,3 +104,17 @@ final class RegistryTests: XCTestCase {
         XCTAssertEqual(Set(Registry.taskSummaries.map(\.name)), ["algorithmic", "digits", "mnist1d", "gaussian_linear", "teacher"])
     }
 }
+
+final class ConditionTests: XCTestCase {
+    /// `where:` comparisons, in ASCII or with the mathematical signs the documentation shows.
+    func testWhereAcceptsEveryOperatorSpelling() throws {
+        for (text, op) in [(">= 0.5", Condition.Op.ge), ("≥ 0.5", .ge), ("<= 0.5", .le), ("≤ 0.5", .le), ("!= 0.5", .ne), ("≠ 0.5", .ne),
+                           ("> 0.5", .gt), ("< 0.5", .lt), ("== 0.5", .eq), ("0.5", .eq)] {
+            let s = try StudyParser.parse("task: { modulus: 13 }\nsweep: { task.train_fraction: [0.4, 0.5] }\nexpect:\n"
+                + "  - { event: generalization, reached_in_fraction_of_trials: 0.5, where: { task.train_fraction: \"\(text)\" } }\n", file: "w.yaml")
+            let c = try XCTUnwrap(s.expectations.first?.conditions.first)
+            XCTAssertEqual(c.op, op, text)
+            XCTAssertEqual(c.value.asDouble, 0.5, text)
+        }
+    }
+}

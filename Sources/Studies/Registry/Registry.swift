@@ -188,8 +188,8 @@ public enum Schema {
     /// Every key a study may set, each once, in the order of the reference: the study's, the task's,
     /// the model's, the optimizer's, the training loop's, the regularizers', the solver's.
     public static let keys: [KeySpec] = {
-        let owned = StudyKeys.all + [TaskKeys.kind] + Registry.tasks.flatMap { $0.keys } + [ModelKeys.family] + Registry.families.flatMap { $0.keys }
-            + OptimizerKeys.all + TrainingKeys.all + NetworkKeys.all + Registry.transforms.flatMap { $0.keys } + ClosedFormKeys.all
+        let owned = StudyKeys.all + [TaskKeys.kind] + Registry.tasks.flatMap { $0.keys } + [ModelKeys.family] + NetworkKeys.all
+            + OptimizerKeys.all + TrainingKeys.all + Registry.families.flatMap { $0.keys } + Registry.transforms.flatMap { $0.keys } + ClosedFormKeys.all
         var seen = Set<String>()
         let unique = owned.filter { seen.insert($0.path).inserted }
         let order = ["", "task", "model", "optimizer", "training", "regularization", "solver"]
