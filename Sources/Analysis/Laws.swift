@@ -42,6 +42,7 @@ public struct TransitionFit: Codable, Sendable {
 /// Fits the logistic transition (formula on `TransitionFit`) to an accuracy curve by nonlinear least
 /// squares (gsl_multifit_nlinear, analytic Jacobian). `fixLower`/`fixUpper` pin lo (e.g. chance) or hi.
 /// Start: lo, hi from the curve's ends (min/max), mid at the first crossing of halfway, width = span/20.
+/// Throws `NonlinearFitFailure` when the fit does not reach a minimum it vouches for (NonlinearFit.swift).
 public func fitTransition(steps: [Double], accuracy: [Double], fixLower: Double? = nil, fixUpper: Double? = nil,
                           level: Double = 0.95) throws -> TransitionFit {
     Analysis.setUp()
@@ -95,7 +96,8 @@ public func fitTransition(steps: [Double], accuracy: [Double], fixLower: Double?
         })
     var options = NonlinearFitOptions()
     options.level = level
-    let fit = try fitNonlinear(x: L, y: acc, model: model, start: start, options: options)
+    // A fit that does not reach a minimum it vouches for throws its NonlinearFitFailure (callers record it).
+    let fit = try fitNonlinear(x: L, y: acc, model: model, start: start, options: options).requireConverged()
     let mid = fit["mid"]!, width = fit["width"]!
     return TransitionFit(
         fit: fit, midpointSteps: pow(10, mid.estimate),
@@ -272,7 +274,8 @@ func naturalParameters(_ law: Law, _ fitted: [FittedParameter], m: Double) -> [F
     return out
 }
 
-/// Least-squares fit of one law in log T to observed points (x, T > 0).
+/// Least-squares fit of one law in log T to observed points (x, T > 0). Throws `NonlinearFitFailure` when
+/// the fit does not reach a minimum it vouches for (NonlinearFit.swift).
 public func fitLaw(_ law: Law, x: [Double], t: [Double], level: Double = 0.95) throws -> LawFit {
     Analysis.setUp()
     guard x.count == t.count, !x.isEmpty else { throw AnalysisError.invalidInput("fitLaw: \(x.count) x for \(t.count) T") }
@@ -296,7 +299,9 @@ public func fitLaw(_ law: Law, x: [Double], t: [Double], level: Double = 0.95) t
                                gradient: { xi, th in law.muGradient(xi, th, m: m) })
     var options = NonlinearFitOptions()
     options.level = level
-    let fit = try fitNonlinear(x: x, y: logT, model: model, start: start, options: options)
+    // A fit that does not reach a minimum it vouches for throws its NonlinearFitFailure (compareLaws records
+    // it among its failures).
+    let fit = try fitNonlinear(x: x, y: logT, model: model, start: start, options: options).requireConverged()
     return LawFit(law: law, formula: law.formula, method: "least squares in log T (censored points excluded)",
                   parameters: naturalParameters(law, fit.parameters, m: m), fittedParameters: fit.parameters,
                   n: x.count, censoredUsed: 0, sigma: fit.residualSD, rSquared: fit.rSquared,

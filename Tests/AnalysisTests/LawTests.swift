@@ -173,4 +173,29 @@ final class LawTests: XCTestCase {
         let without = try fitLawCensored(.shiftedPowerLaw, points: pts.filter { !$0.censored })
         XCTAssertEqual(f.logLikelihood!, without.logLikelihood!, accuracy: 1e-6)
     }
+
+    func testALawTheDataCannotDetermineIsARecordedFailureNotARankedFit() throws {
+        // Two distinct x: the shifted power law's three parameters are not determined (its Jacobian has
+        // rank 2). Its fit is a named failure, recorded among the comparison's failures and not ranked.
+        let pts = sample([0.3, 0.6], seeds: 4, sigma: 0.1, seed: 5) { 1000 * pow($0, -2) }
+        let c = compareLaws(pts, censoredLikelihood: false)
+        XCTAssertEqual(Set(c.fits.map(\.law)), [.powerLaw, .exponential], "\(c.failures)")
+        XCTAssertTrue(c.fits.allSatisfy(\.converged))
+        XCTAssertEqual(c.failures.count, 1, "\(c.failures)")
+        XCTAssertTrue(c.failures[0].hasPrefix("shiftedPowerLaw (least squares): singular Jacobian"), c.failures[0])
+        XCTAssertThrowsError(try fitLaw(.shiftedPowerLaw, x: pts.map(\.x), t: pts.map(\.t))) { error in
+            XCTAssertEqual((error as? NonlinearFitFailure)?.name, "singularJacobian", "\(error)")
+        }
+        // The linearizable laws start at their exact linear least-squares solution; GSL finds no step that
+        // lowers chi2 from there, and the checks vouch for the start as the minimum.
+        XCTAssertTrue(c.fits.allSatisfy { $0.note.hasPrefix("the start is already a minimum") }, "\(c.fits.map(\.note))")
+    }
+
+    func testAFlatCurveHasNoTransitionToFit() throws {
+        // Constant accuracy: lo = hi, so mid and width do not change the curve: a named failure, thrown.
+        let steps = (1...40).map { Double($0) * 100 }
+        XCTAssertThrowsError(try fitTransition(steps: steps, accuracy: steps.map { _ in 0.5 })) { error in
+            XCTAssertNotNil(error as? NonlinearFitFailure, "\(error)")
+        }
+    }
 }

@@ -155,6 +155,10 @@ final class NISTNonlinearTests: XCTestCase {
         let short = try fitNonlinear(x: p.x, y: p.y, model: Self.thurber, start: p.start1, options: options)
         XCTAssertFalse(short.converged)
         XCTAssertEqual(short.stopReason, "iteration limit 3 reached")
+        XCTAssertEqual(short.failure, .iterationLimit(iterations: 3))
+        XCTAssertEqual(short.attempts.count, 5, "Levenberg-Marquardt, then each fallback, all stopped at 3 iterations")
+        XCTAssertTrue(short.parameters.allSatisfy { $0.standardError == nil }, "a failed fit has no standard errors")
+        XCTAssertThrowsError(try short.requireConverged())
         // n = p: an exact fit, no residual degrees of freedom, so no covariance and nothing NaN encoded.
         let exact = try fitNonlinear(x: Array(p.x[0..<2]), y: Array(p.y[0..<2]), model: Self.misra1a, start: [100, 1e-3])
         XCTAssertTrue(exact.covariance.isEmpty)
