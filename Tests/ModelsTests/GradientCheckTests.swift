@@ -1,7 +1,8 @@
 // Finite-difference gradient checks, in Double, for every layer and for the MLP family as a whole.
-// See Linalg/GradientCheck.swift for the method and tolerances; failures print the worst components side by side.
+// See Tests/TestSupport/GradientCheck.swift for the method and tolerances; failures print the worst components side by side.
 import XCTest
 import Linalg
+import TestSupport
 import Models
 
 func checkGradient(_ name: String, at x: [Double], analytic: [Double], file: StaticString = #filePath, line: UInt = #line,

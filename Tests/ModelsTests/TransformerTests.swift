@@ -1,5 +1,6 @@
 import XCTest
 import Linalg
+import TestSupport
 import Models
 
 final class TransformerLayerTests: XCTestCase {

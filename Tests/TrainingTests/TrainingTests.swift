@@ -1,6 +1,7 @@
 import XCTest
 import Datasets
 import Linalg
+import TestSupport
 import Models
 import Training
 

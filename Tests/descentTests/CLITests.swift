@@ -1,4 +1,5 @@
 // The real binary, run as a user would: shipped studies' ci profiles, determinism, bad input, gates.
+// The benchmark is BenchTests'.
 import Foundation
 import XCTest
 
@@ -248,25 +249,6 @@ final class CLITests: XCTestCase {
         let notAFolder = try descent(["report", dir.appendingPathComponent("nothing").path], in: dir)
         XCTAssertEqual(notAFolder.status, 64)
         XCTAssertTrue(notAFolder.stderr.contains("not a descent results folder"), notAFolder.stderr)
-    }
-
-    /// The benchmark's own accounting: the FLOPs it records for the grokking MLP's step equal the analytic
-    /// count from the shapes, and a single-threaded step allocates nothing in steady state.
-    func testBenchCountsFlopsAndAllocations() throws {
-        let r = try descent(["bench", "--workload", "mlp-grok", "--workload", "transformer-nanda", "--threads", "1", "--seconds", "0.2", "--json"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        let rows = try XCTUnwrap(doc["workloads"] as? [[String: Any]])
-        XCTAssertEqual(rows.count, 2)
-        // x+y mod 97 at 0.5: B = 4705 rows, V = 97, D = 128, H = 512, C = 97. Per step: the output layer's
-        // three products (forward, dW, dinput) and the two token tables' three each (forward, dE, dW).
-        let B = 4705.0, V = 97.0, D = 128.0, H = 512.0, C = 97.0
-        let expected = (3 * 2 * B * H * C + 2 * 3 * 2 * V * D * H) / 1e9
-        XCTAssertEqual(rows[0]["gflopPerStep"] as? Double ?? 0, expected, accuracy: 1e-9)
-        for row in rows {
-            XCTAssertEqual(row["allocationsPerStep"] as? Double, 0, "\(row["workload"] ?? "?") allocates in steady state")
-            XCTAssertGreaterThan(row["ratio"] as? Double ?? 0, 0)
-        }
     }
 
     func testListShowsOperationsAndStudies() throws {

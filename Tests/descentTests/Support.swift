@@ -5,12 +5,15 @@ import XCTest
 struct Output { let status: Int32; let stdout: String; let stderr: String }
 
 /// The `descent` executable built beside this test bundle.
-func descentBinary() -> URL {
-    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("descent")
+func descentBinary() -> URL { builtExecutable("descent") }
+
+/// An executable of the package (descent, descent-bench) built beside this test bundle, or in .build.
+func builtExecutable(_ name: String) -> URL {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent(name)
     if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
     let root = packageRoot()
     for config in ["release", "debug"] {
-        let u = root.appendingPathComponent(".build/\(config)/descent")
+        let u = root.appendingPathComponent(".build/\(config)/\(name)")
         if FileManager.default.isExecutableFile(atPath: u.path) { return u }
     }
     return beside
