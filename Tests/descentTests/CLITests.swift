@@ -55,19 +55,8 @@ final class ShippedStudiesTests: XCTestCase {
 }
 
 final class CLITests: XCTestCase {
-    let tiny = """
-    name: tiny
-    question: Does a small MLP memorize x+y mod 11?
-    task: { operation: x+y, modulus: 11, train_fraction: 0.6 }
-    model: { width: 32, embedding: 8 }
-    optimizer: { lr: 3e-3, weight_decay: 0.1 }
-    training: { max_steps: 300, stop_after: never, eval: { points: 30 } }
-    sweep: { model.width: [16, 32] }
-    seeds: 2
-    expect:
-      - { event: memorization, reached_in_fraction_of_trials: 1.0 }
-
-    """
+    /// The tiny steps study (Tests/Fixtures/tiny-steps.yaml) over two widths: four trials.
+    let tiny = tinySteps(["sweep": "{ model.width: [16, 32] }"])
 
     func write(_ text: String, _ name: String = "study.yaml") throws -> (URL, URL) {
         let dir = temporaryDirectory()
@@ -235,7 +224,8 @@ final class CLITests: XCTestCase {
         let out = dir.appendingPathComponent("f")
         let r = try descent(["run", file.path, "--out", out.path], in: dir)
         XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
-        XCTAssertTrue(r.stdout.contains("study.yaml:11:5: { event: generalization, reached_in_fraction_of_trials: 1.0 }") && r.stdout.contains("FAIL "), r.stdout)
+        let line = tiny.filter { $0 == "\n" }.count + 1   // the expectation added at the end of the file
+        XCTAssertTrue(r.stdout.contains("study.yaml:\(line):5: { event: generalization, reached_in_fraction_of_trials: 1.0 }") && r.stdout.contains("FAIL "), r.stdout)
         XCTAssertTrue(r.stdout.contains("generalization reached in 0 of 4 trials"), r.stdout)
         let md = try String(contentsOf: out.appendingPathComponent("report/report.md"), encoding: .utf8)
         XCTAssertTrue(md.contains("**FAIL**") && md.contains("reached_in_fraction_of_trials: 1.0"), md)
