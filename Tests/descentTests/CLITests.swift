@@ -1,58 +1,7 @@
-// The real binary, run as a user would: shipped studies' ci profiles, determinism, bad input, gates.
-// The benchmark is BenchTests'.
+// The real binary, run as a user would: determinism, reruns, bad input, output folders, gates, `list`.
+// The shipped studies' ci profiles are ShippedStudiesTests', the benchmark BenchTests'.
 import Foundation
 import XCTest
-
-final class ShippedStudiesTests: XCTestCase {
-    /// Every shipped study on the step axis: its ci profile runs, its expectations hold (exit 0), and in
-    /// every trial that generalized, memorization came first, with validation accuracy still low then.
-    /// Then the shipped contrast's ci profile, which reuses the folders these runs left (results/<study>-ci
-    /// in one working folder) and trains only its size and bridge studies: its gate and theirs hold.
-    func testStepAxisStudiesReproduceAtCIScale() throws {
-        let studies = try FileManager.default.contentsOfDirectory(atPath: packageRoot().appendingPathComponent("studies").path)
-            .filter { $0.hasSuffix(".yaml") }.sorted()
-        let work = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: work) }
-        try FileManager.default.createSymbolicLink(at: work.appendingPathComponent("studies"), withDestinationURL: packageRoot().appendingPathComponent("studies"))
-        var ran = 0
-        for file in studies {
-            let text = try String(contentsOf: packageRoot().appendingPathComponent("studies/\(file)"), encoding: .utf8)
-            guard text.contains("axis: steps") else { continue }
-            // A study marked not_reproduced fails its gate by design; SizeReportTests measures it.
-            if text.contains("status: not_reproduced") { continue }
-            XCTAssertTrue(text.contains("ci:"), "\(file) has no ci profile")
-            XCTAssertTrue(text.contains("expect:"), "\(file) has no expect block")
-            let r = try descent(["run", "studies/\(file)", "--profile", "ci", "--jobs", "2"], in: work)
-            XCTAssertEqual(r.status, 0, "\(file): \(r.stdout)\n\(r.stderr)")
-            XCTAssertTrue(r.stdout.contains("expectations:"), r.stdout)
-            ran += 1
-            let out = work.appendingPathComponent("results/\((file as NSString).deletingPathExtension)-ci")
-            let trials = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("trials").path).filter { !$0.hasPrefix(".") }
-            XCTAssertFalse(trials.isEmpty)
-            for id in trials {
-                let s = try XCTUnwrap(json(out.appendingPathComponent("trials/\(id)/summary.json")), "\(file) \(id)")
-                XCTAssertEqual(s["status"] as? String, "done")
-                let events = try XCTUnwrap(s["events"] as? [String: [String: Any]])
-                guard let gen = events["generalization"]?["step"] as? Int else { continue }
-                let mem = try XCTUnwrap(events["memorization"]?["step"] as? Int, "\(file) \(id): generalized without memorizing")
-                XCTAssertLessThan(mem, gen, "\(file) \(id)")
-            }
-            for f in ["report.md", "report.html", "summary.json", "junit.xml"] {
-                XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("report/\(f)").path), "\(file): report/\(f)")
-            }
-        }
-        XCTAssertGreaterThanOrEqual(ran, 2, "the two grokking studies ship")
-
-        let c = try descent(["run", "studies/contrast-double-descent-vs-grokking.yaml", "--profile", "ci", "--jobs", "2"], in: work)
-        XCTAssertEqual(c.status, 0, "contrast: \(c.stdout)\n\(c.stderr)")
-        XCTAssertFalse(c.stdout.contains("FAIL"), c.stdout)
-        let reused = c.stdout.split(separator: "\n").first { $0.hasSuffix("results in results/grokking-modular-addition-ci") }
-        XCTAssertTrue(reused?.contains("0 trials trained, 2 already done") == true, "the contrast reuses the grokking study's ci folder: \(c.stdout)")
-        for f in ["report.md", "report.html", "summary.json", "junit.xml"] {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: work.appendingPathComponent("results/contrast-double-descent-vs-grokking-ci/report/\(f)").path), "contrast report/\(f)")
-        }
-    }
-}
 
 final class CLITests: XCTestCase {
     /// The tiny steps study (Tests/Fixtures/tiny-steps.yaml) over two widths: four trials.
