@@ -13,6 +13,7 @@ let package = Package(
     name: "descent",
     products: [
         .executable(name: "descent", targets: ["descent"]),
+        .executable(name: "descent-bench", targets: ["DescentBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -21,7 +22,7 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CGSL", path: "Sources/CGSL"),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
-        // Allocation counting for `descent bench` (interposes malloc in the descent executable only).
+        // Allocation counting for `descent bench` (interposes malloc in the descent-bench executable only).
         .target(name: "CAllocCounter"),
         .target(name: "Linalg", dependencies: ["CBLAS"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["Linalg"], swiftSettings: fast),
@@ -30,14 +31,21 @@ let package = Package(
         .target(name: "Studies", dependencies: ["Training", "Yams"], swiftSettings: fast),
         .target(name: "Analysis", dependencies: ["CGSL"], swiftSettings: fast),
         .target(name: "Reports", dependencies: ["Studies", "Analysis"]),
+        .target(name: "BLASKernel", dependencies: ["Linalg"]),
         .executableTarget(name: "descent", dependencies: [
-            "Reports", "Studies", "Training", "Analysis", "CAllocCounter",
+            "Reports", "Studies", "Training", "Analysis", "BLASKernel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "DescentBench", dependencies: [
+            "Studies", "Training", "BLASKernel", "CAllocCounter",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // Test support (the finite-difference gradient checker), for test targets only.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "Linalg"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Models"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "Linalg", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Models", "TestSupport"]),
         .testTarget(name: "StudiesTests", dependencies: ["Studies"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),

@@ -13,7 +13,8 @@ func lre(_ estimate: Double, _ certified: Double) -> Double {
     return rel == 0 ? 16 : -log10(rel)
 }
 
-final class NISTLinearTests: XCTestCase {
+final class NISTTests: XCTestCase {
+    // MARK: linear
     func testNorrisLine() throws {
         let fit = try fitLinear(x: NIST.norrisX, y: NIST.norrisY)
         let b0 = fit["intercept"]!, b1 = fit["slope"]!
@@ -77,9 +78,9 @@ final class NISTLinearTests: XCTestCase {
         XCTAssertThrowsError(try fitLinear(x: [1, 1, 1], y: [1, 2, 3]))
         XCTAssertThrowsError(try fitLinear(x: [1, 2], y: [1, 2]))
     }
-}
 
-final class NISTNonlinearTests: XCTestCase {
+    // MARK: nonlinear
+
     static let misra1a = NonlinearModel(
         parameterNames: ["b1", "b2"],
         function: { x, b in b[0] * (1 - exp(-b[1] * x)) },

@@ -140,4 +140,14 @@ final class SurvivalTests: XCTestCase {
         XCTAssertNil(clopperPearson(k: 4, n: 3))
         XCTAssertEqual(proportion(k: 3, n: 4)?.estimate, 0.75)
     }
+
+    /// The event summary of a study: k of n reached (censored runs count as not reached), with the
+    /// Kaplan-Meier median beside it.
+    func testEventSummaryCountsCensoredRunsAsNotReached() {
+        let s = summarizeEvents(Freireich.mp)
+        XCTAssertEqual(s.reached?.k, 9)
+        XCTAssertEqual(s.reached?.n, 21)
+        XCTAssertEqual(s.reached?.interval.method, "clopper-pearson")
+        XCTAssertEqual(s.kaplanMeier.median.estimate, 23)
+    }
 }

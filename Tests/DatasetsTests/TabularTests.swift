@@ -2,8 +2,7 @@ import XCTest
 import Datasets
 import Linalg
 
-/// The data loaders on the shipped files, their error messages, splits, standardization, the
-/// synthetic generators and label noise.
+/// The data loaders on the shipped files, their error messages, splits and standardization.
 final class TabularTests: XCTestCase {
     /// studies/data, found from this source file (Tests/DatasetsTests/TabularTests.swift).
     static let dataDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -149,81 +148,5 @@ final class TabularTests: XCTestCase {
         XCTAssertEqual(s.scale[1], 1, "a constant column keeps scale 1 and maps to 0")
         XCTAssertTrue((0..<4).allSatisfy { z[$0, 1] == 0 })
         XCTAssertEqual(Standardizer.scaling(by: 16, features: 3).apply(x)[0, 0], 1.0 / 16)
-    }
-
-    // MARK: label noise
-
-    func testLabelNoiseRateAndAlwaysIncorrect() {
-        let n = 20000, k = 10, q = 0.2
-        var rng = RNG(seed: 1).split("label-noise")
-        let clean = (0..<n).map { $0 % k }
-        let noisy = corruptLabels(clean, classes: k, rate: q, rng: &rng)
-        let flipped = zip(clean, noisy).filter { $0 != $1 }
-        let rate = Double(flipped.count) / Double(n)
-        let se = (q * (1 - q) / Double(n)).squareRoot()              // 0.0028
-        XCTAssertEqual(rate, q, accuracy: 4 * se, "realized noise rate \(rate)")
-        // Uniform over the K − 1 incorrect labels: each offset (noisy − clean) mod K in 1...9 gets
-        // about 1/9 of the flips (4 binomial standard errors).
-        var offsets = [Int](repeating: 0, count: k)
-        for (c, y) in flipped { offsets[(y - c + k) % k] += 1 }
-        XCTAssertEqual(offsets[0], 0, "a corrupted label is never the clean one")
-        let expected = Double(flipped.count) / 9, sd = (expected * 8 / 9).squareRoot()
-        for o in 1..<k { XCTAssertEqual(Double(offsets[o]), expected, accuracy: 4 * sd, "offset \(o)") }
-        // Rates 0 and 1.
-        var r0 = RNG(seed: 2), r1 = RNG(seed: 2)
-        XCTAssertEqual(corruptLabels(clean, classes: k, rate: 0, rng: &r0), clean)
-        XCTAssertTrue(zip(clean, corruptLabels(clean, classes: k, rate: 1, rng: &r1)).allSatisfy { $0 != $1 })
-    }
-
-    func testLabelNoiseIsOncePerSeedAndCoupled() throws {
-        let d = try ClassificationData.load(Self.data("digits.csv.gz"), format: .digits)
-        var a = RNG(seed: 3).split("label-noise"), b = RNG(seed: 3).split("label-noise"), c = RNG(seed: 4).split("label-noise")
-        let na = d.withLabelNoise(rate: 0.2, rng: &a), nb = d.withLabelNoise(rate: 0.2, rng: &b)
-        let nc = d.withLabelNoise(rate: 0.2, rng: &c)
-        XCTAssertEqual(na.labels, nb.labels, "same seed, same noise")
-        XCTAssertNotEqual(na.labels, nc.labels)
-        XCTAssertEqual(na.cleanLabels, d.labels)
-        XCTAssertGreaterThan(na.corruptedFraction, 0)
-        XCTAssertEqual(na.corruptedFraction, 0.2, accuracy: 4 * (0.16 / 1797.0).squareRoot())
-        // Applying noise again redraws from the clean labels (no compounding).
-        var a2 = RNG(seed: 3).split("label-noise")
-        XCTAssertEqual(na.withLabelNoise(rate: 0.2, rng: &a2).labels, na.labels)
-        // Coupling: with the same rng, rate 0.3 corrupts a superset of rate 0.1's examples, same wrong labels.
-        var lo = RNG(seed: 8), hi = RNG(seed: 8)
-        let l = d.withLabelNoise(rate: 0.1, rng: &lo), h = d.withLabelNoise(rate: 0.3, rng: &hi)
-        for i in 0..<d.count where l.corrupted[i] { XCTAssertEqual(h.labels[i], l.labels[i]) }
-        // Errors against both label sets.
-        let e = na.errors(of: na.cleanLabels)
-        XCTAssertEqual(e.clean, 0)
-        XCTAssertEqual(e.observed, na.corruptedFraction)
-    }
-
-    // MARK: synthetic data
-
-    func testGaussianLinearModel() {
-        var rng = RNG(seed: 10)
-        let m = GaussianLinearModel.randomDirection(dimension: 20, signal: 2, noise: 0.5, rng: &rng)
-        XCTAssertEqual(m.signal, 2, accuracy: 1e-12)
-        let data = m.sample(20000, rng: &rng)
-        let vy = data.y.reduce(0) { $0 + $1 * $1 } / Double(data.count)
-        XCTAssertEqual(vy, 4 + 0.25, accuracy: 0.15, "Var y = r² + σ²")      // sd of the estimate ~ 0.042
-        let spread = GaussianLinearModel.evenlySpread(dimension: 100, signal: 1, noise: 0)
-        XCTAssertEqual(spread.signalSeen(firstFeatures: 30), 0.3, accuracy: 1e-12)
-        XCTAssertEqual(spread.signalMissed(firstFeatures: 30), 0.7, accuracy: 1e-12)
-        XCTAssertEqual(data.firstFeatures(5).features, 5)
-        XCTAssertEqual(data.firstFeatures(5).x[3, 4], data.x[3, 4])
-    }
-
-    func testTeacherNetwork() {
-        var rng = RNG(seed: 11)
-        let t = TeacherNetwork(inputs: 8, hidden: 32, outputs: 4, rng: &rng)
-        let d = t.classification(2000, rng: &rng)
-        XCTAssertEqual(d.features, 8); XCTAssertEqual(d.classes, 4)
-        XCTAssertTrue(d.classCounts.allSatisfy { $0 > 0 }, "\(d.classCounts)")
-        // The labels are the teacher's arg-max: recomputing them from x agrees.
-        let f = t.evaluate(Matrix(converting: d.x))
-        for i in 0..<20 { XCTAssertEqual((0..<4).max { f[i, $0] < f[i, $1] }!, d.labels[i]) }
-        let single = TeacherNetwork(inputs: 8, hidden: 16, outputs: 1, rng: &rng)
-        XCTAssertEqual(single.regression(10, noise: 0.1, rng: &rng).count, 10)
     }
 }

@@ -1,5 +1,5 @@
-// The teacher network's labels: centred hidden units keep the arg-max classes about balanced, and the
-// labels are a deterministic function of the seed.
+// The teacher network's samples: the labels are the teacher's arg-max, centred hidden units keep those
+// classes about balanced, and the labels are a deterministic function of the seed.
 import XCTest
 import Datasets
 import Linalg
@@ -41,5 +41,19 @@ final class TeacherTests: XCTestCase {
         XCTAssertEqual(draw(7).labels, draw(7).labels)
         XCTAssertEqual(draw(7).x, draw(7).x)
         XCTAssertNotEqual(draw(7).labels, draw(8).labels)
+    }
+
+    /// Classification samples have the teacher's shapes and its arg-max labels; regression samples their count.
+    func testClassificationAndRegressionSamples() {
+        var rng = RNG(seed: 11)
+        let t = TeacherNetwork(inputs: 8, hidden: 32, outputs: 4, rng: &rng)
+        let d = t.classification(2000, rng: &rng)
+        XCTAssertEqual(d.features, 8); XCTAssertEqual(d.classes, 4)
+        XCTAssertTrue(d.classCounts.allSatisfy { $0 > 0 }, "\(d.classCounts)")
+        // The labels are the teacher's arg-max: recomputing them from x agrees.
+        let f = t.evaluate(Matrix(converting: d.x))
+        for i in 0..<20 { XCTAssertEqual((0..<4).max { f[i, $0] < f[i, $1] }!, d.labels[i]) }
+        let single = TeacherNetwork(inputs: 8, hidden: 16, outputs: 1, rng: &rng)
+        XCTAssertEqual(single.regression(10, noise: 0.1, rng: &rng).count, 10)
     }
 }

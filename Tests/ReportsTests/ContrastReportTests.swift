@@ -9,20 +9,13 @@ import Studies
 import XCTest
 
 final class ContrastReportTests: XCTestCase {
-    /// Shared with the other test target's contrast tests: Tests/Fixtures/tiny-size.yaml.
-    static let sizeStudy = try! String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/tiny-size.yaml"), encoding: .utf8)
-    static let stepsStudy = """
-    name: tiny-steps
-    task: { operation: x+y, modulus: 11, train_fraction: 0.6 }
-    model: { width: 32, embedding: 8 }
-    optimizer: { lr: 3e-3, weight_decay: 0.1 }
-    training: { max_steps: 300, stop_after: never, eval: { points: 30 } }
-    seeds: 2
-    expect:
-      - { event: memorization, reached_in_fraction_of_trials: 1.0 }
-
-    """
+    /// Shared with the other test target's contrast tests: Tests/Fixtures/tiny-size.yaml and tiny-steps.yaml.
+    static func fixture(_ name: String) -> String {
+        try! String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/\(name)"), encoding: .utf8)
+    }
+    static let sizeStudy = fixture("tiny-size.yaml")
+    static let stepsStudy = fixture("tiny-steps.yaml")
 
     static let work = FileManager.default.temporaryDirectory.appendingPathComponent("descent-contrast-\(getpid())")
 

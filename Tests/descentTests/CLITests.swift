@@ -1,72 +1,11 @@
-// The real binary, run as a user would: shipped studies' ci profiles, determinism, bad input, gates.
+// The real binary, run as a user would: determinism, reruns, bad input, output folders, gates, `list`.
+// The shipped studies' ci profiles are ShippedStudiesTests', the benchmark BenchTests'.
 import Foundation
 import XCTest
 
-final class ShippedStudiesTests: XCTestCase {
-    /// Every shipped study on the step axis: its ci profile runs, its expectations hold (exit 0), and in
-    /// every trial that generalized, memorization came first, with validation accuracy still low then.
-    /// Then the shipped contrast's ci profile, which reuses the folders these runs left (results/<study>-ci
-    /// in one working folder) and trains only its size and bridge studies: its gate and theirs hold.
-    func testStepAxisStudiesReproduceAtCIScale() throws {
-        let studies = try FileManager.default.contentsOfDirectory(atPath: packageRoot().appendingPathComponent("studies").path)
-            .filter { $0.hasSuffix(".yaml") }.sorted()
-        let work = temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: work) }
-        try FileManager.default.createSymbolicLink(at: work.appendingPathComponent("studies"), withDestinationURL: packageRoot().appendingPathComponent("studies"))
-        var ran = 0
-        for file in studies {
-            let text = try String(contentsOf: packageRoot().appendingPathComponent("studies/\(file)"), encoding: .utf8)
-            guard text.contains("axis: steps") else { continue }
-            // A study marked not_reproduced fails its gate by design; SizeReportTests measures it.
-            if text.contains("status: not_reproduced") { continue }
-            XCTAssertTrue(text.contains("ci:"), "\(file) has no ci profile")
-            XCTAssertTrue(text.contains("expect:"), "\(file) has no expect block")
-            let r = try descent(["run", "studies/\(file)", "--profile", "ci", "--jobs", "2"], in: work)
-            XCTAssertEqual(r.status, 0, "\(file): \(r.stdout)\n\(r.stderr)")
-            XCTAssertTrue(r.stdout.contains("expectations:"), r.stdout)
-            ran += 1
-            let out = work.appendingPathComponent("results/\((file as NSString).deletingPathExtension)-ci")
-            let trials = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("trials").path).filter { !$0.hasPrefix(".") }
-            XCTAssertFalse(trials.isEmpty)
-            for id in trials {
-                let s = try XCTUnwrap(json(out.appendingPathComponent("trials/\(id)/summary.json")), "\(file) \(id)")
-                XCTAssertEqual(s["status"] as? String, "done")
-                let events = try XCTUnwrap(s["events"] as? [String: [String: Any]])
-                guard let gen = events["generalization"]?["step"] as? Int else { continue }
-                let mem = try XCTUnwrap(events["memorization"]?["step"] as? Int, "\(file) \(id): generalized without memorizing")
-                XCTAssertLessThan(mem, gen, "\(file) \(id)")
-            }
-            for f in ["report.md", "report.html", "summary.json", "junit.xml"] {
-                XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("report/\(f)").path), "\(file): report/\(f)")
-            }
-        }
-        XCTAssertGreaterThanOrEqual(ran, 2, "the two grokking studies ship")
-
-        let c = try descent(["run", "studies/contrast-double-descent-vs-grokking.yaml", "--profile", "ci", "--jobs", "2"], in: work)
-        XCTAssertEqual(c.status, 0, "contrast: \(c.stdout)\n\(c.stderr)")
-        XCTAssertFalse(c.stdout.contains("FAIL"), c.stdout)
-        let reused = c.stdout.split(separator: "\n").first { $0.hasSuffix("results in results/grokking-modular-addition-ci") }
-        XCTAssertTrue(reused?.contains("0 trials trained, 2 already done") == true, "the contrast reuses the grokking study's ci folder: \(c.stdout)")
-        for f in ["report.md", "report.html", "summary.json", "junit.xml"] {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: work.appendingPathComponent("results/contrast-double-descent-vs-grokking-ci/report/\(f)").path), "contrast report/\(f)")
-        }
-    }
-}
-
 final class CLITests: XCTestCase {
-    let tiny = """
-    name: tiny
-    question: Does a small MLP memorize x+y mod 11?
-    task: { operation: x+y, modulus: 11, train_fraction: 0.6 }
-    model: { width: 32, embedding: 8 }
-    optimizer: { lr: 3e-3, weight_decay: 0.1 }
-    training: { max_steps: 300, stop_after: never, eval: { points: 30 } }
-    sweep: { model.width: [16, 32] }
-    seeds: 2
-    expect:
-      - { event: memorization, reached_in_fraction_of_trials: 1.0 }
-
-    """
+    /// The tiny steps study (Tests/Fixtures/tiny-steps.yaml) over two widths: four trials.
+    let tiny = tinySteps(["sweep": "{ model.width: [16, 32] }"])
 
     func write(_ text: String, _ name: String = "study.yaml") throws -> (URL, URL) {
         let dir = temporaryDirectory()
@@ -234,7 +173,8 @@ final class CLITests: XCTestCase {
         let out = dir.appendingPathComponent("f")
         let r = try descent(["run", file.path, "--out", out.path], in: dir)
         XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
-        XCTAssertTrue(r.stdout.contains("study.yaml:11:5: { event: generalization, reached_in_fraction_of_trials: 1.0 }") && r.stdout.contains("FAIL "), r.stdout)
+        let line = tiny.filter { $0 == "\n" }.count + 1   // the expectation added at the end of the file
+        XCTAssertTrue(r.stdout.contains("study.yaml:\(line):5: { event: generalization, reached_in_fraction_of_trials: 1.0 }") && r.stdout.contains("FAIL "), r.stdout)
         XCTAssertTrue(r.stdout.contains("generalization reached in 0 of 4 trials"), r.stdout)
         let md = try String(contentsOf: out.appendingPathComponent("report/report.md"), encoding: .utf8)
         XCTAssertTrue(md.contains("**FAIL**") && md.contains("reached_in_fraction_of_trials: 1.0"), md)
@@ -248,25 +188,6 @@ final class CLITests: XCTestCase {
         let notAFolder = try descent(["report", dir.appendingPathComponent("nothing").path], in: dir)
         XCTAssertEqual(notAFolder.status, 64)
         XCTAssertTrue(notAFolder.stderr.contains("not a descent results folder"), notAFolder.stderr)
-    }
-
-    /// The benchmark's own accounting: the FLOPs it records for the grokking MLP's step equal the analytic
-    /// count from the shapes, and a single-threaded step allocates nothing in steady state.
-    func testBenchCountsFlopsAndAllocations() throws {
-        let r = try descent(["bench", "--workload", "mlp-grok", "--workload", "transformer-nanda", "--threads", "1", "--seconds", "0.2", "--json"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        let rows = try XCTUnwrap(doc["workloads"] as? [[String: Any]])
-        XCTAssertEqual(rows.count, 2)
-        // x+y mod 97 at 0.5: B = 4705 rows, V = 97, D = 128, H = 512, C = 97. Per step: the output layer's
-        // three products (forward, dW, dinput) and the two token tables' three each (forward, dE, dW).
-        let B = 4705.0, V = 97.0, D = 128.0, H = 512.0, C = 97.0
-        let expected = (3 * 2 * B * H * C + 2 * 3 * 2 * V * D * H) / 1e9
-        XCTAssertEqual(rows[0]["gflopPerStep"] as? Double ?? 0, expected, accuracy: 1e-9)
-        for row in rows {
-            XCTAssertEqual(row["allocationsPerStep"] as? Double, 0, "\(row["workload"] ?? "?") allocates in steady state")
-            XCTAssertGreaterThan(row["ratio"] as? Double ?? 0, 0)
-        }
     }
 
     func testListShowsOperationsAndStudies() throws {

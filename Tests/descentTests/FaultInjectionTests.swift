@@ -4,16 +4,14 @@ import Foundation
 import XCTest
 
 final class FaultInjectionTests: XCTestCase {
-    let study = """
-    name: faults
-    task: { operation: x+y, modulus: 11, train_fraction: 0.6 }
-    model: { width: 32, embedding: 8 }
-    optimizer: { lr: 3e-3, weight_decay: 0.1 }
-    training: { max_steps: 60000, batch: 16, stop_after: never, checkpoint_every: 500, eval: { points: 40 } }
-    sweep: { model.width: [16, 48] }
-    seeds: 4
-
-    """
+    /// The tiny steps study (Tests/Fixtures/tiny-steps.yaml), long enough to be killed mid-trial and
+    /// checkpointed often: 8 trials.
+    let study = tinySteps([
+        "name": "faults",
+        "training": "{ max_steps: 60000, batch: 16, stop_after: never, checkpoint_every: 500, eval: { points: 40 } }",
+        "sweep": "{ model.width: [16, 48] }",
+        "seeds": "4",
+    ])
 
     /// The bytes that must match: every trial file, with summary.json's wall-clock fields removed.
     func snapshot(_ root: URL) throws -> [String: String] {

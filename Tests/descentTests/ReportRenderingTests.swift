@@ -6,18 +6,9 @@ import Foundation
 import XCTest
 
 final class ReportRenderingTests: XCTestCase {
-    /// Shared with the other test target's contrast tests: Tests/Fixtures/tiny-size.yaml.
-    static let size = try! String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/tiny-size.yaml"), encoding: .utf8)
-    static let steps = """
-    name: tiny-steps
-    task: { operation: x+y, modulus: 11, train_fraction: 0.6 }
-    model: { width: 32, embedding: 8 }
-    optimizer: { lr: 3e-3, weight_decay: 0.1 }
-    training: { max_steps: 300, stop_after: never, eval: { points: 30 } }
-    seeds: 2
-
-    """
+    /// Shared with the other test target's contrast tests: Tests/Fixtures/tiny-size.yaml and tiny-steps.yaml.
+    static let size = fixture("tiny-size.yaml")
+    static let steps = fixture("tiny-steps.yaml")
     // x + y mod 11 memorizes within 300 steps but does not generalize: the second expectation fails.
     static let contrast = """
     name: tiny-contrast

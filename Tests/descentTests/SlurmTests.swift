@@ -9,17 +9,9 @@ import Foundation
 import XCTest
 
 final class SlurmTests: XCTestCase {
-    /// Four trials, each well under a second.
-    let tiny = """
-    name: tiny-slurm
-    question: Do shards and Slurm array tasks reproduce a local run exactly?
-    task: { operation: x+y, modulus: 11, train_fraction: 0.6 }
-    model: { width: 32, embedding: 8 }
-    training: { max_steps: 300, stop_after: never }
-    sweep: { model.width: [16, 32] }
-    seeds: 2
-
-    """
+    /// The tiny steps study (Tests/Fixtures/tiny-steps.yaml) over two widths: four trials, each well
+    /// under a second.
+    let tiny = tinySteps(["name": "tiny-slurm", "sweep": "{ model.width: [16, 32] }"])
 
     func studyFile() throws -> (URL, URL) {
         let dir = temporaryDirectory()

@@ -5,18 +5,44 @@ import XCTest
 struct Output { let status: Int32; let stdout: String; let stderr: String }
 
 /// The `descent` executable built beside this test bundle.
-func descentBinary() -> URL {
-    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("descent")
+func descentBinary() -> URL { builtExecutable("descent") }
+
+/// An executable of the package (descent, descent-bench) built beside this test bundle, or in .build.
+func builtExecutable(_ name: String) -> URL {
+    let beside = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent(name)
     if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
     let root = packageRoot()
     for config in ["release", "debug"] {
-        let u = root.appendingPathComponent(".build/\(config)/descent")
+        let u = root.appendingPathComponent(".build/\(config)/\(name)")
         if FileManager.default.isExecutableFile(atPath: u.path) { return u }
     }
     return beside
 }
 
 func packageRoot() -> URL { URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
+
+/// A study the tests share, from Tests/Fixtures (tiny-steps.yaml, tiny-size.yaml).
+func fixture(_ name: String) -> String {
+    let url = packageRoot().appendingPathComponent("Tests/Fixtures/\(name)")
+    guard let text = try? String(contentsOf: url, encoding: .utf8) else { preconditionFailure("no fixture at \(url.path)") }
+    return text
+}
+
+/// The tiny steps study (Tests/Fixtures/tiny-steps.yaml: x + y mod 11, two seeds, memorizes in 300 steps)
+/// with top-level keys set: a key the fixture has gets its line replaced, another one is added before
+/// the expect block. E.g. `tinySteps(["sweep": "{ model.width: [16, 32] }"])` gives four trials.
+func tinySteps(_ keys: KeyValuePairs<String, String> = [:]) -> String {
+    var lines = fixture("tiny-steps.yaml").components(separatedBy: "\n")
+    for (key, value) in keys {
+        let line = "\(key): \(value)"
+        if let i = lines.firstIndex(where: { $0.hasPrefix(key + ":") }) {
+            lines[i] = line
+        } else {
+            lines.insert(line, at: lines.firstIndex { $0.hasPrefix("expect:") } ?? lines.count)
+        }
+    }
+    return lines.joined(separator: "\n")
+}
 
 @discardableResult
 func descent(_ args: [String], in dir: URL? = nil) throws -> Output {

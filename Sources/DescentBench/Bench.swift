@@ -1,7 +1,8 @@
 // descent bench: fixed workloads, timed. For each: steps (or solves) per second, GFLOP/s counted from
 // the exact shapes of the step's matrix products (recorded while it runs), the machine's measured sgemm
 // throughput for those same shapes at the same thread count beside it, their ratio, allocations per
-// step in steady state (malloc interposed in this executable) and peak resident memory.
+// step in steady state (malloc interposed in this executable, descent-bench, and in no other) and peak
+// resident memory. `descent bench` runs this executable with its own arguments.
 import ArgumentParser
 import CAllocCounter
 import Datasets
@@ -13,6 +14,7 @@ import Training
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "descent bench",
         abstract: "Benchmark the training step of each workload against the machine's sgemm ceiling.",
         discussion: "Workloads: mlp-grok, mlp-grok-run (a whole run to generalization), transformer-power, transformer-nanda, random-features, mlp-width-sweep (the ci profile of a double-descent width sweep, trials in parallel). Run on an otherwise idle machine.")
 
@@ -170,7 +172,7 @@ struct Bench: ParsableCommand {
     /// workers in parallel.
     func widthSweep(threads: Int) throws -> Row {
         let study: Study
-        do { study = try StudyParser.load(path: sweepStudy, profile: "ci"); try validateStudyTrials(study) } catch {
+        do { study = try StudyParser.load(path: sweepStudy, profile: "ci"); for t in study.trials { try TrialRunner.validate(t) } } catch {
             throw ValidationError("mlp-width-sweep: cannot load '\(sweepStudy)' (run from the repository, or pass --sweep-study): \(error)")
         }
         guard study.axis == "size" else { throw ValidationError("mlp-width-sweep: '\(sweepStudy)' is not a size-axis study") }

@@ -1,8 +1,9 @@
 // OpenBLAS reads OPENBLAS_CORETYPE once, when the library loads, which is before `main`. Debian 12's
 // OpenBLAS 0.3.21 misdetects recent CPUs with AVX-512 (Haswell or even Prescott kernels, half the
-// speed or worse). So when the variable is unset and the CPU has AVX-512 (or AVX2), descent sets it
-// and re-executes itself once. Override with DESCENT_BLAS_CORETYPE=<OpenBLAS core name>, or
-// DESCENT_BLAS_CORETYPE=system to keep whatever OpenBLAS picks.
+// speed or worse). So when the variable is unset and the CPU has AVX-512 (or AVX2), the executable
+// (descent, and descent-bench run by itself) sets it and re-executes itself once. Override with
+// DESCENT_BLAS_CORETYPE=<OpenBLAS core name>, or DESCENT_BLAS_CORETYPE=system to keep whatever OpenBLAS
+// picks. A process started by one that already chose inherits the variable and keeps the choice.
 import Foundation
 import Linalg
 
@@ -23,7 +24,8 @@ func preferredCoreType() -> String? {
     return nil
 }
 
-func selectBLASKernel() {
+/// Call first thing in `main`: re-executes the process once with OPENBLAS_CORETYPE set when that helps.
+public func selectBLASKernel() {
     let env = ProcessInfo.processInfo.environment
     guard env["OPENBLAS_CORETYPE"] == nil, env["DESCENT_BLAS_REEXEC"] == nil, let want = preferredCoreType() else { return }
     if BLAS.coreName.lowercased() == want.lowercased() { return }

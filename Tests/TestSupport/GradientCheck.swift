@@ -1,4 +1,5 @@
-// Finite-difference gradient checks, shared by the tests of every layer and model family.
+// Finite-difference gradient checks, shared by the tests of every layer, loss and model family (test
+// support only: no product module links it).
 //
 // Central differences (f(x + h e_i) − f(x − h e_i)) / 2h in Double, h = 1e-6 by default. A component
 // passes when |analytic − numeric| ≤ absolute + relative · max(|analytic|, |numeric|); the truncation

@@ -1,0 +1,97 @@
+// The shipped studies' ci profiles through the real binary, one test each, in one working folder
+// (results/<study>-ci, with studies/ linked in) shared by the class: the contrast's ci profile trains its
+// size, steps, bridge and more-data studies into the folders of their own ci runs, and reuses those the
+// steps studies' tests left (or the other way round, whichever runs first). Each test passes alone
+// (`swift test --filter ShippedStudiesTests/testGrokkingVsFraction`). The size-axis studies' ci
+// profiles are run in-process by ReportsTests (SizeReportTests, TeacherStudyTests).
+import Foundation
+import XCTest
+
+final class ShippedStudiesTests: XCTestCase {
+    /// The shipped steps-axis studies that gate, each with its test below (kept complete by
+    /// testEveryShippedStepsStudyHasItsTest). A study marked not_reproduced fails its gate by design;
+    /// SizeReportTests measures it.
+    static let stepsStudies = [
+        "data-efficiency-operations", "epochwise-double-descent-linear", "grokking-modular-addition", "grokking-regularization",
+        "grokking-transformer-nanda", "grokking-transformer-power", "grokking-vs-dataset-size", "grokking-vs-fraction",
+    ]
+
+    /// The class's working folder, made on first use and removed after the last test.
+    static let work: URL = {
+        let dir = temporaryDirectory()
+        try? FileManager.default.createSymbolicLink(at: dir.appendingPathComponent("studies"), withDestinationURL: packageRoot().appendingPathComponent("studies"))
+        return dir
+    }()
+
+    override class func tearDown() { try? FileManager.default.removeItem(at: work) }
+
+    static func studyText(_ name: String) throws -> String {
+        try String(contentsOf: packageRoot().appendingPathComponent("studies/\(name).yaml"), encoding: .utf8)
+    }
+
+    /// A steps-axis study's ci profile runs, its expectations hold (exit 0), its report is written, and
+    /// in every trial that generalized, memorization came first.
+    func reproduce(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        XCTAssertTrue(Self.stepsStudies.contains(name), "\(name) is not in ShippedStudiesTests.stepsStudies", file: file, line: line)
+        let text = try Self.studyText(name)
+        XCTAssertTrue(text.contains("axis: steps"), "\(name) is not a steps-axis study", file: file, line: line)
+        XCTAssertTrue(text.contains("ci:"), "\(name) has no ci profile", file: file, line: line)
+        XCTAssertTrue(text.contains("expect:"), "\(name) has no expect block", file: file, line: line)
+        let r = try descent(["run", "studies/\(name).yaml", "--profile", "ci", "--jobs", "2"], in: Self.work)
+        XCTAssertEqual(r.status, 0, "\(name): \(r.stdout)\n\(r.stderr)", file: file, line: line)
+        XCTAssertTrue(r.stdout.contains("expectations:"), r.stdout, file: file, line: line)
+        let out = Self.work.appendingPathComponent("results/\(name)-ci")
+        let trials = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("trials").path).filter { !$0.hasPrefix(".") }
+        XCTAssertFalse(trials.isEmpty, file: file, line: line)
+        for id in trials {
+            let s = try XCTUnwrap(json(out.appendingPathComponent("trials/\(id)/summary.json")), "\(name) \(id)", file: file, line: line)
+            XCTAssertEqual(s["status"] as? String, "done", "\(name) \(id)", file: file, line: line)
+            let events = try XCTUnwrap(s["events"] as? [String: [String: Any]], file: file, line: line)
+            guard let gen = events["generalization"]?["step"] as? Int else { continue }
+            let mem = try XCTUnwrap(events["memorization"]?["step"] as? Int, "\(name) \(id): generalized without memorizing", file: file, line: line)
+            XCTAssertLessThan(mem, gen, "\(name) \(id)", file: file, line: line)
+        }
+        for f in ["report.md", "report.html", "summary.json", "junit.xml"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("report/\(f)").path), "\(name): report/\(f)", file: file, line: line)
+        }
+    }
+
+    func testDataEfficiencyOperations() throws { try reproduce("data-efficiency-operations") }
+    func testEpochwiseDoubleDescentLinear() throws { try reproduce("epochwise-double-descent-linear") }
+    func testGrokkingModularAddition() throws { try reproduce("grokking-modular-addition") }
+    func testGrokkingRegularization() throws { try reproduce("grokking-regularization") }
+    func testGrokkingTransformerNanda() throws { try reproduce("grokking-transformer-nanda") }
+    func testGrokkingTransformerPower() throws { try reproduce("grokking-transformer-power") }
+    func testGrokkingVsDatasetSize() throws { try reproduce("grokking-vs-dataset-size") }
+    func testGrokkingVsFraction() throws { try reproduce("grokking-vs-fraction") }
+
+    /// The shipped contrast's ci profile: its gate and its studies' gates hold, its report is written,
+    /// and it reuses a study's finished ci folder instead of training it again (the grokking study's:
+    /// left by testGrokkingModularAddition, or trained here first when this test runs without it).
+    func testContrastDoubleDescentVsGrokking() throws {
+        let grokking = try descent(["run", "studies/grokking-modular-addition.yaml", "--profile", "ci", "--jobs", "2", "--no-report"], in: Self.work)
+        XCTAssertEqual(grokking.status, 0, "grokking-modular-addition: \(grokking.stdout)\n\(grokking.stderr)")
+        let c = try descent(["run", "studies/contrast-double-descent-vs-grokking.yaml", "--profile", "ci", "--jobs", "2"], in: Self.work)
+        XCTAssertEqual(c.status, 0, "contrast: \(c.stdout)\n\(c.stderr)")
+        XCTAssertFalse(c.stdout.contains("FAIL"), c.stdout)
+        let reused = c.stdout.split(separator: "\n").first { $0.hasSuffix("results in results/grokking-modular-addition-ci") }
+        XCTAssertTrue(reused?.contains("0 trials trained, 2 already done") == true, "the contrast reuses the grokking study's ci folder: \(c.stdout)")
+        for f in ["report.md", "report.html", "summary.json", "junit.xml"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: Self.work.appendingPathComponent("results/contrast-double-descent-vs-grokking-ci/report/\(f)").path), "contrast report/\(f)")
+        }
+    }
+
+    /// Every shipped study on the steps axis that gates has its test above, and no test names a study
+    /// that is gone; the two grokking studies of the project's question are among them.
+    func testEveryShippedStepsStudyHasItsTest() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: packageRoot().appendingPathComponent("studies").path).filter { $0.hasSuffix(".yaml") }
+        var gating: [String] = []
+        for file in files {
+            let name = (file as NSString).deletingPathExtension
+            let text = try Self.studyText(name)
+            if text.contains("axis: steps") && !text.contains("status: not_reproduced") { gating.append(name) }
+        }
+        XCTAssertEqual(gating.sorted(), Self.stepsStudies.sorted(), "a shipped steps-axis study needs its test method in ShippedStudiesTests")
+        XCTAssertTrue(Set(gating).isSuperset(of: ["grokking-modular-addition", "grokking-vs-fraction"]), "the two grokking studies ship")
+    }
+}
