@@ -2,11 +2,16 @@
 // then rename) every `training.checkpoint_every` steps and removed once the trial's folder is in place.
 // A re-run resumes from it and reaches the same curve, bytes included, as an uninterrupted run.
 //
-// Format (little-endian): "DSCK", version (3), scalar width in bytes (4 or 8), the trial id
-// (length-prefixed UTF-8), then Int64 fields (step, event step or −1, cursor, optimizer step, counts),
+// Format (little-endian): "DSCK", version (4), the FNV-1a 64 checksum of everything after it (the
+// payload), then the payload: scalar width in bytes (4 or 8), the trial id (length-prefixed UTF-8), then Int64 fields (step, event step or −1, cursor, optimizer step, counts),
 // the RNG seed and state words, the batch order, the records (step and seven Doubles, then the tensor
 // norms and the probes), the wall-clock seconds, and the parameters and both optimizer moments as raw scalars.
+// Version 3 had no checksum and is still read. A checkpoint that does not check out (flipped bits,
+// truncation) is reported by name and the trial restarts from step 0: it never resumes from garbage.
+// A checkpoint that cannot be written is recorded (`CheckpointWrites`) for the runner, which stops the
+// run and says so, rather than letting a later "run it again" promise progress that was not saved.
 import Foundation
+import Synchronization
 import Linalg
 import Models
 import Training
@@ -44,14 +49,32 @@ struct BinaryReader {
     }
 }
 
+/// FNV-1a, 64 bits, over bytes.
+func fnv1a64<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+    return h
+}
+
 enum CheckpointFile {
     static let magic = Data("DSCK".utf8)
+    static let version = 4
+    /// Magic, version and checksum: the payload starts here.
+    static let headerSize = 4 + 8 + 8
 
     static func encode<M: Classifier>(_ s: Trainer<M>.State, trialID: String) -> Data {
-        typealias T = M.T
+        let payload = encodePayload(s, trialID: trialID)
         var w = BinaryWriter()
         w.data.append(magic)
-        w.int(3)
+        w.int(version)
+        w.u64(payload.withUnsafeBytes { fnv1a64($0) })
+        w.data.append(payload)
+        return w.data
+    }
+
+    static func encodePayload<M: Classifier>(_ s: Trainer<M>.State, trialID: String) -> Data {
+        typealias T = M.T
+        var w = BinaryWriter()
         w.int(MemoryLayout<T>.size)
         w.string(trialID)
         w.int(s.step); w.int(s.eventStep ?? -1); w.int(s.cursor); w.int(s.optimizerStep)
@@ -70,12 +93,48 @@ enum CheckpointFile {
         return w.data
     }
 
-    /// The state in a checkpoint, or nil when the file is not a complete checkpoint of this trial.
+    /// The state in a checkpoint, or nil when the file is not a complete, intact checkpoint of this trial.
     static func decode<M: Classifier>(_ data: Data, trialID: String, as: M.Type) -> Trainer<M>.State? {
+        try? decodeChecked(data, trialID: trialID, as: M.self)
+    }
+
+    /// Why a checkpoint cannot be resumed from.
+    struct Unusable: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// The state in a checkpoint, or an error saying why the file cannot be resumed from.
+    static func decodeChecked<M: Classifier>(_ data: Data, trialID: String, as: M.Type) throws -> Trainer<M>.State {
         typealias T = M.T
         var r = BinaryReader(data: data)
+        let fileVersion: Int
         do {
-            guard try r.bytes(4) == magic, try r.int() == 3, try r.int() == MemoryLayout<T>.size, try r.string() == trialID else { return nil }
+            guard try r.bytes(4) == magic else { throw Unusable(description: "it is not a descent checkpoint") }
+            fileVersion = try r.int()
+        } catch is BinaryReader.Truncated {
+            throw Unusable(description: "it is truncated (\(data.count) bytes)")
+        }
+        switch fileVersion {
+        case 3: break   // before checksums: read as it is
+        case CheckpointFile.version:
+            guard data.count >= headerSize, let stored = try? r.u64() else { throw Unusable(description: "it is truncated (\(data.count) bytes)") }
+            let actual = data.withUnsafeBytes { fnv1a64($0[headerSize...]) }
+            guard stored == actual else {
+                throw Unusable(description: "its checksum does not match (stored \(String(format: "%016llx", stored)), computed \(String(format: "%016llx", actual))): the file is corrupt")
+            }
+        default:
+            throw Unusable(description: "it has format version \(fileVersion), which this descent does not read")
+        }
+        guard let state = decodePayload(&r, data: data, trialID: trialID, as: M.self) else {
+            throw Unusable(description: "it does not hold a complete checkpoint of trial \(trialID) in \(MemoryLayout<T>.size == 4 ? "float32" : "float64")")
+        }
+        return state
+    }
+
+    static func decodePayload<M: Classifier>(_ r: inout BinaryReader, data: Data, trialID: String, as: M.Type) -> Trainer<M>.State? {
+        typealias T = M.T
+        do {
+            guard try r.int() == MemoryLayout<T>.size, try r.string() == trialID else { return nil }
             let step = try r.int(), event = try r.int(), cursor = try r.int(), optStep = try r.int()
             let seed = try r.u64()
             let words = [try r.u64(), try r.u64(), try r.u64(), try r.u64()]
@@ -110,5 +169,75 @@ enum CheckpointFile {
         } catch {
             return nil
         }
+    }
+}
+
+extension CheckpointFile {
+    /// The state to resume a trial from: nil when there is no checkpoint, and nil with a warning naming
+    /// the file when there is one that cannot be used (corrupt, truncated, another trial's or precision's),
+    /// which is then removed so that the trial starts again from step 0.
+    static func load<M: Classifier>(_ file: URL, trialID: String, as: M.Type) -> Trainer<M>.State? {
+        guard let bytes = try? Data(contentsOf: file) else { return nil }
+        do {
+            return try decodeChecked(bytes, trialID: trialID, as: M.self)
+        } catch {
+            warn("the checkpoint '\(file.path)' cannot be resumed from: \(error); trial \(trialID) starts again from step 0")
+            try? FileManager.default.removeItem(at: file)
+            return nil
+        }
+    }
+
+    /// Writes a trial's checkpoint, and before it the probes' sidecar when there is one. A failure is
+    /// recorded in `CheckpointWrites` for the runner to act on (the trainer's callback cannot throw).
+    static func save<M: Classifier>(_ state: Trainer<M>.State, trialID: String, sidecar: (() -> String)?, to ck: TrialRunner.Checkpointing) {
+        let file = ck.file(trialID)
+        do {
+            do {
+                try FileManager.default.createDirectory(at: ck.directory, withIntermediateDirectories: true)
+            } catch {
+                throw WriteError(path: ck.directory.path, bytes: 0, error: error)
+            }
+            // The probes first: a sidecar newer than its checkpoint is cut back to the checkpoint's step.
+            if let sidecar { try writeAtomically(sidecar(), to: ck.probesFile(trialID)) }
+            try writeAtomically(encode(state, trialID: trialID), to: file)
+        } catch {
+            CheckpointWrites.record(WriteError(path: file.path, bytes: 0, error: error), file: file, step: state.step)
+        }
+    }
+
+    /// A warning on standard error, on a line of its own.
+    static func warn(_ message: String) {
+        let clearLine = isatty(STDERR_FILENO) == 1 ? "\r\u{1B}[K" : ""   // over the progress line on a terminal
+        FileHandle.standardError.write(Data((clearLine + "descent: warning: " + message + "\n").utf8))
+    }
+}
+
+/// Checkpoints that could not be written, by file, for the runner: it polls `any` between steps (cheap)
+/// and takes a trial's failure when the trial returns.
+public enum CheckpointWrites {
+    public struct Failure: Sendable {
+        public let error: WriteError
+        /// The step whose state was lost.
+        public let step: Int
+    }
+    static let lock = NSLock()
+    nonisolated(unsafe) static var failures: [String: Failure] = [:]
+    static let count = Atomic<Int>(0)
+
+    static func record(_ error: WriteError, file: URL, step: Int) {
+        lock.lock(); defer { lock.unlock() }
+        if failures[file.path] == nil { failures[file.path] = Failure(error: error, step: step) }
+        count.store(failures.count, ordering: .relaxed)
+    }
+
+    /// Whether any checkpoint write has failed and not been taken yet.
+    public static var any: Bool { count.load(ordering: .relaxed) > 0 }
+
+    /// The first failure recorded for a checkpoint file, removing it.
+    public static func take(_ file: URL) -> Failure? {
+        lock.lock(); defer { lock.unlock() }
+        guard let f = failures.removeValue(forKey: file.path) else { return nil }
+        count.store(failures.count, ordering: .relaxed)
+        return f
     }
 }

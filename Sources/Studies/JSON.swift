@@ -84,18 +84,8 @@ public func writeAtomically(_ text: String, to url: URL) throws {
 
 /// Writes data atomically: `.tmp-<host>-<pid>-<name>` beside the destination, then a rename over it.
 /// The temporary name records its writer, so a later process removes it only when that writer is dead
-/// (`removeStaleTemporaries`), never while another shard is writing it.
+/// (`removeStaleTemporaries`), never while another shard is writing it. A failure throws a `WriteError`
+/// naming the file, the reason and, when the disk is full, the bytes needed and free (Writes.swift).
 public func writeAtomically(_ data: Data, to url: URL) throws {
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(".tmp-\(ResultsStore.hostName)-\(getpid())-\(url.lastPathComponent)")
-    do {
-        try data.write(to: tmp)
-        if rename(tmp.path, url.path) != 0 {
-            let message = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: tmp)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot rename \(tmp.lastPathComponent) to \(url.path): \(message)"])
-        }
-    } catch {
-        try? FileManager.default.removeItem(at: tmp)
-        throw error
-    }
+    try writeFileAtomically(data, to: url)
 }

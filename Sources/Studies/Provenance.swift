@@ -85,11 +85,17 @@ extension ResultsStore {
 
     /// Appends one run to runs.jsonl (a line is written whole or, if the process dies, not at all).
     public func appendRun(_ r: RunRecord) throws {
-        let line = Data((r.json.render(indent: nil) + "\n").utf8)
+        var line = Data((r.json.render(indent: nil) + "\n").utf8)
         if !fm.fileExists(atPath: runLog.path) { _ = fm.createFile(atPath: runLog.path, contents: nil) }
-        let h = try FileHandle(forWritingTo: runLog)
+        let h = try FileHandle(forUpdating: runLog)
         defer { try? h.close() }
-        try h.seekToEnd()
+        // A line cut short by an earlier failed append (a full disk) ends where this one starts, not inside it.
+        let end = try h.seekToEnd()
+        if end > 0 {
+            try h.seek(toOffset: end - 1)
+            if try h.read(upToCount: 1) != Data("\n".utf8) { line.insert(UInt8(ascii: "\n"), at: 0) }
+            try h.seekToEnd()
+        }
         try h.write(contentsOf: line)
     }
 

@@ -205,21 +205,32 @@ public final class ResultsStore: @unchecked Sendable {
     }
 
     /// Writes a finished trial: everything into a hidden folder, summary.json last, then one rename.
+    /// A failure (a full disk) removes the hidden folder and throws a `WriteError` naming the file that
+    /// could not be written, so the trial is absent, never half-written, and runs again next time.
     public func save(_ r: TrialResult, study: Study) throws {
         let tmp = trialsDir.appendingPathComponent(".partial-\(r.trial.id)-\(ResultsStore.hostName)-\(getpid())")
-        try? fm.removeItem(at: tmp)
-        try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
-        let config = JSON.object([("id", .string(r.trial.id)), ("study", .string(study.name))] + { if case .object(let o) = nestedJSON(r.trial.config) { return o }; return [] }())
-        try writeAtomically(config.render() + "\n", to: tmp.appendingPathComponent("config.json"))
-        try writeAtomically(curveCSV(r), to: tmp.appendingPathComponent("curve.csv"))
-        var timing = "step,wall_seconds\n"
-        for (rec, w) in zip(r.outcome.records, r.outcome.wallSeconds) { timing += "\(rec.step),\(w)\n" }
-        try writeAtomically(timing, to: tmp.appendingPathComponent("timing.csv"))
-        if let probes = r.probeSnapshots { try writeAtomically(probes.render() + "\n", to: tmp.appendingPathComponent("probes.json")) }
-        try writeAtomically(summaryJSON(r, study: study).render() + "\n", to: tmp.appendingPathComponent("summary.json"))
         let dest = trialDir(r.trial.id)
-        try? fm.removeItem(at: dest)
-        try fm.moveItem(at: tmp, to: dest)
+        try? fm.removeItem(at: tmp)
+        do {
+            do {
+                try fm.createDirectory(at: tmp, withIntermediateDirectories: true)
+            } catch {
+                throw WriteError(path: tmp.path, bytes: 0, error: error)
+            }
+            let config = JSON.object([("id", .string(r.trial.id)), ("study", .string(study.name))] + { if case .object(let o) = nestedJSON(r.trial.config) { return o }; return [] }())
+            try writeAtomically(config.render() + "\n", to: tmp.appendingPathComponent("config.json"))
+            try writeAtomically(curveCSV(r), to: tmp.appendingPathComponent("curve.csv"))
+            var timing = "step,wall_seconds\n"
+            for (rec, w) in zip(r.outcome.records, r.outcome.wallSeconds) { timing += "\(rec.step),\(w)\n" }
+            try writeAtomically(timing, to: tmp.appendingPathComponent("timing.csv"))
+            if let probes = r.probeSnapshots { try writeAtomically(probes.render() + "\n", to: tmp.appendingPathComponent("probes.json")) }
+            try writeAtomically(summaryJSON(r, study: study).render() + "\n", to: tmp.appendingPathComponent("summary.json"))
+            try? fm.removeItem(at: dest)
+            if rename(tmp.path, dest.path) != 0 { throw WriteError(path: dest.path, bytes: 0, code: errno) }
+        } catch {
+            try? fm.removeItem(at: tmp)
+            throw WriteError(path: tmp.path, bytes: 0, error: error).at(tmp.path, becoming: dest.path)
+        }
     }
 
     public static func curveColumns(tensors: [String]) -> [String] {

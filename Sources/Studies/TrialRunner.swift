@@ -81,8 +81,7 @@ public enum TrialRunner {
         let trainer = Trainer(model: model, optimizer: oc, config: tc, data: data, rng: rng)
         probes?.trainer = trainer
         var resume: Trainer<M>.State? = nil
-        if let ck = checkpointing, let bytes = try? Data(contentsOf: ck.file(trial.id)),
-           let state = CheckpointFile.decode(bytes, trialID: trial.id, as: M.self),
+        if let ck = checkpointing, let state = CheckpointFile.load(ck.file(trial.id), trialID: trial.id, as: M.self),
            state.parameters.count == model.store.count, state.order.count == data.train.count, state.step <= tc.maxSteps {
             resume = state
         }
@@ -96,10 +95,7 @@ public enum TrialRunner {
         }
         let outcome = trainer.run(progress: context.progress, shouldStop: context.shouldStop, resume: resume, checkpointEvery: checkpointing?.every ?? 0,
                                   checkpoint: checkpointing.map { ck in { state in
-                                      try? FileManager.default.createDirectory(at: ck.directory, withIntermediateDirectories: true)
-                                      // The probes first: a sidecar newer than its checkpoint is cut back to the checkpoint's step.
-                                      if let probes { try? writeAtomically(probes.sidecar().render(indent: nil), to: ck.probesFile(trial.id)) }
-                                      try? writeAtomically(CheckpointFile.encode(state, trialID: trial.id), to: ck.file(trial.id))
+                                      CheckpointFile.save(state, trialID: trial.id, sidecar: probes.map { p in { p.sidecar().render(indent: nil) } }, to: ck)
                                   } })
         let events = rules.map { eventTime($0.0, $0.1, outcome) }
         var result = TrialResult(trial: trial, outcome: outcome, events: events, parameterCount: model.store.count,

@@ -15,7 +15,10 @@ struct Descent: ParsableCommand {
           descent slurm studies/X.yaml --submit                  a Slurm job array of shards plus a report job
           descent list                                           operations, model families and shipped studies
         Exit status: 0 when every expectation holds, 1 when one fails or a trial could not run,
-        64 for a malformed study or bad arguments, 130 when interrupted.
+        3 when trials have no result yet (a shard, or a run stopped early: the gate is incomplete, not failed),
+        64 for a malformed study or bad arguments, 74 when a results file cannot be written (a full disk;
+        the run stops at the first failed write and resumes when run again), 130 when interrupted by SIGINT
+        (Ctrl-C), 143 when interrupted by SIGTERM.
         """,
         subcommands: [Run.self, ReportCommand.self, Stats.self, List.self, Bench.self, Slurm.self]
     )

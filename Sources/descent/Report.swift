@@ -10,7 +10,8 @@ struct ReportCommand: ParsableCommand {
         discussion: """
         With --contrast, DIR and DIR2 are one size-axis and one steps-axis results folder (either order) and the \
         report contrasts them. A folder written by 'descent run' on a contrast study is reported again as a contrast. \
-        Exits 1 when an expectation fails, naming it; 64 for bad arguments.
+        Exits 1 when an expectation fails, naming it; 3 when trials of the study have no result yet (the gate is \
+        incomplete, not failed); 64 for bad arguments.
         """)
 
     @Argument(help: "A results folder written by 'descent run', e.g. results/grokking-modular-addition.")
@@ -54,6 +55,10 @@ struct ReportCommand: ParsableCommand {
         print("descent: report in \(written.directory.path): " + written.files.joined(separator: ", "))
         if !results.missing.isEmpty { print("descent: \(results.missing.count) of \(results.trials.count) trials have no result yet") }
         printExpectations(written.expectations)
+        if !results.missing.isEmpty {
+            throw fail(incompleteGate(missing: results.missing.count, of: results.trials.count, folder: directory,
+                                      rerun: "run the study again into this folder (or its missing shards)"), code: ExitStatus.incomplete)
+        }
         if !written.passed { throw ExitCode(1) }
     }
 

@@ -6,21 +6,24 @@ import Reports
 import Studies
 import Training
 
-/// Set by SIGINT/SIGTERM; trainers poll it between steps, so the trial in flight stops and every
-/// finished trial stays written.
-nonisolated(unsafe) var stopRequested: sig_atomic_t = 0
-
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train every trial of a study that has no result yet, then write its report.",
-        discussion: "Results go to results/<study> (results/<study>-<profile> with --profile). A re-run skips finished trials.")
+        discussion: """
+        Results go to results/<study> (results/<study>-<profile> with --profile). A re-run skips finished trials. \
+        Exit status: 0 when every expectation holds; 1 when one fails or a trial could not run; 3 when trials \
+        of the study have no result yet (a shard, or a run stopped early), so its gate is incomplete rather \
+        than failed; 64 for a malformed study or bad arguments; 74 when a results file cannot be written (a \
+        full disk): the run stops there and can be resumed; 130 when interrupted by SIGINT (Ctrl-C), 143 by SIGTERM.
+        """)
 
     @OptionGroup var target: StudyOptions
 
-    @Option(name: .long, help: "Trials to run at once (each single-threaded when more than one).")
+    // .unconditional: "--jobs -3" is read as the value -3 (and refused as such), not as a missing value.
+    @Option(name: .long, parsing: .unconditional, help: "Trials to run at once (each single-threaded when more than one).")
     var jobs: Int = 1
 
-    @Option(name: .long, help: "Run only shard i of n (i/n, 0-based): every n-th trial from i.")
+    @Option(name: .long, parsing: .unconditional, help: "Run only shard i of n (i/n, 0-based): every n-th trial from i.")
     var shard: String?
 
     @Flag(name: .long, help: "Do not write the report after the run.")
@@ -43,10 +46,14 @@ struct Run: ParsableCommand {
     var invocation: String { "descent run " + CommandLine.arguments.dropFirst(2).joined(separator: " ") }
 
     func run() throws {
+        installSignalHandlers()   // before anything slow: a signal takes effect within a second at any point
+        do { try checkStudyPath(target.study) } catch let e as StudyError { throw fail(e.description, code: 64) }
         if ContrastStudy.isContrast(path: target.study) { return try runContrast() }
         // 1. Parse and validate everything before anything is written.
         let parsed = try target.load()
-        let (results, failed) = try train(parsed, source: target.study, folder: target.folder(for: parsed), shard: try shard.map(parseShard))
+        try checkMemory(parsed)
+        let shardParts = try shard.map(parseShard)
+        let (results, failed) = try train(parsed, source: target.study, folder: target.folder(for: parsed), shard: shardParts)
 
         // 3. Report and gate.
         if noReport { if failed > 0 { throw ExitCode(1) }; return }
@@ -59,7 +66,14 @@ struct Run: ParsableCommand {
         }
         print("descent: report in \(written.directory.path)/report.md")
         printExpectations(written.expectations)
-        if !written.passed || failed > 0 { throw ExitCode(1) }
+        if failed > 0 { throw ExitCode(1) }
+        let missing = results.missing.count
+        if missing > 0 {
+            throw fail(incompleteGate(missing: missing, of: results.trials.count, folder: results.store.root.path,
+                                      rerun: shardParts.map { "run the other shards (--shard j/\($0.1)) into the same folder" } ?? "run the same command again"),
+                       code: ExitStatus.incomplete)
+        }
+        if !written.passed { throw ExitCode(1) }
     }
 
     /// A contrast study: trains its size and steps studies (and bridge) in their own results folders,
@@ -70,12 +84,25 @@ struct Run: ParsableCommand {
         let contrast: ContrastStudy
         do {
             contrast = try ContrastStudy.load(path: target.study, profile: target.profile)
-            for s in [contrast.size, contrast.steps] + [contrast.bridge, contrast.moreData].compactMap({ $0 }) { try validateStudyTrials(s) }
+            for s in [contrast.size, contrast.steps] + [contrast.bridge, contrast.moreData].compactMap({ $0 }) {
+                try target.checkSize(s)
+                try validateStudyTrials(s)
+            }
         } catch let e as StudyError {
             throw fail(e.description, code: 64)
         }
+        // The studies' profiles (which the contrast's profiles may rename) name their folders too.
+        for s in [contrast.size, contrast.steps] + [contrast.bridge, contrast.moreData].compactMap({ $0 }) {
+            if let p = s.profile, let problem = folderNameProblem(p) {
+                throw fail("\(target.study): the profile '\(p)' of '\(s.file)' \(problem), so it cannot name a results folder\n  HINT: profile names are letters, digits, '-', '_' and '.', not starting with '.'", code: 64)
+            }
+        }
+        for s in [contrast.size, contrast.steps] + [contrast.bridge, contrast.moreData].compactMap({ $0 }) { try checkMemory(s) }
         var failed = 0
-        func folderOf(_ s: Study) -> String { defaultResultsFolder(s.name, profile: s.profile) }
+        // With --out, the studies' folders go inside the contrast's folder; else beside it in results/.
+        func folderOf(_ s: Study) -> String {
+            target.out.map { ($0 as NSString).appendingPathComponent(resultsFolderName(s.name, profile: s.profile)) } ?? defaultResultsFolder(s.name, profile: s.profile)
+        }
         func trainOne(_ s: Study) throws -> StudyResults {
             let (r, f) = try train(s, source: s.file, folder: folderOf(s), shard: nil)
             failed += f
@@ -105,22 +132,26 @@ struct Run: ParsableCommand {
     }
 
     /// Claims the results folder, trains every trial without a result and returns the results with the
-    /// number of trials that failed. Exits 130 when interrupted.
+    /// number of trials that failed. Exits 130 (SIGINT) or 143 (SIGTERM) when interrupted, and 74 at the
+    /// first file that cannot be written.
     func train(_ parsed: Study, source path: String, folder: String, shard shardParts: (Int, Int)?) throws -> (StudyResults, Int) {
         let source = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         let store = ResultsStore(root: URL(fileURLWithPath: folder))
-        let lock: FolderLock
+        let lock: RunLock
         do {
-            lock = try FolderLock(folder: store.root, name: shardParts.map { ".lock-shard-\($0.0)-of-\($0.1)" } ?? ".lock")
-            try store.prepare(parsed, sourceText: source, force: target.force)
+            lock = try RunLock(folder: store.root, shard: shardParts)
         } catch let e as StudyError {
             throw fail(e.description, code: 1)
         }
-        defer { withExtendedLifetime(lock) {} }
+        defer { lock.release() }
+        do {
+            try store.prepare(parsed, sourceText: source, force: target.force)
+        } catch let e as StudyError {
+            lock.release()   // a refused run leaves no lock file behind
+            throw fail(e.description, code: 1)
+        }
 
-        // 2. Train.
-        signal(SIGINT) { _ in stopRequested = 1 }
-        signal(SIGTERM) { _ in stopRequested = 1 }
+        // 2. Train. The observer's runStarted switches the signal handlers to "stop the trainers".
         let observer = ProgressObserver(terminal: isatty(STDERR_FILENO) == 1)
         let runner = StudyRunner(study: parsed, store: store, jobs: jobs, shard: shardParts)
         runner.observer = observer
@@ -128,26 +159,62 @@ struct Run: ParsableCommand {
         let started = Date()
         let commit = RunRecord.currentCommit()   // the code as it was when training started
         let report = runner.run()
+        runPhase = RunPhase.after
         observer.finish()
         let command = invocation
-        if report.finished > 0 || report.interrupted {
+        if report.finished > 0 || report.interrupted || !report.writeFailures.isEmpty {
             do {
                 try store.appendRun(RunRecord(command: command, started: started, wallSeconds: report.seconds, trained: report.finished,
                                               skipped: report.skipped, jobs: report.workers, blasKernel: BLAS.coreName, commit: commit))
             } catch {
-                FileHandle.standardError.write(Data("descent: warning: cannot record the run in \(store.runLog.path): \(error.localizedDescription)\n".utf8))
+                FileHandle.standardError.write(Data("descent: warning: cannot record the run in \(store.runLog.path): \(WriteError(path: store.runLog.path, bytes: 0, error: error).why)\n".utf8))
             }
         }
         print("descent: \(report.finished) trials trained, \(report.skipped) already done, \(report.diverged) diverged, \(report.failed.count) failed in \(String(format: "%.1f", report.seconds)) s"
               + (report.trialsPerMinute.map { $0 >= 1 ? String(format: " (%.1f trials/min, %d at a time)", $0, report.workers)
                                                          : String(format: " (%.1f min per trial, %d at a time)", 1 / $0, report.workers) } ?? "") + "; results in \(folder)")
         for (id, message) in report.failed { print("  trial \(id) failed: \(message)") }
+        if let first = report.writeFailures.first {
+            throw fail(writeFailureMessage(report, first: first, folder: folder), code: ExitStatus.writeFailed)
+        }
         if report.interrupted {
-            throw fail("interrupted; finished trials are kept in \(folder). Run the same command again to finish the rest.", code: 130)
+            throw fail("interrupted; finished trials are kept in \(folder). Run the same command again to finish the rest.", code: interruptedStatus(stopRequested))
         }
 
         return (StudyResults(study: parsed, store: store), report.failed.count)
     }
+
+    /// What a run stopped by a failed write says: which file, why, what was kept and what was lost.
+    func writeFailureMessage(_ report: RunReport, first: RunWriteFailure, folder: String) -> String {
+        var s: String
+        if let step = first.checkpointStep {
+            s = (report.interrupted ? "interrupted, but the checkpoint of trial \(first.trialID) could not be written"
+                                    : "stopped: the checkpoint of trial \(first.trialID) could not be written")
+                + " (\(first.error)); its progress up to step \(step) is lost: it resumes from its previous checkpoint, if any, or from step 0"
+        } else {
+            s = (report.interrupted ? "interrupted, and " : "stopped at the first failed write: ")
+                + "trial \(first.trialID) finished training but its results could not be saved (\(first.error)); it will train again"
+        }
+        for other in report.writeFailures.dropFirst() {
+            s += "\n  also: trial \(other.trialID)" + (other.checkpointStep.map { ": the checkpoint at step \($0) could not be written" } ?? ": its results could not be saved") + " (\(other.error.why))"
+        }
+        s += "\n  \(report.finished) trial\(report.finished == 1 ? "" : "s") finished in this run; every finished trial is kept in \(folder)"
+        s += "\n  HINT: " + first.error.hint
+        return s
+    }
+}
+
+/// Exit statuses besides 0, 1 (a failed gate or trial) and 64 (bad input).
+enum ExitStatus {
+    /// Trials of the study have no result yet: the gate is incomplete, not failed.
+    static let incomplete: Int32 = 3
+    /// A results file could not be written (sysexits' EX_IOERR).
+    static let writeFailed: Int32 = 74
+}
+
+/// What a report of an incomplete folder says instead of passing or failing its gate.
+func incompleteGate(missing: Int, of total: Int, folder: String, rerun: String) -> String {
+    "the gate is incomplete, not failed: \(missing) of \(total) trials have no result yet, and the expectations above were checked on the other \(total - missing) (a missing trial counts as not reached)\n  HINT: \(rerun), then 'descent report \(folder)' for the verdict"
 }
 
 func printExpectations(_ results: [ExpectationResult]) {
@@ -183,6 +250,7 @@ final class ProgressObserver: RunObserver, @unchecked Sendable {
     func runStarted(study: Study, total: Int, pending: Int, jobs: Int) {
         lock.lock(); defer { lock.unlock() }
         self.total = total; self.pending = pending; self.jobs = jobs
+        runPhase = RunPhase.training   // from here a signal stops the trainers at their next step
         emit("descent: \(study.name)\(study.profile.map { " (profile \($0))" } ?? ""): \(total) trials, \(total - pending) already done, \(pending) to train with \(jobs) job\(jobs == 1 ? "" : "s"); BLAS kernel \(BLAS.coreName)\n")
     }
 
@@ -252,30 +320,4 @@ final class ProgressObserver: RunObserver, @unchecked Sendable {
     }
 
     func finish() { if terminal { emit("\r\u{1B}[K") } }
-}
-
-/// An exclusive advisory lock (flock) on a file in the results folder, held for the life of the process,
-/// so that two `descent run` processes (of the same shard) never train into one folder at once. The
-/// kernel releases it when the process ends, however it ends.
-final class FolderLock {
-    let fd: Int32
-    init(folder: URL, name: String) throws {
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw StudyError(nil, "cannot create the results folder '\(folder.path)': \(error.localizedDescription)",
-                             hint: "check that the parent folder exists and is writable, or pass --out")
-        }
-        let path = folder.appendingPathComponent(name).path
-        fd = open(path, O_CREAT | O_RDWR, 0o644)
-        guard fd >= 0 else {
-            throw StudyError(nil, "cannot open the lock file '\(path)': \(String(cString: strerror(errno)))", hint: "check that the results folder is writable")
-        }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            close(fd)
-            throw StudyError(nil, "another descent run is using '\(folder.path)' (lock \(name))",
-                             hint: "wait for it to finish, or pass --out to use another folder; shards of one study may run at once with --shard i/n")
-        }
-    }
-    deinit { close(fd) }
 }

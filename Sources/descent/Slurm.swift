@@ -40,13 +40,13 @@ struct Slurm: ParsableCommand {
     @Option(name: .long, help: "The time limit of each array task and of the report job, in Slurm's format (e.g. 30, 4:00:00, 1-12:00:00).")
     var time: String?
 
-    @Option(name: .customLong("array-parallelism"), help: "Run at most K array tasks at once (--array=0-(N-1)%K; default: no limit).")
+    @Option(name: .customLong("array-parallelism"), parsing: .unconditional, help: "Run at most K array tasks at once (--array=0-(N-1)%K; default: no limit).")
     var arrayParallelism: Int?
 
-    @Option(name: .long, help: "Number of shards, one per array task (default: one per trial, at most \(Slurm.maxArraySize)).")
+    @Option(name: .long, parsing: .unconditional, help: "Number of shards, one per array task (default: one per trial, at most \(Slurm.maxArraySize)).")
     var shards: Int?
 
-    @Option(name: .customLong("cpus-per-task"), help: "CPUs per array task; each task runs that many trials at once (descent run --jobs C).")
+    @Option(name: .customLong("cpus-per-task"), parsing: .unconditional, help: "CPUs per array task; each task runs that many trials at once (descent run --jobs C).")
     var cpusPerTask: Int = 1
 
     @Flag(name: .long, help: "Submit both jobs with sbatch and print their ids.")
@@ -107,7 +107,8 @@ struct Slurm: ParsableCommand {
             descent: executablePath(),
             study: URL(fileURLWithPath: study, relativeTo: URL(fileURLWithPath: cwd, isDirectory: true)).standardizedFileURL.path,
             profile: parsed.profile, folder: folder.path, workingDirectory: cwd, name: parsed.name,
-            shards: n, trials: trialCount, parallelism: arrayParallelism, cpusPerTask: cpusPerTask, partition: partition, time: time)
+            shards: n, trials: trialCount, parallelism: arrayParallelism, cpusPerTask: cpusPerTask, partition: partition, time: time,
+            allowLarge: target.allowLarge)
         let fm = FileManager.default
         do {
             try fm.createDirectory(at: jobs.logsDir, withIntermediateDirectories: true)
@@ -194,6 +195,8 @@ struct SlurmJobs {
     let cpusPerTask: Int
     let partition: String?
     let time: String?
+    /// Passed on to the array tasks: the study was accepted with --allow-large.
+    var allowLarge = false
 
     var slurmDir: URL { URL(fileURLWithPath: folder).appendingPathComponent("slurm") }
     var doneDir: URL { slurmDir.appendingPathComponent("done") }
@@ -213,7 +216,7 @@ struct SlurmJobs {
         var args = [descent, "run", study]
         if let profile { args += ["--profile", profile] }
         args += ["--out", folder]
-        return args.map(shellQuote).joined(separator: " ") + " --shard \"$shard/\(shards)\" --no-report --jobs \(cpusPerTask)"
+        return args.map(shellQuote).joined(separator: " ") + " --shard \"$shard/\(shards)\" --no-report --jobs \(cpusPerTask)" + (allowLarge ? " --allow-large" : "")
     }
 
     func arraySbatch() -> String {
