@@ -2,11 +2,12 @@
 // then rename) every `training.checkpoint_every` steps and removed once the trial's folder is in place.
 // A re-run resumes from it and reaches the same curve, bytes included, as an uninterrupted run.
 //
-// Format (little-endian): "DSCK", version (4), the FNV-1a 64 checksum of everything after it (the
+// Format (little-endian): "DSCK", version (5), the FNV-1a 64 checksum of everything after it (the
 // payload), then the payload: scalar width in bytes (4 or 8), the trial id (length-prefixed UTF-8), then Int64 fields (step, event step or −1, cursor, optimizer step, counts),
 // the RNG seed and state words, the batch order, the records (step and seven Doubles, then the tensor
-// norms and the probes), the wall-clock seconds, and the parameters and both optimizer moments as raw scalars.
-// Version 3 had no checksum and is still read. A checkpoint that does not check out (flipped bits,
+// norms and the probes), the wall-clock seconds, the parameters and both optimizer moments as raw scalars,
+// and the state of each gradient transform (count, then each as raw scalars). Version 5; version 4 had no
+// transform states and version 3 no checksum either: both are still read. A checkpoint that does not check out (flipped bits,
 // truncation) is reported by name and the trial restarts from step 0: it never resumes from garbage.
 // A checkpoint that cannot be written is recorded (`CheckpointWrites`) for the runner, which stops the
 // run and says so, rather than letting a later "run it again" promise progress that was not saved.
@@ -58,7 +59,7 @@ func fnv1a64<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
 
 enum CheckpointFile {
     static let magic = Data("DSCK".utf8)
-    static let version = 4
+    static let version = 5
     /// Magic, version and checksum: the payload starts here.
     static let headerSize = 4 + 8 + 8
 
@@ -90,6 +91,7 @@ enum CheckpointFile {
         }
         w.int(s.wallSeconds.count); for v in s.wallSeconds { w.double(v) }
         w.scalars(s.parameters); w.scalars(s.firstMoment); w.scalars(s.secondMoment)
+        w.int(s.transformStates.count); for t in s.transformStates { w.scalars(t) }
         return w.data
     }
 
@@ -116,7 +118,7 @@ enum CheckpointFile {
         }
         switch fileVersion {
         case 3: break   // before checksums: read as it is
-        case CheckpointFile.version:
+        case 4, CheckpointFile.version:
             guard data.count >= headerSize, let stored = try? r.u64() else { throw Unusable(description: "it is truncated (\(data.count) bytes)") }
             let actual = data.withUnsafeBytes { fnv1a64($0[headerSize...]) }
             guard stored == actual else {
@@ -125,13 +127,13 @@ enum CheckpointFile {
         default:
             throw Unusable(description: "it has format version \(fileVersion), which this descent does not read")
         }
-        guard let state = decodePayload(&r, data: data, trialID: trialID, as: M.self) else {
+        guard let state = decodePayload(&r, data: data, trialID: trialID, transforms: fileVersion >= 5, as: M.self) else {
             throw Unusable(description: "it does not hold a complete checkpoint of trial \(trialID) in \(MemoryLayout<T>.size == 4 ? "float32" : "float64")")
         }
         return state
     }
 
-    static func decodePayload<M: Classifier>(_ r: inout BinaryReader, data: Data, trialID: String, as: M.Type) -> Trainer<M>.State? {
+    static func decodePayload<M: Classifier>(_ r: inout BinaryReader, data: Data, trialID: String, transforms: Bool, as: M.Type) -> Trainer<M>.State? {
         typealias T = M.T
         do {
             guard try r.int() == MemoryLayout<T>.size, try r.string() == trialID else { return nil }
@@ -162,10 +164,16 @@ enum CheckpointFile {
             guard nWall == nRec else { return nil }
             let wall = try (0..<nWall).map { _ in try r.double() }
             let params = try r.scalars(T.self), m = try r.scalars(T.self), v = try r.scalars(T.self)
+            var states: [[T]] = []
+            if transforms {
+                let n = try r.int()
+                guard n >= 0 && n < 1 << 10 else { return nil }
+                for _ in 0..<n { states.append(try r.scalars(T.self)) }
+            }
             guard r.offset == data.count else { return nil }
             return Trainer<M>.State(step: step, records: records, wallSeconds: wall, eventStep: event < 0 ? nil : event,
                                          rng: RNG(seed: seed, state: words), order: order, cursor: cursor, optimizerStep: optStep,
-                                         parameters: params, firstMoment: m, secondMoment: v)
+                                         parameters: params, firstMoment: m, secondMoment: v, transformStates: states)
         } catch {
             return nil
         }

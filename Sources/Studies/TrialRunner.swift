@@ -82,7 +82,7 @@ public enum TrialRunner {
         probes?.trainer = trainer
         var resume: Trainer<M>.State? = nil
         if let ck = checkpointing, let state = CheckpointFile.load(ck.file(trial.id), trialID: trial.id, as: M.self),
-           state.parameters.count == model.store.count, state.order.count == data.train.count, state.step <= tc.maxSteps {
+           state.parameters.count == model.store.count, state.order.count == data.train.count, state.step <= tc.maxSteps, trainer.accepts(state) {
             resume = state
         }
         // Events (and initialization) already behind a resumed run keep the snapshots they had, or none:

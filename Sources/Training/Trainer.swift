@@ -276,6 +276,13 @@ public final class Trainer<M: Classifier> {
         }
     }
 
+    /// Whether a saved state fits this trainer's transforms: one state per transform of the right size,
+    /// or none at all when every transform is stateless (a checkpoint from before transforms had states).
+    public func accepts(_ s: State) -> Bool {
+        if s.transformStates.isEmpty { return stages.allSatisfy { $0.state().isEmpty } }
+        return s.transformStates.count == stages.count && zip(stages, s.transformStates).allSatisfy { $0.state().count == $1.count }
+    }
+
     /// The run's state now (between steps).
     func capture(step: Int, records: [EvalRecord], wallSeconds: [Double], eventStep: Int?) -> State {
         State(step: step, records: records, wallSeconds: wallSeconds, eventStep: eventStep, rng: rng, order: order, cursor: cursor,
@@ -291,8 +298,7 @@ public final class Trainer<M: Classifier> {
         rng = s.rng
         order = s.order
         cursor = s.cursor
-        precondition(s.transformStates.count == stages.count || s.transformStates.isEmpty && stages.allSatisfy { $0.state().isEmpty },
-                     "a checkpoint's transform states do not match the transforms")
+        precondition(accepts(s), "a checkpoint's transform states do not match the transforms")
         for (stage, state) in zip(stages, s.transformStates) { stage.restore(state) }
     }
 
