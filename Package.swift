@@ -29,7 +29,8 @@ let package = Package(
         .target(name: "Training", dependencies: ["Linalg", "Datasets", "Models"], swiftSettings: fast),
         .target(name: "Studies", dependencies: ["Training", "Yams"], swiftSettings: fast),
         .target(name: "Analysis", dependencies: ["CGSL"], swiftSettings: fast),
-        .target(name: "Reports", dependencies: ["Studies", "Analysis"]),
+        .target(name: "Evaluation", dependencies: ["Studies", "Analysis"]),
+        .target(name: "Reports", dependencies: ["Studies", "Analysis", "Evaluation"]),
         .executableTarget(name: "descent", dependencies: [
             "Reports", "Studies", "Training", "Analysis", "CAllocCounter",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -40,6 +41,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Models"]),
         .testTarget(name: "StudiesTests", dependencies: ["Studies"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "descentTests", dependencies: ["Studies"]),
     ],

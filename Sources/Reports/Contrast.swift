@@ -1,10 +1,11 @@
 // The contrast report: one size-axis study (model-wise double descent) and one steps-axis study
-// (grokking) side by side. Each study's own report is written first and its summary.json read back,
-// so every number here is the one its own report states, with the same interval. Charts of both axes
+// (grokking) side by side. Each study's own report is written first; the numbers here come from the
+// same analyses (Evaluation) as that report's, so they are the ones it states, with the same interval. Charts of both axes
 // with the over-fitting point (interpolation threshold / memorization) and the recovery point
 // (post-peak minimum / generalization) marked, a comparison table, the size × steps heatmap and the
 // epoch-wise study as the bridge, and sentences built from the numbers.
 import Analysis
+import Evaluation
 import Foundation
 import Studies
 
@@ -96,20 +97,6 @@ public enum ContrastWriter {
         return (v.reduce(0, +) / Double(v.count), v.min()!, v.max()!)
     }
 
-    /// A study's summary.json, parsed (written by its own report just before).
-    static func summaryObject(_ dir: URL) throws -> [String: Any] {
-        let url = dir.appendingPathComponent("summary.json")
-        guard let data = FileManager.default.contents(atPath: url.path), let o = JSON.parse(data) as? [String: Any] else {
-            throw StudyError(nil, "cannot read '\(url.path)'", hint: "write the study's report first with 'descent report'")
-        }
-        return o
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, _ o: Any) throws -> T {
-        let data = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])
-        return try JSONDecoder().decode(T.self, from: data)
-    }
-
     /// The median step of an event: Kaplan-Meier median with its Brookmeyer-Crowley interval when more
     /// than half reached it, else the median of the reached steps with its BCa bootstrap interval.
     static func eventStep(_ e: EventStatistics?) -> Estimate {
@@ -120,21 +107,25 @@ public enum ContrastWriter {
         return Estimate(value: nil, interval: nil, method: "not reached by more than half of the trials: " + e.kaplanMeier.median.note)
     }
 
-    static func sizeSide(_ r: StudyResults, summary o: [String: Any]) throws -> SizeSide {
-        guard let configs = o["configurations"] as? [[String: Any]], let c0 = configs.first, let mo = c0["measures"],
-              let curve = c0["curve"] as? [[String: Any]] else {
-            throw StudyError(nil, "the size study '\(r.study.name)' has no measures in its summary.json (too few sizes with results)", hint: "run it to the end: descent run \(r.study.file)")
+    /// "key=value, ..." of a configuration's point, keys sorted.
+    static func pointKey(_ point: [(String, Value)]) -> String {
+        point.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
+    }
+
+    /// What the size study measured (its first configuration), from its analyses (the same values its
+    /// own report prints).
+    static func sizeSide(_ r: StudyResults) throws -> SizeSide {
+        let configs = SizeData.configurations(r)
+        guard let c0 = configs.first, let m = try? c0.measures() else {
+            throw StudyError(nil, "the size study '\(r.study.name)' has no double-descent measures (too few sizes with results)", hint: "run it to the end: descent run \(r.study.file)")
         }
-        let m = try decode(DoubleDescentMeasures.self, mo)
-        var side = SizeSide(study: r.study.name, configuration: "", sizeKey: o["size_key"] as? String ?? "size", sizes: [], parameters: [:], meanTest: [:], meanTrain: [:],
+        var side = SizeSide(study: r.study.name, configuration: pointKey(c0.point), sizeKey: Schema.sizeKey(r.study), sizes: [], parameters: [:], meanTest: [:], meanTrain: [:],
                             measures: m, threshold: nil, postPeakMinimum: nil, recoveredAt: nil, nTrain: nil, configurations: [])
-        if let point = c0["configuration"] as? [String: Any] { side.configuration = point.keys.sorted().map { "\($0)=\(point[$0]!)" }.joined(separator: ", ") }
-        for p in curve {
-            guard let s = (p["size"] as? NSNumber)?.intValue else { continue }
+        for s in c0.sizes {
             side.sizes.append(s)
-            side.parameters[s] = (p["parameters"] as? NSNumber)?.intValue
-            side.meanTest[s] = (p["mean_test"] as? NSNumber)?.doubleValue
-            side.meanTrain[s] = (p["mean_train"] as? NSNumber)?.doubleValue
+            side.parameters[s] = c0.parameters(s)
+            side.meanTest[s] = c0.mean(s).isFinite ? c0.mean(s) : nil
+            side.meanTrain[s] = c0.meanTrain(s).isFinite ? c0.meanTrain(s) : nil
         }
         side.threshold = m.thresholds.first { $0.epsilon == 0 }?.size.map { Int($0) }
         let right = side.sizes.filter { Double($0) > m.peakSize }
@@ -143,19 +134,16 @@ public enum ContrastWriter {
         }
         if let cm = m.classicalMinimum { side.recoveredAt = right.first { (side.meanTest[$0] ?? .infinity) <= cm } }
         side.nTrain = r.trials.first?.spec.task.trainingExamples
-        side.configurations = configs.map { c in
-            let point = (c["configuration"] as? [String: Any]) ?? [:]
-            let key = point.keys.sorted().map { "\($0)=\(point[$0]!)" }.joined(separator: ", ")
-            return (key, c["measures"].flatMap { try? decode(DoubleDescentMeasures.self, $0) })
-        }
+        side.configurations = configs.map { c in (pointKey(c.point), try? c.measures()) }
         return side
     }
 
-    static func stepsSide(_ r: StudyResults, summary o: [String: Any]) throws -> StepsSide {
-        guard let so = o["statistics"], !(so is NSNull) else {
-            throw StudyError(nil, "the steps study '\(r.study.name)' has no statistics in its summary.json", hint: "run it to the end: descent run \(r.study.file)")
+    /// What the steps study measured, from its statistics (the same values its own report prints).
+    static func stepsSide(_ r: StudyResults) throws -> StepsSide {
+        let st: StudyStatistics
+        do { st = try StudyStatistics(r) } catch {
+            throw StudyError(nil, "the steps study '\(r.study.name)' has no statistics: \(error)", hint: "run it to the end: descent run \(r.study.file)")
         }
-        let st = try decode(StudyStatistics.self, so)
         let names = st.events
         let memoName = names.contains("memorization") ? "memorization" : names.first ?? "memorization"
         let genName = names.contains("generalization") ? "generalization" : names.dropFirst().first ?? "generalization"
@@ -233,8 +221,8 @@ public enum ContrastWriter {
         let stepsReport = try ReportWriter.write(input.steps)
         let bridgeReport = try input.bridge.map { try ReportWriter.write($0) }
         let dataReport = try input.moreData.map { try ReportWriter.write($0) }
-        let S = try sizeSide(input.size, summary: try summaryObject(sizeReport.directory))
-        let T = try stepsSide(input.steps, summary: try summaryObject(stepsReport.directory))
+        let S = try sizeSide(input.size)
+        let T = try stepsSide(input.steps)
         var figures: [(String, String, String)] = []
         var md = "# \(input.name)\n\n"
         if !input.question.isEmpty { md += "**Question.** \(input.question)\n\n" }
@@ -287,9 +275,9 @@ public enum ContrastWriter {
         // The comparison table.
         // The data study, read back like the others: a steps side (its statistics) or a size side.
         var dataSteps: StepsSide? = nil, dataSize: SizeSide? = nil
-        if let d = input.moreData, let rep = dataReport {
-            if d.study.axis == "size" { dataSize = try sizeSide(d, summary: try summaryObject(rep.directory)) }
-            else { dataSteps = try stepsSide(d, summary: try summaryObject(rep.directory)) }
+        if let d = input.moreData, dataReport != nil {
+            if d.study.axis == "size" { dataSize = try sizeSide(d) }
+            else { dataSteps = try stepsSide(d) }
         }
         let rows = comparison(input, S, T, dataSize: dataSize, dataSteps: dataSteps, dataExpectations: dataReport?.expectations ?? [])
         md += "## Comparison\n\n"
@@ -345,7 +333,7 @@ public enum ContrastWriter {
             for (file, _, svg) in figures { try writeAtomically(svg, to: dir.appendingPathComponent(file)); files.append(file) }
         }
         if formats.contains(.md) { try writeAtomically(md, to: dir.appendingPathComponent("report.md")); files.append("report.md") }
-        if formats.contains(.html) { try writeAtomically(ReportWriter.html(title: input.name, markdown: md, figures: figures), to: dir.appendingPathComponent("report.html")); files.append("report.html") }
+        if formats.contains(.html) { try writeAtomically(HTMLRenderer.render(title: input.name, markdown: md, figures: figures), to: dir.appendingPathComponent("report.html")); files.append("report.html") }
         if formats.contains(.json) {
             let summary = JSON.object([
                 ("contrast", .string(input.name)), ("question", .string(input.question)),
@@ -360,7 +348,7 @@ public enum ContrastWriter {
             try writeAtomically(summary.render() + "\n", to: dir.appendingPathComponent("summary.json")); files.append("summary.json")
         }
         if formats.contains(.junit) {
-            try writeAtomically(junit(suite: input.name, checks), to: dir.appendingPathComponent("junit.xml")); files.append("junit.xml")
+            try writeAtomically(DocumentWriter.junit(suite: input.name, checks.map { GateLine(name: $0.name, location: $0.location, passed: $0.passed, detail: $0.detail) }), to: dir.appendingPathComponent("junit.xml")); files.append("junit.xml")
         }
         return ContrastOutput(directory: dir, files: files, checks: checks)
     }
@@ -656,7 +644,7 @@ public enum ContrastWriter {
 
     /// The epoch-wise double-descent study: its seed-mean test error over steps with the fall-rise-fall marked.
     static func bridgeSection(_ b: StudyResults) -> (String, [(String, String, String)], JSON) {
-        let curves = SizeExpectationEvaluator.meanErrorCurves(b, trials: b.trials)
+        let curves = EpochWise.meanErrorCurves(b, trials: b.trials)
         // The prominence the study itself asks for (its fall_rise_fall expectation), else 0.01.
         let needed = b.study.expectations.compactMap { e -> Double? in if case .size(.fallRiseFall(let p)) = e.kind { return p }; return nil }.first ?? 0.01
         var md = "### Epoch-wise double descent (`\(b.study.name)`)\n\n"
@@ -690,17 +678,5 @@ public enum ContrastWriter {
             md += "\n![\(cap)](\(file))\n\n*\(cap)*\n\n"
         }
         return (md, figs, .object([("study", .string(b.study.name)), ("shapes", .array(js))]))
-    }
-
-    static func junit(suite: String, _ checks: [ContrastCheck]) -> String {
-        let failures = checks.filter { !$0.passed }.count
-        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"\(checks.count)\" failures=\"\(failures)\">\n"
-        x += "  <testsuite name=\"\(ReportWriter.xml(suite))\" tests=\"\(checks.count)\" failures=\"\(failures)\">\n"
-        for (i, c) in checks.enumerated() {
-            x += "    <testcase classname=\"\(ReportWriter.xml(suite))\" name=\"expect[\(i)] \(ReportWriter.xml(c.name))\">"
-            x += c.passed ? "<system-out>\(ReportWriter.xml(c.detail))</system-out>" : "<failure message=\"\(ReportWriter.xml(c.detail))\">\(ReportWriter.xml(c.location)): \(ReportWriter.xml(c.detail))</failure>"
-            x += "</testcase>\n"
-        }
-        return x + "  </testsuite>\n</testsuites>\n"
     }
 }

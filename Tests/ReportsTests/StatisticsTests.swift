@@ -347,6 +347,44 @@ final class StatisticsTests: XCTestCase {
         XCTAssertNoThrow(try stats.json())
     }
 
+    /// Issue 16: the report printed two Spearman values (censored trials ranked last in the gate, left out
+    /// in the trend) without saying which was which. The gate and the sweep statistics now share one test
+    /// (`RankTrend`), and every Spearman the report prints names its variant.
+    func testTrendExpectationAndStatisticsShareOneRankTrendAndTheReportNamesEachVariant() throws {
+        let yaml = Fixture.lawStudy + "\nexpect:\n  - { trend: { x: task.train_fraction, y: generalization_step }, direction: decreasing, confidence: 0.95 }\n"
+        let (r, dir) = try Fixture.folder("lawtrend", yaml) { t in
+            let T = Fixture.lawStep(t)
+            if T > 20000 { return FakeTrial(stepsRun: 20000, events: ["memorization": (20, 10)], curve: Fixture.steps(upTo: 20000).map { ($0, 0.1) }) }
+            let step = Int(T.rounded())
+            return FakeTrial(stepsRun: step + 200, events: ["memorization": (20, 10), "generalization": (step, step - 50)], curve: Fixture.logistic(mid: T * 0.9, upTo: step + 200))
+        }
+        defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
+        let gate = try XCTUnwrap(ExpectationEvaluator.evaluate(r).first)
+        let stats = try StudyStatistics(r)
+        let rank = try XCTUnwrap(stats.sweeps.first?.rankTrend)
+        XCTAssertEqual(rank.censored, 3)
+        XCTAssertEqual(rank.n, 15)
+        XCTAssertTrue(gate.passed, gate.detail)
+        XCTAssertTrue(gate.detail.contains(String(format: "= %.3f over %d trials", rank.rho, rank.n)), gate.detail)
+        XCTAssertTrue(gate.detail.contains(String(format: "p = %.4f", rank.pDecreasing)), gate.detail)
+        // The trend verdict leaves the censored trials out: a different ρ, over 12 trials.
+        XCTAssertEqual(stats.sweeps[0].trend?.spearman.n, 12)
+
+        let out = try ReportWriter.write(r, to: dir.appendingPathComponent("report"), formats: [.md])
+        let md = try String(contentsOf: out.directory.appendingPathComponent("report.md"), encoding: .utf8)
+        let spearmanLines = md.split(separator: "\n").filter { $0.contains("Spearman") }
+        XCTAssertGreaterThanOrEqual(spearmanLines.count, 3, md)
+        for line in spearmanLines {
+            XCTAssertTrue(line.contains("ranked last") || line.contains("left out"), "a Spearman value without its variant: \(line)")
+        }
+        XCTAssertTrue(md.contains("censored trials ranked last"), md)
+        XCTAssertTrue(md.contains("censored trials left out: 3"), md)
+        // Numbers are rounded where printed: no run of ten or more decimals (0.050000000000000044).
+        XCTAssertNil(md.range(of: #"\d\.\d{10,}"#, options: .regularExpression), md)
+        // Log-rank labels name a key's value once ("task.train_fraction = task.train_fraction=0.2" was printed).
+        XCTAssertFalse(md.contains("task.train_fraction = task.train_fraction"), md)
+    }
+
     // MARK: - The binary
 
     func descentBinary() throws -> URL {
