@@ -193,20 +193,21 @@ public enum ContrastWriter {
 
     /// How the results folders the contrast reads were made (each one's runs.jsonl: command, commit,
     /// wall time), and where and when the contrast report was written.
-    static func provenance(_ input: ContrastInputs, command: String?) -> String {
+    static func provenance(_ input: ContrastInputs, command: String?) -> [Block] {
         let parts: [(String, StudyResults)] = [("size axis", input.size), ("steps axis", input.steps)]
             + (input.bridge.map { [("bridge", $0)] } ?? []) + (input.moreData.map { [("more data", $0)] } ?? [])
         let day = String(RunRecord.dateFormat.string(from: Date()).prefix(10))
-        var md = "**Made by** \(command.map { "`\($0)`" } ?? "descent") at commit `\(RunRecord.currentCommit())` on \(RunRecord.currentMachine()), \(day), from these results folders:\n\n"
+        let made = "**Made by** \(command.map { "`\($0)`" } ?? "descent") at commit `\(RunRecord.currentCommit())` on \(RunRecord.currentMachine()), \(day), from these results folders:"
+        var folders: [String] = []
         var total = 0.0
         for (what, r) in parts {
             let runs = r.store.runs()
             total += runs.reduce(0) { $0 + $1.wallSeconds }
-            md += "- \(what), `\(r.study.name)`: " + (runs.isEmpty ? "no run recorded (a folder from an older descent, or made by hand)" : runs.map { run in
+            folders.append("\(what), `\(r.study.name)`: " + (runs.isEmpty ? "no run recorded (a folder from an older descent, or made by hand)" : runs.map { run in
                 "trained by `\(run.command)` at commit `\(run.commit)`, \(ReportWriter.duration(run.wallSeconds)) (\(run.trained) trials, BLAS kernel \(run.blasKernel), \(run.jobs) at a time)"
-            }.joined(separator: "; ")) + "\n"
+            }.joined(separator: "; ")))
         }
-        return md + "\n**Wall time** \(ReportWriter.duration(total)) of training in all.\n\n"
+        return [.paragraph(made), .list(folders), .paragraph("**Wall time** \(ReportWriter.duration(total)) of training in all.")]
     }
 
     public static func write(_ input: ContrastInputs, to dir: URL, formats: ReportFormats = .all, command: String? = nil) throws -> ContrastOutput {
@@ -223,16 +224,15 @@ public enum ContrastWriter {
         let dataReport = try input.moreData.map { try ReportWriter.write($0) }
         let S = try sizeSide(input.size)
         let T = try stepsSide(input.steps)
-        var figures: [(String, String, String)] = []
-        var md = "# \(input.name)\n\n"
-        if !input.question.isEmpty { md += "**Question.** \(input.question)\n\n" }
-        md += "Size axis: `\(S.study)`" + (input.size.study.profile.map { " (profile `\($0)`)" } ?? "") + " · steps axis: `\(T.study)`" + (input.steps.study.profile.map { " (profile `\($0)`)" } ?? "")
-        if let b = input.bridge { md += " · bridge: `\(b.study.name)`" + (b.study.profile.map { " (profile `\($0)`)" } ?? "") }
-        if let command { md += " · command: `\(command)`" }
-        md += "\n\n"
-        md += provenance(input, command: command)
+        var front: [Block] = []
+        if !input.question.isEmpty { front.append(.paragraph("**Question.** \(input.question)")) }
+        var line = "Size axis: `\(S.study)`" + (input.size.study.profile.map { " (profile `\($0)`)" } ?? "") + " · steps axis: `\(T.study)`" + (input.steps.study.profile.map { " (profile `\($0)`)" } ?? "")
+        if let b = input.bridge { line += " · bridge: `\(b.study.name)`" + (b.study.profile.map { " (profile `\($0)`)" } ?? "") }
+        if let command { line += " · command: `\(command)`" }
+        front.append(.paragraph(line))
+        front += provenance(input, command: command)
         for (r, what) in [(input.size, "size"), (input.steps, "steps")] + (input.bridge.map { [($0, "bridge")] } ?? []) where !r.missing.isEmpty {
-            md += "> **Incomplete:** the \(what) study has \(r.missing.count) of \(r.trials.count) trials without a result; the numbers below use the others.\n\n"
+            front.append(.note("**Incomplete:** the \(what) study has \(r.missing.count) of \(r.trials.count) trials without a result; the numbers below use the others."))
         }
 
         // Gates: the contrast's own expectations, then those of the two studies (the bridge informs only).
@@ -248,29 +248,25 @@ public enum ContrastWriter {
         }
         // The verdict first (failures named); the full list after the comparison.
         let failed = checks.filter { !$0.passed }
-        md += failed.isEmpty ? "**Gate: all \(checks.count) expectations hold.**\n\n" : "**Gate: \(failed.count) of \(checks.count) expectations FAIL.**\n\n"
-        for c in failed { md += "- **FAIL**: `\(c.name)` (\(c.location)) — \(c.detail)\n" }
-        if !failed.isEmpty { md += "\n" }
-        var expectationsMD = "## Expectations\n\n"
-        if checks.isEmpty { expectationsMD += "None.\n" }
-        for c in checks { expectationsMD += "- \(c.passed ? "pass" : "**FAIL**"): `\(c.name)` — \(c.detail)\n" }
+        front.append(.paragraph(failed.isEmpty ? "**Gate: all \(checks.count) expectations hold.**" : "**Gate: \(failed.count) of \(checks.count) expectations FAIL.**"))
+        front.append(.list(failed.map { "**FAIL**: `\($0.name)` (\($0.location)) — \($0.detail)" }))
+        var expectations = Section("Expectations", checks.isEmpty ? [.paragraph("None.")] : [])
+        var items = checks.map { "\($0.passed ? "pass" : "**FAIL**"): `\($0.name)` — \($0.detail)" }
         if let b = bridgeReport {
             let held = b.expectations.filter(\.passed).count
-            expectationsMD += "- bridge (informative, not a gate): \(held) of \(b.expectations.count) expectations of `\(input.bridge!.study.name)` hold\(input.bridge!.study.value("status") == .string("not_reproduced") ? " (the study is marked not reproduced)" : "")\n"
+            items.append("bridge (informative, not a gate): \(held) of \(b.expectations.count) expectations of `\(input.bridge!.study.name)` hold\(input.bridge!.study.value("status") == .string("not_reproduced") ? " (the study is marked not reproduced)" : "")")
         }
-        expectationsMD += "\n"
+        expectations.blocks.append(.list(items))
 
         // The summary in words.
-        md += "## In one paragraph\n\n" + paragraph(S, T) + "\n\n"
+        var sections = [Section(nil, front), Section("In one paragraph", [.paragraph(paragraph(S, T))])]
 
         // Side by side.
         let (sizeChart, sizeCaption) = sizeFigure(input.size, S)
         let (stepsChart, stepsCaption) = stepsFigure(input.steps, T)
-        figures.append(("figures/contrast-size.svg", sizeCaption, sizeChart.svg()))
-        figures.append(("figures/contrast-steps.svg", stepsCaption, stepsChart.svg()))
-        md += "## The two axes side by side\n\n"
-        md += "![\(sizeCaption)](figures/contrast-size.svg) ![\(stepsCaption)](figures/contrast-steps.svg)\n\n"
-        md += "*Figures: the \(sizeCaption)* *The \(stepsCaption)*\n\n"
+        sections.append(Section("The two axes side by side", [.figures([Figure(file: "figures/contrast-size.svg", caption: sizeCaption, svg: sizeChart.svg()),
+                                                                          Figure(file: "figures/contrast-steps.svg", caption: stepsCaption, svg: stepsChart.svg())],
+                                                                         caption: "*Figures: the \(sizeCaption)* *The \(stepsCaption)*")]))
 
         // The comparison table.
         // The data study, read back like the others: a steps side (its statistics) or a size side.
@@ -280,40 +276,36 @@ public enum ContrastWriter {
             else { dataSteps = try stepsSide(d) }
         }
         let rows = comparison(input, S, T, dataSize: dataSize, dataSteps: dataSteps, dataExpectations: dataReport?.expectations ?? [])
-        md += "## Comparison\n\n"
-        md += "Intervals are 95 %; each says how it was computed in summary.json. Size axis: configuration \(S.configuration.isEmpty ? "(single)" : "`\(S.configuration)`"); steps axis: configuration \(T.configuration.key.isEmpty ? "(single)" : "`\(T.configuration.key)`").\n\n"
-        md += "| | size axis (model-wise double descent) | steps axis (grokking) |\n|---|---|---|\n"
-        for row in rows { md += "| **\(row.aspect)** | \(row.size) | \(row.steps) |\n" }
-        md += "\n"
-        for row in rows where !row.sentence.isEmpty { md += "- \(row.sentence)\n" }
-        md += "\n"
+        sections.append(Section("Comparison", [
+            .paragraph("Intervals are 95 %; each says how it was computed in summary.json. Size axis: configuration \(S.configuration.isEmpty ? "(single)" : "`\(S.configuration)`"); steps axis: configuration \(T.configuration.key.isEmpty ? "(single)" : "`\(T.configuration.key)`")."),
+            .table(Table(["", "size axis (model-wise double descent)", "steps axis (grokking)"], rows: rows.map { ["**\($0.aspect)**", $0.size, $0.steps] })),
+            .list(rows.filter { !$0.sentence.isEmpty }.map(\.sentence)),
+        ]))
 
         // The bridge: size × steps, and the epoch-wise curve.
-        md += "## The bridge between the axes\n\n"
+        var bridge = Section("The bridge between the axes")
         var heatmapJSON: JSON = .null
         if let c0 = SizeData.configurations(input.size).first, let (hm, caption, hj, sentence) = heatmap(input.size, c0, threshold: S.threshold) {
-            figures.append(("figures/contrast-heatmap.svg", caption, hm.svg()))
-            md += sentence + "\n\n![\(caption)](figures/contrast-heatmap.svg)\n\n*\(caption)*\n\n"
+            bridge.blocks += [.paragraph(sentence), .figure(Figure(file: "figures/contrast-heatmap.svg", caption: caption, svg: hm.svg()))]
             heatmapJSON = hj
         } else {
-            md += "No size × steps heatmap: the size study's trials record no curve over steps (closed-form fits).\n\n"
+            bridge.blocks.append(.paragraph("No size × steps heatmap: the size study's trials record no curve over steps (closed-form fits)."))
         }
         var bridgeJSON: JSON = .null
         if let b = input.bridge {
-            let (text, figs, bj) = bridgeSection(b)
-            md += text
-            figures += figs
+            let (blocks, bj) = bridgeSection(b)
+            bridge.blocks += blocks
             bridgeJSON = bj
         } else {
-            md += "No epoch-wise study is named (`bridge:` in a contrast study): the test error over steps of one model at the edge of interpolation would show the size-axis peak as a bump in time.\n\n"
+            bridge.blocks.append(.paragraph("No epoch-wise study is named (`bridge:` in a contrast study): the test error over steps of one model at the edge of interpolation would show the size-axis peak as a bump in time."))
         }
+        sections.append(bridge)
 
         // What more data does, drawn: event steps against the data key, with the best law.
         if let d = dataSteps, let sw = d.statistics.sweeps.first(where: { ["task.train_fraction", "task.n_train"].contains($0.key) }), sw.points.count >= 2 {
             let (chart, caption) = Figures.lawScatter(key: sw.key, event: sw.event ?? d.generalization, points: sw.points, laws: sw.laws)
             let cap = "\(d.study): " + caption
-            figures.append(("figures/contrast-more-data.svg", cap, chart.svg()))
-            md += "## What more data does (`\(d.study)`)\n\n![\(cap)](figures/contrast-more-data.svg)\n\n*\(cap)*\n\n"
+            sections.append(Section("What more data does (`\(d.study)`)", [.figure(Figure(file: "figures/contrast-more-data.svg", caption: cap, svg: chart.svg()))]))
         }
 
         // Kaplan-Meier of both events on the steps side.
@@ -321,35 +313,24 @@ public enum ContrastWriter {
         if !kmCurves.isEmpty {
             let km = Figures.kaplanMeier(title: "Steps axis: share of trials not yet at each event", event: "the event", curves: kmCurves)
             let cap = "Kaplan-Meier estimate of the share of \(T.study) trials that have not yet reached \(T.memorization) and \(T.generalization), with 95 % pointwise bands (Greenwood, log-log)."
-            figures.append(("figures/contrast-km.svg", cap, km.svg()))
-            md += "## Time to each event (steps axis)\n\n![\(cap)](figures/contrast-km.svg)\n\n*\(cap)*\n\n"
+            sections.append(Section("Time to each event (steps axis)", [.figure(Figure(file: "figures/contrast-km.svg", caption: cap, svg: km.svg()))]))
         }
 
-        md += expectationsMD
-        md += "Full reports: size study in `\(shown(sizeReport.directory))`, steps study in `\(shown(stepsReport.directory))`" + (bridgeReport.map { ", bridge in `\(shown($0.directory))`" } ?? "") + (dataReport.map { ", data study in `\(shown($0.directory))`" } ?? "") + ".\n"
+        expectations.blocks.append(.paragraph("Full reports: size study in `\(shown(sizeReport.directory))`, steps study in `\(shown(stepsReport.directory))`" + (bridgeReport.map { ", bridge in `\(shown($0.directory))`" } ?? "") + (dataReport.map { ", data study in `\(shown($0.directory))`" } ?? "") + "."))
+        sections.append(expectations)
 
-        var files: [String] = []
-        if formats.contains(.md) || formats.contains(.html) {
-            for (file, _, svg) in figures { try writeAtomically(svg, to: dir.appendingPathComponent(file)); files.append(file) }
-        }
-        if formats.contains(.md) { try writeAtomically(md, to: dir.appendingPathComponent("report.md")); files.append("report.md") }
-        if formats.contains(.html) { try writeAtomically(HTMLRenderer.render(title: input.name, markdown: md, figures: figures), to: dir.appendingPathComponent("report.html")); files.append("report.html") }
-        if formats.contains(.json) {
-            let summary = JSON.object([
-                ("contrast", .string(input.name)), ("question", .string(input.question)),
-                ("size_study", .object([("study", .string(S.study)), ("profile", input.size.study.profile.map { .string($0) } ?? .null), ("folder", .string(shown(input.size.store.root))),
-                                        ("configuration", .string(S.configuration)), ("summary", .string(shown(sizeReport.directory.appendingPathComponent("summary.json"))))])),
-                ("steps_study", .object([("study", .string(T.study)), ("profile", input.steps.study.profile.map { .string($0) } ?? .null), ("folder", .string(shown(input.steps.store.root))),
-                                         ("configuration", .string(T.configuration.key)), ("summary", .string(shown(stepsReport.directory.appendingPathComponent("summary.json"))))])),
-                ("comparison", .array(rows.map { .object([("aspect", .string($0.aspect)), ("size", $0.sizeJSON), ("steps", $0.stepsJSON), ("sentence", .string($0.sentence))]) })),
-                ("heatmap", heatmapJSON), ("bridge", bridgeJSON),
-                ("expectations", .array(checks.map { .object([("expectation", .string($0.name)), ("location", .string($0.location)), ("passed", .bool($0.passed)), ("detail", .string($0.detail))]) })),
-            ])
-            try writeAtomically(summary.render() + "\n", to: dir.appendingPathComponent("summary.json")); files.append("summary.json")
-        }
-        if formats.contains(.junit) {
-            try writeAtomically(DocumentWriter.junit(suite: input.name, checks.map { GateLine(name: $0.name, location: $0.location, passed: $0.passed, detail: $0.detail) }), to: dir.appendingPathComponent("junit.xml")); files.append("junit.xml")
-        }
+        let summary = JSON.object([
+            ("contrast", .string(input.name)), ("question", .string(input.question)),
+            ("size_study", .object([("study", .string(S.study)), ("profile", input.size.study.profile.map { .string($0) } ?? .null), ("folder", .string(shown(input.size.store.root))),
+                                    ("configuration", .string(S.configuration)), ("summary", .string(shown(sizeReport.directory.appendingPathComponent("summary.json"))))])),
+            ("steps_study", .object([("study", .string(T.study)), ("profile", input.steps.study.profile.map { .string($0) } ?? .null), ("folder", .string(shown(input.steps.store.root))),
+                                     ("configuration", .string(T.configuration.key)), ("summary", .string(shown(stepsReport.directory.appendingPathComponent("summary.json"))))])),
+            ("comparison", .array(rows.map { .object([("aspect", .string($0.aspect)), ("size", $0.sizeJSON), ("steps", $0.stepsJSON), ("sentence", .string($0.sentence))]) })),
+            ("heatmap", heatmapJSON), ("bridge", bridgeJSON),
+            ("expectations", .array(checks.map { .object([("expectation", .string($0.name)), ("location", .string($0.location)), ("passed", .bool($0.passed)), ("detail", .string($0.detail))]) })),
+        ])
+        let gates = checks.map { GateLine(name: $0.name, location: $0.location, passed: $0.passed, detail: $0.detail) }
+        let files = try DocumentWriter.write(ReportDocument(title: input.name, sections: sections), to: dir, formats: formats, summary: summary, gates: gates, suite: input.name)
         return ContrastOutput(directory: dir, files: files, checks: checks)
     }
 
@@ -643,13 +624,12 @@ public enum ContrastWriter {
     }
 
     /// The epoch-wise double-descent study: its seed-mean test error over steps with the fall-rise-fall marked.
-    static func bridgeSection(_ b: StudyResults) -> (String, [(String, String, String)], JSON) {
+    static func bridgeSection(_ b: StudyResults) -> ([Block], JSON) {
         let curves = EpochWise.meanErrorCurves(b, trials: b.trials)
         // The prominence the study itself asks for (its fall_rise_fall expectation), else 0.01.
         let needed = b.study.expectations.compactMap { e -> Double? in if case .size(.fallRiseFall(let p)) = e.kind { return p }; return nil }.first ?? 0.01
-        var md = "### Epoch-wise double descent (`\(b.study.name)`)\n\n"
-        if b.study.notReproduced { md += "> This study is marked **not reproduced**: its gate fails on this setting; the numbers below say by how much.\n\n" }
-        var figs: [(String, String, String)] = []
+        var blocks: [Block] = [.heading("Epoch-wise double descent (`\(b.study.name)`)")]
+        if b.study.notReproduced { blocks.append(.note("This study is marked **not reproduced**: its gate fails on this setting; the numbers below say by how much.")) }
         var js: [JSON] = []
         for (i, c) in curves.enumerated() {
             // A regression's test risk can exceed 1: the axis then fits the data.
@@ -662,21 +642,20 @@ public enum ContrastWriter {
                 chart.markers = [Marker(x: c.steps[s.firstMinimum], label: "first minimum", color: "#009E73", labeled: true),
                                  Marker(x: c.steps[s.peak], label: "bump", color: "#D55E00", labeled: true),
                                  Marker(x: c.steps[s.secondMinimum], label: "second minimum", color: "#0072B2", labeled: true)]
-                md += "- \(c.key.isEmpty ? "" : "\(c.key): ")the seed-mean \(what) falls to \(f(c.error[s.firstMinimum])) at step \(Int(c.steps[s.firstMinimum])), rises to \(f(c.error[s.peak])) at step \(Int(c.steps[s.peak])) and falls to \(f(c.error[s.secondMinimum])) at step \(Int(c.steps[s.secondMinimum])): prominence \(f(s.prominence)), the same over-fit-then-recover shape as the size axis, in time.\n"
+                blocks.append(.list(["\(c.key.isEmpty ? "" : "\(c.key): ")the seed-mean \(what) falls to \(f(c.error[s.firstMinimum])) at step \(Int(c.steps[s.firstMinimum])), rises to \(f(c.error[s.peak])) at step \(Int(c.steps[s.peak])) and falls to \(f(c.error[s.secondMinimum])) at step \(Int(c.steps[s.secondMinimum])): prominence \(f(s.prominence)), the same over-fit-then-recover shape as the size axis, in time."]))
                 js.append(.object([("configuration", .string(c.key)), ("first_minimum", .object([("step", .num(c.steps[s.firstMinimum])), ("error", .num(c.error[s.firstMinimum]))])),
                                    ("bump", .object([("step", .num(c.steps[s.peak])), ("error", .num(c.error[s.peak]))])),
                                    ("second_minimum", .object([("step", .num(c.steps[s.secondMinimum])), ("error", .num(c.error[s.secondMinimum]))])), ("prominence", .num(s.prominence)), ("needed", .num(needed)), ("shape", .bool(true))]))
             } else if let s = c.shape {
-                md += "- \(c.key.isEmpty ? "" : "\(c.key): ")the most prominent fall-rise-fall of the seed-mean \(what) (\(f(c.error[s.firstMinimum])) at step \(Int(c.steps[s.firstMinimum])), \(f(c.error[s.peak])) at step \(Int(c.steps[s.peak])), \(f(c.error[s.secondMinimum])) at step \(Int(c.steps[s.secondMinimum]))) has prominence \(f(s.prominence)), below the \(f(needed)) the study asks for: no clear epoch-wise double descent here.\n"
+                blocks.append(.list(["\(c.key.isEmpty ? "" : "\(c.key): ")the most prominent fall-rise-fall of the seed-mean \(what) (\(f(c.error[s.firstMinimum])) at step \(Int(c.steps[s.firstMinimum])), \(f(c.error[s.peak])) at step \(Int(c.steps[s.peak])), \(f(c.error[s.secondMinimum])) at step \(Int(c.steps[s.secondMinimum]))) has prominence \(f(s.prominence)), below the \(f(needed)) the study asks for: no clear epoch-wise double descent here."]))
                 js.append(.object([("configuration", .string(c.key)), ("prominence", .num(s.prominence)), ("needed", .num(needed)), ("shape", .bool(false))]))
             } else {
-                md += "- \(c.key.isEmpty ? "" : "\(c.key): ")too few evaluations for a fall-rise-fall.\n"
+                blocks.append(.list(["\(c.key.isEmpty ? "" : "\(c.key): ")too few evaluations for a fall-rise-fall."]))
             }
             let file = "figures/contrast-bridge-\(i + 1).svg"
             let cap = "Seed-mean \(what) over steps of \(b.study.name)\(c.key.isEmpty ? "" : " (\(c.key))")" + (chart.markers.isEmpty ? "; no fall-rise-fall of the prominence the study asks for, so none is marked." : "; verticals: first minimum, bump, second minimum of its most prominent fall-rise-fall.")
-            figs.append((file, cap, chart.svg()))
-            md += "\n![\(cap)](\(file))\n\n*\(cap)*\n\n"
+            blocks.append(.figure(Figure(file: file, caption: cap, svg: chart.svg())))
         }
-        return (md, figs, .object([("study", .string(b.study.name)), ("shapes", .array(js))]))
+        return (blocks, .object([("study", .string(b.study.name)), ("shapes", .array(js))]))
     }
 }

@@ -49,36 +49,6 @@ public enum HTMLRenderer {
         """
     }
 
-    /// The contrast report, still built as Markdown, to a page: its lines read back into blocks.
-    static func render(title: String, markdown: String, figures: [(String, String, String)]) -> String {
-        var body = ""
-        var inTable = false
-        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
-            if line.hasPrefix("|") {
-                let cells = line.trimmingCharacters(in: CharacterSet(charactersIn: "|")).components(separatedBy: " | ").map { $0.trimmingCharacters(in: .whitespaces) }
-                if cells.allSatisfy({ $0.allSatisfy { $0 == "-" || $0 == "|" } }) { continue }
-                if !inTable { body += "<div class=\"scroll\"><table>\n"; inTable = true; body += "<tr>" + cells.map { "<th>\(inline($0))</th>" }.joined() + "</tr>\n"; continue }
-                body += "<tr>" + cells.map { "<td>\(inline($0))</td>" }.joined() + "</tr>\n"
-                continue
-            }
-            if inTable { body += "</table></div>\n"; inTable = false }
-            if line.hasPrefix("# ") { body += "<h1>\(inline(String(line.dropFirst(2))))</h1>\n" }
-            else if line.hasPrefix("## ") { body += "<h2>\(inline(String(line.dropFirst(3))))</h2>\n" }
-            else if line.hasPrefix("### ") { body += "<h3>\(inline(String(line.dropFirst(4))))</h3>\n" }
-            else if line.hasPrefix("- ") { body += "<p class=\"item\">\(inline(String(line.dropFirst(2))))</p>\n" }
-            else if line.hasPrefix("> ") { body += "<blockquote>\(inline(String(line.dropFirst(2))))</blockquote>\n" }
-            else if line.hasPrefix("![") {
-                // Several images on one line sit side by side (two columns, one on a narrow screen).
-                let fs = figures.filter { line.contains("(\($0.0))") }
-                if fs.count > 1 { body += "<div class=\"pair\">" + fs.map { "<figure>\($0.2)</figure>" }.joined() + "</div>\n" }
-                else if let f = fs.first { body += "<figure>\(f.2)</figure>\n" }
-            }
-            else if !line.isEmpty { body += "<p>\(inline(line))</p>\n" }
-        }
-        if inTable { body += "</table></div>\n" }
-        return page(title: title, body: body)
-    }
-
     /// Markdown inline code and bold to HTML, everything else escaped.
     static func inline(_ s: String) -> String {
         var out = ""
