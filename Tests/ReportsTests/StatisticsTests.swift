@@ -385,6 +385,48 @@ final class StatisticsTests: XCTestCase {
         XCTAssertFalse(md.contains("task.train_fraction = task.train_fraction"), md)
     }
 
+    /// Data efficiency (Evaluation's DataEfficiencyAnalysis, rendered by the report): per seed the smallest
+    /// fraction that generalized, the median only when more than half of the seeds found one, and the range.
+    func testDataEfficiencyTakesTheSmallestFractionPerSeed() throws {
+        let yaml = """
+        name: efficiency
+        task: { modulus: 11 }
+        model: { width: 32 }
+        training: { max_steps: 1000 }
+        sweep:
+          task.operation: [x+y, x-y]
+          task.train_fraction: [0.3, 0.5, 0.7]
+        seeds: 2
+        events:
+          memorization:   { metric: train_accuracy, at_least: 0.99 }
+          generalization: { metric: val_accuracy,   at_least: 0.99 }
+        """
+        // x+y: seed 0 from 0.3, seed 1 from 0.5. x-y: seed 0 only at 0.7, seed 1 never.
+        let (r, dir) = try Fixture.folder("efficiency", yaml) { t in
+            let f = t.config["task.train_fraction"]!.asDouble!
+            let plus = t.config["task.operation"]!.description == "x+y"
+            let generalizes = plus ? f >= (t.seedIndex == 0 ? 0.3 : 0.5) : (t.seedIndex == 0 && f >= 0.7)
+            return FakeTrial(stepsRun: 1000, events: generalizes ? ["memorization": (20, 10), "generalization": (500, 400)] : ["memorization": (20, 10)],
+                             curve: Fixture.steps(upTo: 1000).map { ($0, 0.5) })
+        }
+        defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
+        let d = try XCTUnwrap(DataEfficiencyAnalysis(r))
+        XCTAssertEqual(d.otherKey, "task.operation")
+        XCTAssertEqual(d.fractions, [0.3, 0.5, 0.7])
+        XCTAssertEqual(d.rows.map(\.value), ["x+y", "x-y"])
+        XCTAssertEqual(d.rows[0].reached, [1, 2, 2])
+        XCTAssertEqual(d.rows[0].trials, [2, 2, 2])
+        XCTAssertEqual(d.rows[0].smallestPerSeed, [0.3, 0.5])
+        XCTAssertEqual(d.rows[0].median, 0.4)
+        XCTAssertEqual(d.rows[1].smallestPerSeed, [0.7, nil])
+        XCTAssertNil(d.rows[1].median, "one seed of two is not more than half")
+        XCTAssertEqual(d.rows[1].min, 0.7)
+        let out = try ReportWriter.write(r, to: dir.appendingPathComponent("report"), formats: [.md])
+        let md = try String(contentsOf: out.directory.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(md.contains("| x+y | 1/2 | 2/2 | 2/2 | 0.3, 0.5 | 0.4 | 0.3–0.5 |"), md)
+        XCTAssertTrue(md.contains("| x-y | 0/2 | 0/2 | 1/2 | 0.7, none | — | 0.7–0.7 (1 seed(s): none) |"), md)
+    }
+
     // MARK: - The binary
 
     func descentBinary() throws -> URL {
