@@ -39,148 +39,11 @@ public struct ContrastInputs {
     }
 }
 
-/// An estimate with its interval (nil when the data do not define one) and how it was computed.
-struct Estimate {
-    var value: Double?
-    var interval: Interval?
-    var method: String
-    var json: JSON {
-        .object([("value", .num(value)), ("interval", interval.map { .object([("lower", .num($0.lower)), ("upper", .num($0.upper)), ("level", .num($0.level)), ("method", .string($0.method))]) } ?? .null),
-                 ("method", .string(method))])
-    }
-}
-
-/// What the size side measured, read from the size study's summary.json (first configuration).
-struct SizeSide {
-    var study: String
-    var configuration: String
-    var sizeKey: String
-    var sizes: [Int]
-    var parameters: [Int: Int]
-    var meanTest: [Int: Double]
-    var meanTrain: [Int: Double]
-    var measures: DoubleDescentMeasures
-    var threshold: Int?          // ε = 0
-    var postPeakMinimum: (size: Int, error: Double)?
-    /// The first size right of the peak whose error is back at or below the classical minimum.
-    var recoveredAt: Int?
-    var nTrain: Int?
-    var configurations: [(String, DoubleDescentMeasures?)]
-    func params(_ s: Int) -> Int { parameters[s] ?? s }
-}
-
-/// What the steps side measured, read from the steps study's summary.json (its statistics).
-struct StepsSide {
-    var study: String
-    var configuration: ConfigurationStatistics
-    var statistics: StudyStatistics
-    var memorization: String
-    var generalization: String
-    var memo: EventStatistics?
-    var gen: EventStatistics?
-    var memoStep: Estimate
-    var genStep: Estimate
-    var delay: Estimate
-    var ratio: (median: Double, min: Double, max: Double)?
-    var valAtMemo: (mean: Double, min: Double, max: Double)?
-    var finalVal: (mean: Double, min: Double, max: Double)?
-    var chance: Double?
-}
-
 public enum ContrastWriter {
     static func f(_ x: Double?, _ d: Int = 3) -> String { x.map { String(format: "%.\(d)f", $0) } ?? "—" }
     static func step(_ x: Double?) -> String { x.map { String(Int($0.rounded())) } ?? "—" }
     static func iv(_ i: Interval?, _ d: Int = 3) -> String { i.map { "[\(f($0.lower, d)), \(f($0.upper, d))]" } ?? "no interval" }
     static func ivStep(_ i: Interval?) -> String { i.map { "[\(step($0.lower)), \(step($0.upper))]" } ?? "no interval" }
-    static func range(_ v: [Double]) -> (mean: Double, min: Double, max: Double)? {
-        guard !v.isEmpty else { return nil }
-        return (v.reduce(0, +) / Double(v.count), v.min()!, v.max()!)
-    }
-
-    /// The median step of an event: Kaplan-Meier median with its Brookmeyer-Crowley interval when more
-    /// than half reached it, else the median of the reached steps with its BCa bootstrap interval.
-    static func eventStep(_ e: EventStatistics?) -> Estimate {
-        guard let e else { return Estimate(value: nil, interval: nil, method: "event not defined") }
-        if let m = e.kaplanMeier.median.estimate {
-            return Estimate(value: m, interval: e.kaplanMeier.median.interval, method: "Kaplan-Meier median; interval Brookmeyer-Crowley (Greenwood log-log band)" + (e.kaplanMeier.median.interval == nil ? ", undefined with these few trials" : ""))
-        }
-        return Estimate(value: nil, interval: nil, method: "not reached by more than half of the trials: " + e.kaplanMeier.median.note)
-    }
-
-    /// "key=value, ..." of a configuration's point, keys sorted.
-    static func pointKey(_ point: [(String, Value)]) -> String {
-        point.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
-    }
-
-    /// What the size study measured (its first configuration), from its analyses (the same values its
-    /// own report prints).
-    static func sizeSide(_ r: StudyResults) throws -> SizeSide {
-        let configs = SizeData.configurations(r)
-        guard let c0 = configs.first, let m = try? c0.measures() else {
-            throw StudyError(nil, "the size study '\(r.study.name)' has no double-descent measures (too few sizes with results)", hint: "run it to the end: descent run \(r.study.file)")
-        }
-        var side = SizeSide(study: r.study.name, configuration: pointKey(c0.point), sizeKey: Schema.sizeKey(r.study), sizes: [], parameters: [:], meanTest: [:], meanTrain: [:],
-                            measures: m, threshold: nil, postPeakMinimum: nil, recoveredAt: nil, nTrain: nil, configurations: [])
-        for s in c0.sizes {
-            side.sizes.append(s)
-            side.parameters[s] = c0.parameters(s)
-            side.meanTest[s] = c0.mean(s).isFinite ? c0.mean(s) : nil
-            side.meanTrain[s] = c0.meanTrain(s).isFinite ? c0.meanTrain(s) : nil
-        }
-        side.threshold = m.thresholds.first { $0.epsilon == 0 }?.size.map { Int($0) }
-        let right = side.sizes.filter { Double($0) > m.peakSize }
-        if let best = right.min(by: { (side.meanTest[$0] ?? .infinity) < (side.meanTest[$1] ?? .infinity) }), let e = side.meanTest[best] {
-            side.postPeakMinimum = (best, e)
-        }
-        if let cm = m.classicalMinimum { side.recoveredAt = right.first { (side.meanTest[$0] ?? .infinity) <= cm } }
-        side.nTrain = r.trials.first?.spec.task.trainingExamples
-        side.configurations = configs.map { c in (pointKey(c.point), try? c.measures()) }
-        return side
-    }
-
-    /// What the steps study measured, from its statistics (the same values its own report prints).
-    static func stepsSide(_ r: StudyResults) throws -> StepsSide {
-        let st: StudyStatistics
-        do { st = try StudyStatistics(r) } catch {
-            throw StudyError(nil, "the steps study '\(r.study.name)' has no statistics: \(error)", hint: "run it to the end: descent run \(r.study.file)")
-        }
-        let names = st.events
-        let memoName = names.contains("memorization") ? "memorization" : names.first ?? "memorization"
-        let genName = names.contains("generalization") ? "generalization" : names.dropFirst().first ?? "generalization"
-        // The configuration where generalization was reached most often (the first among equals).
-        guard let c = st.configurations.max(by: { a, b in
-            let ka = a.events.first { $0.event == genName }?.reached?.k ?? 0, kb = b.events.first { $0.event == genName }?.reached?.k ?? 0
-            return ka < kb || (ka == kb && st.configurations.firstIndex { $0.key == a.key }! > st.configurations.firstIndex { $0.key == b.key }!)
-        }) else {
-            throw StudyError(nil, "the steps study '\(r.study.name)' has no configuration with results", hint: "run it: descent run \(r.study.file)")
-        }
-        let memo = c.events.first { $0.event == memoName }, gen = c.events.first { $0.event == genName }
-        var side = StepsSide(study: r.study.name, configuration: c, statistics: st, memorization: memoName, generalization: genName, memo: memo, gen: gen,
-                             memoStep: eventStep(memo), genStep: eventStep(gen), delay: Estimate(value: nil, interval: nil, method: "needs both events"),
-                             ratio: nil, valAtMemo: nil, finalVal: nil, chance: nil)
-        if let d = c.delay, d.summary.n > 0 {
-            if d.summary.n >= 2, let mi = d.summary.meanInterval {
-                side.delay = Estimate(value: d.summary.mean, interval: mi, method: "mean over the trials that reached both; \(mi.method) interval")
-            } else {
-                side.delay = Estimate(value: d.summary.mean, interval: nil, method: "mean over \(d.summary.n) trial(s) that reached both; no interval with one value")
-            }
-        }
-        var ratios: [Double] = [], vals: [Double] = [], finals: [Double] = []
-        for id in c.trialIds {
-            let ms = memo?.trials.first { $0.trial == id }?.step, gs = gen?.trials.first { $0.trial == id }?.step
-            if let ms, let gs, ms > 0 { ratios.append(Double(gs) / Double(ms)) }
-            if let ms, let curve = r.store.curve(id), let st = curve.column("step"), let va = curve.column("val_accuracy"), let i = st.firstIndex(of: Double(ms)) { vals.append(va[i]) }
-            if let fv = r.summaries[id]?.final["val_accuracy"] { finals.append(fv) }
-        }
-        if let rr = range(ratios) {
-            let s = ratios.sorted(), n = s.count
-            side.ratio = (n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2, rr.min, rr.max)
-        }
-        side.valAtMemo = range(vals)
-        side.finalVal = range(finals)
-        if let task = r.trials.first?.spec.task as? AlgorithmicTask.Config { side.chance = 1 / Double(task.modulus) }
-        return side
-    }
 
     /// Writes the contrast report into `dir`; the two studies' own reports are (re)written first.
     /// A folder as the report names it: relative to the working directory when inside it, so a report
@@ -222,8 +85,8 @@ public enum ContrastWriter {
         let stepsReport = try ReportWriter.write(input.steps)
         let bridgeReport = try input.bridge.map { try ReportWriter.write($0) }
         let dataReport = try input.moreData.map { try ReportWriter.write($0) }
-        let S = try sizeSide(input.size)
-        let T = try stepsSide(input.steps)
+        let S = try ContrastAnalysis.sizeSide(input.size)
+        let T = try ContrastAnalysis.stepsSide(input.steps)
         var front: [Block] = []
         if !input.question.isEmpty { front.append(.paragraph("**Question.** \(input.question)")) }
         var line = "Size axis: `\(S.study)`" + (input.size.study.profile.map { " (profile `\($0)`)" } ?? "") + " · steps axis: `\(T.study)`" + (input.steps.study.profile.map { " (profile `\($0)`)" } ?? "")
@@ -272,8 +135,8 @@ public enum ContrastWriter {
         // The data study, read back like the others: a steps side (its statistics) or a size side.
         var dataSteps: StepsSide? = nil, dataSize: SizeSide? = nil
         if let d = input.moreData, dataReport != nil {
-            if d.study.axis == "size" { dataSize = try sizeSide(d) }
-            else { dataSteps = try stepsSide(d) }
+            if d.study.axis == "size" { dataSize = try ContrastAnalysis.sizeSide(d) }
+            else { dataSteps = try ContrastAnalysis.stepsSide(d) }
         }
         let rows = comparison(input, S, T, dataSize: dataSize, dataSteps: dataSteps, dataExpectations: dataReport?.expectations ?? [])
         sections.append(Section("Comparison", [
@@ -432,7 +295,7 @@ public enum ContrastWriter {
             let (tt, tj) = stepsEffect(stepsStudy, data ? dataSteps ?? T : T, stepsKeys)
             var sentence = ""
             if data, let d = dataSteps, let sw = d.statistics.sweeps.first(where: { stepsKeys.contains($0.key) }) {
-                let per = d.statistics.configurations.map { ($0.point.first { $0.key == sw.key }?.value ?? $0.key, eventStep($0.events.first { $0.event == d.generalization })) }
+                let per = d.statistics.configurations.map { ($0.point.first { $0.key == sw.key }?.value ?? $0.key, ContrastAnalysis.eventStep($0.events.first { $0.event == d.generalization })) }
                 let reached = per.filter { $0.1.value != nil }
                 if let first = reached.first, let last = reached.last, reached.count >= 2 {
                     sentence = "More data (\(d.study), \(sw.key) \(first.0) → \(last.0)): the median \(d.generalization) step goes from \(step(first.1.value)) to \(step(last.1.value))"
@@ -467,7 +330,7 @@ public enum ContrastWriter {
             let fixed = keys.compactMap { key in r.trials.first?.value(at: key).map { "\(key) = \($0)" } }.first ?? "not a key of this study"
             return ("not varied in \(r.study.name) (\(fixed))", .object([("varied", .bool(false)), ("fixed", .string(fixed))]))
         }
-        let per = T.statistics.configurations.map { c -> (String, Estimate) in (c.key, eventStep(c.events.first { $0.event == T.generalization })) }
+        let per = T.statistics.configurations.map { c -> (String, Estimate) in (c.key, ContrastAnalysis.eventStep(c.events.first { $0.event == T.generalization })) }
         var text = "\(r.study.name): \(swept.path) varied: " + per.map { $0.1.value == nil ? "\($0.0): \(T.generalization) not reached by more than half of the trials (no median)" : "\($0.0): \(T.generalization) median \(step($0.1.value)) \(ivStep($0.1.interval))" }.joined(separator: "; ")
         var trendJSON: JSON = .null
         if let sw = T.statistics.sweeps.first(where: { $0.key == swept.path }), let tv = sw.trend {
