@@ -38,18 +38,6 @@ public struct ReportFormats: OptionSet, Sendable {
 }
 
 public enum ReportWriter {
-    struct Row {
-        let trial: Trial
-        let summary: TrialSummary?
-        func step(_ e: String) -> Int? { summary?.events[e]?.step }
-    }
-
-    static func median(_ v: [Int]) -> Double? {
-        guard !v.isEmpty else { return nil }
-        let s = v.sorted()
-        return s.count % 2 == 1 ? Double(s[s.count / 2]) : Double(s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
-
     static func num(_ d: Double?) -> String {
         guard let d else { return "—" }
         return d == d.rounded() ? String(Int(d)) : String(format: "%.1f", d)
@@ -97,42 +85,31 @@ public enum ReportWriter {
         var table = Table(["configuration", "seeds"] + eventNames.flatMap { ["\($0) k/n", "median \($0) step", "\($0) steps per seed"] }
             + ((memo != nil && gen != nil) ? ["median delay (\(gen!) − \(memo!))"] : []))
         var groupsJSON: [JSON] = []
-        for (gi, g) in r.groups.enumerated() {
-            let rows = g.trials.map { Row(trial: $0, summary: r.summaries[$0.id]) }
-            var cells = [g.key.isEmpty ? "(single configuration)" : g.key, String(rows.count)]
-            var evJSON: [(String, JSON)] = []
-            for e in eventNames {
-                let steps = rows.compactMap { $0.step(e) }
-                let k = steps.count, n = rows.count
-                let med = k * 2 > n ? median(steps) : nil
-                cells += ["\(k)/\(n)", num(med), rows.map { $0.step(e).map(String.init) ?? ($0.summary == nil ? "missing" : "censored") }.joined(separator: ", ")]
-                evJSON.append((e, .object([("reached", .int(k)), ("trials", .int(n)), ("median_step", .num(med)),
-                                           ("median_method", .string("sample median of the reached steps, reported only when more than half of the trials reached the event")),
-                                           ("steps", .array(rows.map { $0.step(e).map { .int($0) } ?? .null }))])))
-            }
-            if let memo, let gen {
-                let delays = rows.compactMap { row -> Int? in
-                    guard let a = row.step(memo), let b = row.step(gen) else { return nil }
-                    return b - a
-                }
-                cells.append(delays.count * 2 > rows.count ? num(median(delays)) : "—")
-            }
+        for (gi, c) in ConfigurationEvents.of(r).enumerated() {
+            var cells = [c.key.isEmpty ? "(single configuration)" : c.key, String(c.trials.count)]
+            for e in c.events { cells += ["\(e.reached)/\(e.trials)", num(e.medianStep), e.labels.joined(separator: ", ")] }
+            if c.delayPair != nil { cells.append(c.medianDelay.map { num($0) } ?? "—") }
             table.add(cells)
-            groupsJSON.append(.object([("configuration", .object(g.trials[0].point.map { ($0.0, $0.1.jsonValue) })),
-                                       ("trial_ids", .array(g.trials.map { .string($0.id) })), ("events", .object(evJSON))]))
+            let evJSON = c.events.map { e -> (String, JSON) in
+                (e.name, .object([("reached", .int(e.reached)), ("trials", .int(e.trials)), ("median_step", .num(e.medianStep)),
+                                  ("median_method", .string(ConfigurationEvents.medianMethod)), ("steps", .array(e.steps.map { $0.map { .int($0) } ?? .null }))]))
+            }
+            groupsJSON.append(.object([("configuration", .object(c.trials[0].point.map { ($0.0, $0.1.jsonValue) })),
+                                       ("trial_ids", .array(c.trials.map { .string($0.id) })), ("events", .object(evJSON))]))
 
             // The accuracy curves of this configuration, every seed.
-            var chart = Chart(title: "Accuracy against training steps" + (g.key.isEmpty ? "" : " (\(g.key))"),
+            var chart = Chart(title: "Accuracy against training steps" + (c.key.isEmpty ? "" : " (\(c.key))"),
                               xLabel: "training step (log scale; step 0 not shown)", yLabel: "accuracy", xLog: true, yRange: (0, 1))
-            for (si, row) in rows.enumerated() {
-                guard let curve = r.store.curve(row.trial.id), let st = curve.column("step"),
+            for (si, trial) in c.trials.enumerated() {
+                guard let curve = r.store.curve(trial.id), let st = curve.column("step"),
                       let tr = curve.column("train_accuracy"), let va = curve.column("val_accuracy"),
                       va.contains(where: \.isFinite) else { continue }   // a regression has no accuracy
                 let color = Palette.color(si)
-                chart.series.append(Series(name: "seed \(row.trial.seedIndex) train", points: Array(zip(st, tr)), color: color, dashed: true))
-                chart.series.append(Series(name: "seed \(row.trial.seedIndex) validation", points: Array(zip(st, va)), color: color))
-                if let gen, let gs = row.step(gen) { chart.markers.append(Marker(x: Double(gs), label: "\(gen) seed \(row.trial.seedIndex)", color: color)) }
-                if let memo, let ms = row.step(memo) { chart.markers.append(Marker(x: Double(ms), label: "\(memo) seed \(row.trial.seedIndex)", color: color)) }
+                let sm = r.summaries[trial.id]
+                chart.series.append(Series(name: "seed \(trial.seedIndex) train", points: Array(zip(st, tr)), color: color, dashed: true))
+                chart.series.append(Series(name: "seed \(trial.seedIndex) validation", points: Array(zip(st, va)), color: color))
+                if let gen, let gs = sm?.events[gen]?.step { chart.markers.append(Marker(x: Double(gs), label: "\(gen) seed \(trial.seedIndex)", color: color)) }
+                if let memo, let ms = sm?.events[memo]?.step { chart.markers.append(Marker(x: Double(ms), label: "\(memo) seed \(trial.seedIndex)", color: color)) }
             }
             guard !chart.series.isEmpty else { continue }
             figures.append(Figure(file: "figures/accuracy-\(gi + 1).svg", caption: "Train (dashed) and validation (solid) accuracy per seed; dotted verticals mark each seed's \([memo, gen].compactMap { $0 }.joined(separator: " and ")) steps.", svg: chart.svg()))
