@@ -30,10 +30,11 @@ let package = Package(
         .target(name: "Training", dependencies: ["Linalg", "Datasets", "Models"], swiftSettings: fast),
         .target(name: "Studies", dependencies: ["Training", "Yams"], swiftSettings: fast),
         .target(name: "Analysis", dependencies: ["CGSL"], swiftSettings: fast),
-        .target(name: "Reports", dependencies: ["Studies", "Analysis"]),
+        .target(name: "Evaluation", dependencies: ["Studies", "Analysis"]),
+        .target(name: "Reports", dependencies: ["Studies", "Analysis", "Evaluation"]),
         .target(name: "BLASKernel", dependencies: ["Linalg"]),
         .executableTarget(name: "descent", dependencies: [
-            "Reports", "Studies", "Training", "Analysis", "BLASKernel",
+            "Reports", "Evaluation", "Studies", "Training", "Analysis", "BLASKernel",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "DescentBench", dependencies: [
@@ -48,6 +49,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Datasets", "Models", "TestSupport"]),
         .testTarget(name: "StudiesTests", dependencies: ["Studies"]),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis"]),
+        .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
         .testTarget(name: "descentTests", dependencies: ["Studies"]),
     ],

@@ -1,10 +1,11 @@
 // The contrast report: one size-axis study (model-wise double descent) and one steps-axis study
-// (grokking) side by side. Each study's own report is written first and its summary.json read back,
-// so every number here is the one its own report states, with the same interval. Charts of both axes
+// (grokking) side by side. Each study's own report is written first; the numbers here come from the
+// same analyses (Evaluation) as that report's, so they are the ones it states, with the same interval. Charts of both axes
 // with the over-fitting point (interpolation threshold / memorization) and the recovery point
 // (post-peak minimum / generalization) marked, a comparison table, the size × steps heatmap and the
 // epoch-wise study as the bridge, and sentences built from the numbers.
 import Analysis
+import Evaluation
 import Foundation
 import Studies
 
@@ -38,161 +39,11 @@ public struct ContrastInputs {
     }
 }
 
-/// An estimate with its interval (nil when the data do not define one) and how it was computed.
-struct Estimate {
-    var value: Double?
-    var interval: Interval?
-    var method: String
-    var json: JSON {
-        .object([("value", .num(value)), ("interval", interval.map { .object([("lower", .num($0.lower)), ("upper", .num($0.upper)), ("level", .num($0.level)), ("method", .string($0.method))]) } ?? .null),
-                 ("method", .string(method))])
-    }
-}
-
-/// What the size side measured, read from the size study's summary.json (first configuration).
-struct SizeSide {
-    var study: String
-    var configuration: String
-    var sizeKey: String
-    var sizes: [Int]
-    var parameters: [Int: Int]
-    var meanTest: [Int: Double]
-    var meanTrain: [Int: Double]
-    var measures: DoubleDescentMeasures
-    var threshold: Int?          // ε = 0
-    var postPeakMinimum: (size: Int, error: Double)?
-    /// The first size right of the peak whose error is back at or below the classical minimum.
-    var recoveredAt: Int?
-    var nTrain: Int?
-    var configurations: [(String, DoubleDescentMeasures?)]
-    func params(_ s: Int) -> Int { parameters[s] ?? s }
-}
-
-/// What the steps side measured, read from the steps study's summary.json (its statistics).
-struct StepsSide {
-    var study: String
-    var configuration: ConfigurationStatistics
-    var statistics: StudyStatistics
-    var memorization: String
-    var generalization: String
-    var memo: EventStatistics?
-    var gen: EventStatistics?
-    var memoStep: Estimate
-    var genStep: Estimate
-    var delay: Estimate
-    var ratio: (median: Double, min: Double, max: Double)?
-    var valAtMemo: (mean: Double, min: Double, max: Double)?
-    var finalVal: (mean: Double, min: Double, max: Double)?
-    var chance: Double?
-}
-
 public enum ContrastWriter {
     static func f(_ x: Double?, _ d: Int = 3) -> String { x.map { String(format: "%.\(d)f", $0) } ?? "—" }
     static func step(_ x: Double?) -> String { x.map { String(Int($0.rounded())) } ?? "—" }
     static func iv(_ i: Interval?, _ d: Int = 3) -> String { i.map { "[\(f($0.lower, d)), \(f($0.upper, d))]" } ?? "no interval" }
     static func ivStep(_ i: Interval?) -> String { i.map { "[\(step($0.lower)), \(step($0.upper))]" } ?? "no interval" }
-    static func range(_ v: [Double]) -> (mean: Double, min: Double, max: Double)? {
-        guard !v.isEmpty else { return nil }
-        return (v.reduce(0, +) / Double(v.count), v.min()!, v.max()!)
-    }
-
-    /// A study's summary.json, parsed (written by its own report just before).
-    static func summaryObject(_ dir: URL) throws -> [String: Any] {
-        let url = dir.appendingPathComponent("summary.json")
-        guard let data = FileManager.default.contents(atPath: url.path), let o = JSON.parse(data) as? [String: Any] else {
-            throw StudyError(nil, "cannot read '\(url.path)'", hint: "write the study's report first with 'descent report'")
-        }
-        return o
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, _ o: Any) throws -> T {
-        let data = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])
-        return try JSONDecoder().decode(T.self, from: data)
-    }
-
-    /// The median step of an event: Kaplan-Meier median with its Brookmeyer-Crowley interval when more
-    /// than half reached it, else the median of the reached steps with its BCa bootstrap interval.
-    static func eventStep(_ e: EventStatistics?) -> Estimate {
-        guard let e else { return Estimate(value: nil, interval: nil, method: "event not defined") }
-        if let m = e.kaplanMeier.median.estimate {
-            return Estimate(value: m, interval: e.kaplanMeier.median.interval, method: "Kaplan-Meier median; interval Brookmeyer-Crowley (Greenwood log-log band)" + (e.kaplanMeier.median.interval == nil ? ", undefined with these few trials" : ""))
-        }
-        return Estimate(value: nil, interval: nil, method: "not reached by more than half of the trials: " + e.kaplanMeier.median.note)
-    }
-
-    static func sizeSide(_ r: StudyResults, summary o: [String: Any]) throws -> SizeSide {
-        guard let configs = o["configurations"] as? [[String: Any]], let c0 = configs.first, let mo = c0["measures"],
-              let curve = c0["curve"] as? [[String: Any]] else {
-            throw StudyError(nil, "the size study '\(r.study.name)' has no measures in its summary.json (too few sizes with results)", hint: "run it to the end: descent run \(r.study.file)")
-        }
-        let m = try decode(DoubleDescentMeasures.self, mo)
-        var side = SizeSide(study: r.study.name, configuration: "", sizeKey: o["size_key"] as? String ?? "size", sizes: [], parameters: [:], meanTest: [:], meanTrain: [:],
-                            measures: m, threshold: nil, postPeakMinimum: nil, recoveredAt: nil, nTrain: nil, configurations: [])
-        if let point = c0["configuration"] as? [String: Any] { side.configuration = point.keys.sorted().map { "\($0)=\(point[$0]!)" }.joined(separator: ", ") }
-        for p in curve {
-            guard let s = (p["size"] as? NSNumber)?.intValue else { continue }
-            side.sizes.append(s)
-            side.parameters[s] = (p["parameters"] as? NSNumber)?.intValue
-            side.meanTest[s] = (p["mean_test"] as? NSNumber)?.doubleValue
-            side.meanTrain[s] = (p["mean_train"] as? NSNumber)?.doubleValue
-        }
-        side.threshold = m.thresholds.first { $0.epsilon == 0 }?.size.map { Int($0) }
-        let right = side.sizes.filter { Double($0) > m.peakSize }
-        if let best = right.min(by: { (side.meanTest[$0] ?? .infinity) < (side.meanTest[$1] ?? .infinity) }), let e = side.meanTest[best] {
-            side.postPeakMinimum = (best, e)
-        }
-        if let cm = m.classicalMinimum { side.recoveredAt = right.first { (side.meanTest[$0] ?? .infinity) <= cm } }
-        side.nTrain = r.trials.first?.spec.task.trainingExamples
-        side.configurations = configs.map { c in
-            let point = (c["configuration"] as? [String: Any]) ?? [:]
-            let key = point.keys.sorted().map { "\($0)=\(point[$0]!)" }.joined(separator: ", ")
-            return (key, c["measures"].flatMap { try? decode(DoubleDescentMeasures.self, $0) })
-        }
-        return side
-    }
-
-    static func stepsSide(_ r: StudyResults, summary o: [String: Any]) throws -> StepsSide {
-        guard let so = o["statistics"], !(so is NSNull) else {
-            throw StudyError(nil, "the steps study '\(r.study.name)' has no statistics in its summary.json", hint: "run it to the end: descent run \(r.study.file)")
-        }
-        let st = try decode(StudyStatistics.self, so)
-        let names = st.events
-        let memoName = names.contains("memorization") ? "memorization" : names.first ?? "memorization"
-        let genName = names.contains("generalization") ? "generalization" : names.dropFirst().first ?? "generalization"
-        // The configuration where generalization was reached most often (the first among equals).
-        guard let c = st.configurations.max(by: { a, b in
-            let ka = a.events.first { $0.event == genName }?.reached?.k ?? 0, kb = b.events.first { $0.event == genName }?.reached?.k ?? 0
-            return ka < kb || (ka == kb && st.configurations.firstIndex { $0.key == a.key }! > st.configurations.firstIndex { $0.key == b.key }!)
-        }) else {
-            throw StudyError(nil, "the steps study '\(r.study.name)' has no configuration with results", hint: "run it: descent run \(r.study.file)")
-        }
-        let memo = c.events.first { $0.event == memoName }, gen = c.events.first { $0.event == genName }
-        var side = StepsSide(study: r.study.name, configuration: c, statistics: st, memorization: memoName, generalization: genName, memo: memo, gen: gen,
-                             memoStep: eventStep(memo), genStep: eventStep(gen), delay: Estimate(value: nil, interval: nil, method: "needs both events"),
-                             ratio: nil, valAtMemo: nil, finalVal: nil, chance: nil)
-        if let d = c.delay, d.summary.n > 0 {
-            if d.summary.n >= 2, let mi = d.summary.meanInterval {
-                side.delay = Estimate(value: d.summary.mean, interval: mi, method: "mean over the trials that reached both; \(mi.method) interval")
-            } else {
-                side.delay = Estimate(value: d.summary.mean, interval: nil, method: "mean over \(d.summary.n) trial(s) that reached both; no interval with one value")
-            }
-        }
-        var ratios: [Double] = [], vals: [Double] = [], finals: [Double] = []
-        for id in c.trialIds {
-            let ms = memo?.trials.first { $0.trial == id }?.step, gs = gen?.trials.first { $0.trial == id }?.step
-            if let ms, let gs, ms > 0 { ratios.append(Double(gs) / Double(ms)) }
-            if let ms, let curve = r.store.curve(id), let st = curve.column("step"), let va = curve.column("val_accuracy"), let i = st.firstIndex(of: Double(ms)) { vals.append(va[i]) }
-            if let fv = r.summaries[id]?.final["val_accuracy"] { finals.append(fv) }
-        }
-        if let rr = range(ratios) {
-            let s = ratios.sorted(), n = s.count
-            side.ratio = (n % 2 == 1 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2, rr.min, rr.max)
-        }
-        side.valAtMemo = range(vals)
-        side.finalVal = range(finals)
-        if let task = r.trials.first?.spec.task as? AlgorithmicTask.Config { side.chance = 1 / Double(task.modulus) }
-        return side
-    }
 
     /// Writes the contrast report into `dir`; the two studies' own reports are (re)written first.
     /// A folder as the report names it: relative to the working directory when inside it, so a report
@@ -205,20 +56,21 @@ public enum ContrastWriter {
 
     /// How the results folders the contrast reads were made (each one's runs.jsonl: command, commit,
     /// wall time), and where and when the contrast report was written.
-    static func provenance(_ input: ContrastInputs, command: String?) -> String {
+    static func provenance(_ input: ContrastInputs, command: String?) -> [Block] {
         let parts: [(String, StudyResults)] = [("size axis", input.size), ("steps axis", input.steps)]
             + (input.bridge.map { [("bridge", $0)] } ?? []) + (input.moreData.map { [("more data", $0)] } ?? [])
         let day = String(RunRecord.dateFormat.string(from: Date()).prefix(10))
-        var md = "**Made by** \(command.map { "`\($0)`" } ?? "descent") at commit `\(RunRecord.currentCommit())` on \(RunRecord.currentMachine()), \(day), from these results folders:\n\n"
+        let made = "**Made by** \(command.map { "`\($0)`" } ?? "descent") at commit `\(RunRecord.currentCommit())` on \(RunRecord.currentMachine()), \(day), from these results folders:"
+        var folders: [String] = []
         var total = 0.0
         for (what, r) in parts {
             let runs = r.store.runs()
             total += runs.reduce(0) { $0 + $1.wallSeconds }
-            md += "- \(what), `\(r.study.name)`: " + (runs.isEmpty ? "no run recorded (a folder from an older descent, or made by hand)" : runs.map { run in
+            folders.append("\(what), `\(r.study.name)`: " + (runs.isEmpty ? "no run recorded (a folder from an older descent, or made by hand)" : runs.map { run in
                 "trained by `\(run.command)` at commit `\(run.commit)`, \(ReportWriter.duration(run.wallSeconds)) (\(run.trained) trials, BLAS kernel \(run.blasKernel), \(run.jobs) at a time)"
-            }.joined(separator: "; ")) + "\n"
+            }.joined(separator: "; ")))
         }
-        return md + "\n**Wall time** \(ReportWriter.duration(total)) of training in all.\n\n"
+        return [.paragraph(made), .list(folders), .paragraph("**Wall time** \(ReportWriter.duration(total)) of training in all.")]
     }
 
     public static func write(_ input: ContrastInputs, to dir: URL, formats: ReportFormats = .all, command: String? = nil) throws -> ContrastOutput {
@@ -233,18 +85,17 @@ public enum ContrastWriter {
         let stepsReport = try ReportWriter.write(input.steps)
         let bridgeReport = try input.bridge.map { try ReportWriter.write($0) }
         let dataReport = try input.moreData.map { try ReportWriter.write($0) }
-        let S = try sizeSide(input.size, summary: try summaryObject(sizeReport.directory))
-        let T = try stepsSide(input.steps, summary: try summaryObject(stepsReport.directory))
-        var figures: [(String, String, String)] = []
-        var md = "# \(input.name)\n\n"
-        if !input.question.isEmpty { md += "**Question.** \(input.question)\n\n" }
-        md += "Size axis: `\(S.study)`" + (input.size.study.profile.map { " (profile `\($0)`)" } ?? "") + " · steps axis: `\(T.study)`" + (input.steps.study.profile.map { " (profile `\($0)`)" } ?? "")
-        if let b = input.bridge { md += " · bridge: `\(b.study.name)`" + (b.study.profile.map { " (profile `\($0)`)" } ?? "") }
-        if let command { md += " · command: `\(command)`" }
-        md += "\n\n"
-        md += provenance(input, command: command)
+        let S = try ContrastAnalysis.sizeSide(input.size)
+        let T = try ContrastAnalysis.stepsSide(input.steps)
+        var front: [Block] = []
+        if !input.question.isEmpty { front.append(.paragraph("**Question.** \(input.question)")) }
+        var line = "Size axis: `\(S.study)`" + (input.size.study.profile.map { " (profile `\($0)`)" } ?? "") + " · steps axis: `\(T.study)`" + (input.steps.study.profile.map { " (profile `\($0)`)" } ?? "")
+        if let b = input.bridge { line += " · bridge: `\(b.study.name)`" + (b.study.profile.map { " (profile `\($0)`)" } ?? "") }
+        if let command { line += " · command: `\(command)`" }
+        front.append(.paragraph(line))
+        front += provenance(input, command: command)
         for (r, what) in [(input.size, "size"), (input.steps, "steps")] + (input.bridge.map { [($0, "bridge")] } ?? []) where !r.missing.isEmpty {
-            md += "> **Incomplete:** the \(what) study has \(r.missing.count) of \(r.trials.count) trials without a result; the numbers below use the others.\n\n"
+            front.append(.note("**Incomplete:** the \(what) study has \(r.missing.count) of \(r.trials.count) trials without a result; the numbers below use the others."))
         }
 
         // Gates: the contrast's own expectations, then those of the two studies (the bridge informs only).
@@ -260,72 +111,64 @@ public enum ContrastWriter {
         }
         // The verdict first (failures named); the full list after the comparison.
         let failed = checks.filter { !$0.passed }
-        md += failed.isEmpty ? "**Gate: all \(checks.count) expectations hold.**\n\n" : "**Gate: \(failed.count) of \(checks.count) expectations FAIL.**\n\n"
-        for c in failed { md += "- **FAIL**: `\(c.name)` (\(c.location)) — \(c.detail)\n" }
-        if !failed.isEmpty { md += "\n" }
-        var expectationsMD = "## Expectations\n\n"
-        if checks.isEmpty { expectationsMD += "None.\n" }
-        for c in checks { expectationsMD += "- \(c.passed ? "pass" : "**FAIL**"): `\(c.name)` — \(c.detail)\n" }
+        front.append(.paragraph(failed.isEmpty ? "**Gate: all \(checks.count) expectations hold.**" : "**Gate: \(failed.count) of \(checks.count) expectations FAIL.**"))
+        front.append(.list(failed.map { "**FAIL**: `\($0.name)` (\($0.location)) — \($0.detail)" }))
+        var expectations = Section("Expectations", checks.isEmpty ? [.paragraph("None.")] : [])
+        var items = checks.map { "\($0.passed ? "pass" : "**FAIL**"): `\($0.name)` — \($0.detail)" }
         if let b = bridgeReport {
             let held = b.expectations.filter(\.passed).count
-            expectationsMD += "- bridge (informative, not a gate): \(held) of \(b.expectations.count) expectations of `\(input.bridge!.study.name)` hold\(input.bridge!.study.value("status") == .string("not_reproduced") ? " (the study is marked not reproduced)" : "")\n"
+            items.append("bridge (informative, not a gate): \(held) of \(b.expectations.count) expectations of `\(input.bridge!.study.name)` hold\(input.bridge!.study.value("status") == .string("not_reproduced") ? " (the study is marked not reproduced)" : "")")
         }
-        expectationsMD += "\n"
+        expectations.blocks.append(.list(items))
 
         // The summary in words.
-        md += "## In one paragraph\n\n" + paragraph(S, T) + "\n\n"
+        var sections = [Section(nil, front), Section("In one paragraph", [.paragraph(paragraph(S, T))])]
 
         // Side by side.
         let (sizeChart, sizeCaption) = sizeFigure(input.size, S)
         let (stepsChart, stepsCaption) = stepsFigure(input.steps, T)
-        figures.append(("figures/contrast-size.svg", sizeCaption, sizeChart.svg()))
-        figures.append(("figures/contrast-steps.svg", stepsCaption, stepsChart.svg()))
-        md += "## The two axes side by side\n\n"
-        md += "![\(sizeCaption)](figures/contrast-size.svg) ![\(stepsCaption)](figures/contrast-steps.svg)\n\n"
-        md += "*Figures: the \(sizeCaption)* *The \(stepsCaption)*\n\n"
+        sections.append(Section("The two axes side by side", [.figures([Figure(file: "figures/contrast-size.svg", caption: sizeCaption, svg: sizeChart.svg()),
+                                                                          Figure(file: "figures/contrast-steps.svg", caption: stepsCaption, svg: stepsChart.svg())],
+                                                                         caption: "*Figures: the \(sizeCaption)* *The \(stepsCaption)*")]))
 
         // The comparison table.
         // The data study, read back like the others: a steps side (its statistics) or a size side.
         var dataSteps: StepsSide? = nil, dataSize: SizeSide? = nil
-        if let d = input.moreData, let rep = dataReport {
-            if d.study.axis == "size" { dataSize = try sizeSide(d, summary: try summaryObject(rep.directory)) }
-            else { dataSteps = try stepsSide(d, summary: try summaryObject(rep.directory)) }
+        if let d = input.moreData, dataReport != nil {
+            if d.study.axis == "size" { dataSize = try ContrastAnalysis.sizeSide(d) }
+            else { dataSteps = try ContrastAnalysis.stepsSide(d) }
         }
         let rows = comparison(input, S, T, dataSize: dataSize, dataSteps: dataSteps, dataExpectations: dataReport?.expectations ?? [])
-        md += "## Comparison\n\n"
-        md += "Intervals are 95 %; each says how it was computed in summary.json. Size axis: configuration \(S.configuration.isEmpty ? "(single)" : "`\(S.configuration)`"); steps axis: configuration \(T.configuration.key.isEmpty ? "(single)" : "`\(T.configuration.key)`").\n\n"
-        md += "| | size axis (model-wise double descent) | steps axis (grokking) |\n|---|---|---|\n"
-        for row in rows { md += "| **\(row.aspect)** | \(row.size) | \(row.steps) |\n" }
-        md += "\n"
-        for row in rows where !row.sentence.isEmpty { md += "- \(row.sentence)\n" }
-        md += "\n"
+        sections.append(Section("Comparison", [
+            .paragraph("Intervals are 95 %; each says how it was computed in summary.json. Size axis: configuration \(S.configuration.isEmpty ? "(single)" : "`\(S.configuration)`"); steps axis: configuration \(T.configuration.key.isEmpty ? "(single)" : "`\(T.configuration.key)`")."),
+            .table(Table(["", "size axis (model-wise double descent)", "steps axis (grokking)"], rows: rows.map { ["**\($0.aspect)**", $0.size, $0.steps] })),
+            .list(rows.filter { !$0.sentence.isEmpty }.map(\.sentence)),
+        ]))
 
         // The bridge: size × steps, and the epoch-wise curve.
-        md += "## The bridge between the axes\n\n"
+        var bridge = Section("The bridge between the axes")
         var heatmapJSON: JSON = .null
         if let c0 = SizeData.configurations(input.size).first, let (hm, caption, hj, sentence) = heatmap(input.size, c0, threshold: S.threshold) {
-            figures.append(("figures/contrast-heatmap.svg", caption, hm.svg()))
-            md += sentence + "\n\n![\(caption)](figures/contrast-heatmap.svg)\n\n*\(caption)*\n\n"
+            bridge.blocks += [.paragraph(sentence), .figure(Figure(file: "figures/contrast-heatmap.svg", caption: caption, svg: hm.svg()))]
             heatmapJSON = hj
         } else {
-            md += "No size × steps heatmap: the size study's trials record no curve over steps (closed-form fits).\n\n"
+            bridge.blocks.append(.paragraph("No size × steps heatmap: the size study's trials record no curve over steps (closed-form fits)."))
         }
         var bridgeJSON: JSON = .null
         if let b = input.bridge {
-            let (text, figs, bj) = bridgeSection(b)
-            md += text
-            figures += figs
+            let (blocks, bj) = bridgeSection(b)
+            bridge.blocks += blocks
             bridgeJSON = bj
         } else {
-            md += "No epoch-wise study is named (`bridge:` in a contrast study): the test error over steps of one model at the edge of interpolation would show the size-axis peak as a bump in time.\n\n"
+            bridge.blocks.append(.paragraph("No epoch-wise study is named (`bridge:` in a contrast study): the test error over steps of one model at the edge of interpolation would show the size-axis peak as a bump in time."))
         }
+        sections.append(bridge)
 
         // What more data does, drawn: event steps against the data key, with the best law.
         if let d = dataSteps, let sw = d.statistics.sweeps.first(where: { ["task.train_fraction", "task.n_train"].contains($0.key) }), sw.points.count >= 2 {
             let (chart, caption) = Figures.lawScatter(key: sw.key, event: sw.event ?? d.generalization, points: sw.points, laws: sw.laws)
             let cap = "\(d.study): " + caption
-            figures.append(("figures/contrast-more-data.svg", cap, chart.svg()))
-            md += "## What more data does (`\(d.study)`)\n\n![\(cap)](figures/contrast-more-data.svg)\n\n*\(cap)*\n\n"
+            sections.append(Section("What more data does (`\(d.study)`)", [.figure(Figure(file: "figures/contrast-more-data.svg", caption: cap, svg: chart.svg()))]))
         }
 
         // Kaplan-Meier of both events on the steps side.
@@ -333,35 +176,24 @@ public enum ContrastWriter {
         if !kmCurves.isEmpty {
             let km = Figures.kaplanMeier(title: "Steps axis: share of trials not yet at each event", event: "the event", curves: kmCurves)
             let cap = "Kaplan-Meier estimate of the share of \(T.study) trials that have not yet reached \(T.memorization) and \(T.generalization), with 95 % pointwise bands (Greenwood, log-log)."
-            figures.append(("figures/contrast-km.svg", cap, km.svg()))
-            md += "## Time to each event (steps axis)\n\n![\(cap)](figures/contrast-km.svg)\n\n*\(cap)*\n\n"
+            sections.append(Section("Time to each event (steps axis)", [.figure(Figure(file: "figures/contrast-km.svg", caption: cap, svg: km.svg()))]))
         }
 
-        md += expectationsMD
-        md += "Full reports: size study in `\(shown(sizeReport.directory))`, steps study in `\(shown(stepsReport.directory))`" + (bridgeReport.map { ", bridge in `\(shown($0.directory))`" } ?? "") + (dataReport.map { ", data study in `\(shown($0.directory))`" } ?? "") + ".\n"
+        expectations.blocks.append(.paragraph("Full reports: size study in `\(shown(sizeReport.directory))`, steps study in `\(shown(stepsReport.directory))`" + (bridgeReport.map { ", bridge in `\(shown($0.directory))`" } ?? "") + (dataReport.map { ", data study in `\(shown($0.directory))`" } ?? "") + "."))
+        sections.append(expectations)
 
-        var files: [String] = []
-        if formats.contains(.md) || formats.contains(.html) {
-            for (file, _, svg) in figures { try writeAtomically(svg, to: dir.appendingPathComponent(file)); files.append(file) }
-        }
-        if formats.contains(.md) { try writeAtomically(md, to: dir.appendingPathComponent("report.md")); files.append("report.md") }
-        if formats.contains(.html) { try writeAtomically(ReportWriter.html(title: input.name, markdown: md, figures: figures), to: dir.appendingPathComponent("report.html")); files.append("report.html") }
-        if formats.contains(.json) {
-            let summary = JSON.object([
-                ("contrast", .string(input.name)), ("question", .string(input.question)),
-                ("size_study", .object([("study", .string(S.study)), ("profile", input.size.study.profile.map { .string($0) } ?? .null), ("folder", .string(shown(input.size.store.root))),
-                                        ("configuration", .string(S.configuration)), ("summary", .string(shown(sizeReport.directory.appendingPathComponent("summary.json"))))])),
-                ("steps_study", .object([("study", .string(T.study)), ("profile", input.steps.study.profile.map { .string($0) } ?? .null), ("folder", .string(shown(input.steps.store.root))),
-                                         ("configuration", .string(T.configuration.key)), ("summary", .string(shown(stepsReport.directory.appendingPathComponent("summary.json"))))])),
-                ("comparison", .array(rows.map { .object([("aspect", .string($0.aspect)), ("size", $0.sizeJSON), ("steps", $0.stepsJSON), ("sentence", .string($0.sentence))]) })),
-                ("heatmap", heatmapJSON), ("bridge", bridgeJSON),
-                ("expectations", .array(checks.map { .object([("expectation", .string($0.name)), ("location", .string($0.location)), ("passed", .bool($0.passed)), ("detail", .string($0.detail))]) })),
-            ])
-            try writeAtomically(summary.render() + "\n", to: dir.appendingPathComponent("summary.json")); files.append("summary.json")
-        }
-        if formats.contains(.junit) {
-            try writeAtomically(junit(suite: input.name, checks), to: dir.appendingPathComponent("junit.xml")); files.append("junit.xml")
-        }
+        let summary = JSON.object([
+            ("contrast", .string(input.name)), ("question", .string(input.question)),
+            ("size_study", .object([("study", .string(S.study)), ("profile", input.size.study.profile.map { .string($0) } ?? .null), ("folder", .string(shown(input.size.store.root))),
+                                    ("configuration", .string(S.configuration)), ("summary", .string(shown(sizeReport.directory.appendingPathComponent("summary.json"))))])),
+            ("steps_study", .object([("study", .string(T.study)), ("profile", input.steps.study.profile.map { .string($0) } ?? .null), ("folder", .string(shown(input.steps.store.root))),
+                                     ("configuration", .string(T.configuration.key)), ("summary", .string(shown(stepsReport.directory.appendingPathComponent("summary.json"))))])),
+            ("comparison", .array(rows.map { .object([("aspect", .string($0.aspect)), ("size", $0.sizeJSON), ("steps", $0.stepsJSON), ("sentence", .string($0.sentence))]) })),
+            ("heatmap", heatmapJSON), ("bridge", bridgeJSON),
+            ("expectations", .array(checks.map { .object([("expectation", .string($0.name)), ("location", .string($0.location)), ("passed", .bool($0.passed)), ("detail", .string($0.detail))]) })),
+        ])
+        let gates = checks.map { GateLine(name: $0.name, location: $0.location, passed: $0.passed, detail: $0.detail) }
+        let files = try DocumentWriter.write(ReportDocument(title: input.name, sections: sections), to: dir, formats: formats, summary: summary, gates: gates, suite: input.name)
         return ContrastOutput(directory: dir, files: files, checks: checks)
     }
 
@@ -463,7 +295,7 @@ public enum ContrastWriter {
             let (tt, tj) = stepsEffect(stepsStudy, data ? dataSteps ?? T : T, stepsKeys)
             var sentence = ""
             if data, let d = dataSteps, let sw = d.statistics.sweeps.first(where: { stepsKeys.contains($0.key) }) {
-                let per = d.statistics.configurations.map { ($0.point.first { $0.key == sw.key }?.value ?? $0.key, eventStep($0.events.first { $0.event == d.generalization })) }
+                let per = d.statistics.configurations.map { ($0.point.first { $0.key == sw.key }?.value ?? $0.key, ContrastAnalysis.eventStep($0.events.first { $0.event == d.generalization })) }
                 let reached = per.filter { $0.1.value != nil }
                 if let first = reached.first, let last = reached.last, reached.count >= 2 {
                     sentence = "More data (\(d.study), \(sw.key) \(first.0) → \(last.0)): the median \(d.generalization) step goes from \(step(first.1.value)) to \(step(last.1.value))"
@@ -498,7 +330,7 @@ public enum ContrastWriter {
             let fixed = keys.compactMap { key in r.trials.first?.value(at: key).map { "\(key) = \($0)" } }.first ?? "not a key of this study"
             return ("not varied in \(r.study.name) (\(fixed))", .object([("varied", .bool(false)), ("fixed", .string(fixed))]))
         }
-        let per = T.statistics.configurations.map { c -> (String, Estimate) in (c.key, eventStep(c.events.first { $0.event == T.generalization })) }
+        let per = T.statistics.configurations.map { c -> (String, Estimate) in (c.key, ContrastAnalysis.eventStep(c.events.first { $0.event == T.generalization })) }
         var text = "\(r.study.name): \(swept.path) varied: " + per.map { $0.1.value == nil ? "\($0.0): \(T.generalization) not reached by more than half of the trials (no median)" : "\($0.0): \(T.generalization) median \(step($0.1.value)) \(ivStep($0.1.interval))" }.joined(separator: "; ")
         var trendJSON: JSON = .null
         if let sw = T.statistics.sweeps.first(where: { $0.key == swept.path }), let tv = sw.trend {
@@ -655,13 +487,12 @@ public enum ContrastWriter {
     }
 
     /// The epoch-wise double-descent study: its seed-mean test error over steps with the fall-rise-fall marked.
-    static func bridgeSection(_ b: StudyResults) -> (String, [(String, String, String)], JSON) {
-        let curves = SizeExpectationEvaluator.meanErrorCurves(b, trials: b.trials)
+    static func bridgeSection(_ b: StudyResults) -> ([Block], JSON) {
+        let curves = EpochWise.meanErrorCurves(b, trials: b.trials)
         // The prominence the study itself asks for (its fall_rise_fall expectation), else 0.01.
         let needed = b.study.expectations.compactMap { e -> Double? in if case .size(.fallRiseFall(let p)) = e.kind { return p }; return nil }.first ?? 0.01
-        var md = "### Epoch-wise double descent (`\(b.study.name)`)\n\n"
-        if b.study.notReproduced { md += "> This study is marked **not reproduced**: its gate fails on this setting; the numbers below say by how much.\n\n" }
-        var figs: [(String, String, String)] = []
+        var blocks: [Block] = [.heading("Epoch-wise double descent (`\(b.study.name)`)")]
+        if b.study.notReproduced { blocks.append(.note("This study is marked **not reproduced**: its gate fails on this setting; the numbers below say by how much.")) }
         var js: [JSON] = []
         for (i, c) in curves.enumerated() {
             // A regression's test risk can exceed 1: the axis then fits the data.
@@ -674,33 +505,20 @@ public enum ContrastWriter {
                 chart.markers = [Marker(x: c.steps[s.firstMinimum], label: "first minimum", color: "#009E73", labeled: true),
                                  Marker(x: c.steps[s.peak], label: "bump", color: "#D55E00", labeled: true),
                                  Marker(x: c.steps[s.secondMinimum], label: "second minimum", color: "#0072B2", labeled: true)]
-                md += "- \(c.key.isEmpty ? "" : "\(c.key): ")the seed-mean \(what) falls to \(f(c.error[s.firstMinimum])) at step \(Int(c.steps[s.firstMinimum])), rises to \(f(c.error[s.peak])) at step \(Int(c.steps[s.peak])) and falls to \(f(c.error[s.secondMinimum])) at step \(Int(c.steps[s.secondMinimum])): prominence \(f(s.prominence)), the same over-fit-then-recover shape as the size axis, in time.\n"
+                blocks.append(.list(["\(c.key.isEmpty ? "" : "\(c.key): ")the seed-mean \(what) falls to \(f(c.error[s.firstMinimum])) at step \(Int(c.steps[s.firstMinimum])), rises to \(f(c.error[s.peak])) at step \(Int(c.steps[s.peak])) and falls to \(f(c.error[s.secondMinimum])) at step \(Int(c.steps[s.secondMinimum])): prominence \(f(s.prominence)), the same over-fit-then-recover shape as the size axis, in time."]))
                 js.append(.object([("configuration", .string(c.key)), ("first_minimum", .object([("step", .num(c.steps[s.firstMinimum])), ("error", .num(c.error[s.firstMinimum]))])),
                                    ("bump", .object([("step", .num(c.steps[s.peak])), ("error", .num(c.error[s.peak]))])),
                                    ("second_minimum", .object([("step", .num(c.steps[s.secondMinimum])), ("error", .num(c.error[s.secondMinimum]))])), ("prominence", .num(s.prominence)), ("needed", .num(needed)), ("shape", .bool(true))]))
             } else if let s = c.shape {
-                md += "- \(c.key.isEmpty ? "" : "\(c.key): ")the most prominent fall-rise-fall of the seed-mean \(what) (\(f(c.error[s.firstMinimum])) at step \(Int(c.steps[s.firstMinimum])), \(f(c.error[s.peak])) at step \(Int(c.steps[s.peak])), \(f(c.error[s.secondMinimum])) at step \(Int(c.steps[s.secondMinimum]))) has prominence \(f(s.prominence)), below the \(f(needed)) the study asks for: no clear epoch-wise double descent here.\n"
+                blocks.append(.list(["\(c.key.isEmpty ? "" : "\(c.key): ")the most prominent fall-rise-fall of the seed-mean \(what) (\(f(c.error[s.firstMinimum])) at step \(Int(c.steps[s.firstMinimum])), \(f(c.error[s.peak])) at step \(Int(c.steps[s.peak])), \(f(c.error[s.secondMinimum])) at step \(Int(c.steps[s.secondMinimum]))) has prominence \(f(s.prominence)), below the \(f(needed)) the study asks for: no clear epoch-wise double descent here."]))
                 js.append(.object([("configuration", .string(c.key)), ("prominence", .num(s.prominence)), ("needed", .num(needed)), ("shape", .bool(false))]))
             } else {
-                md += "- \(c.key.isEmpty ? "" : "\(c.key): ")too few evaluations for a fall-rise-fall.\n"
+                blocks.append(.list(["\(c.key.isEmpty ? "" : "\(c.key): ")too few evaluations for a fall-rise-fall."]))
             }
             let file = "figures/contrast-bridge-\(i + 1).svg"
             let cap = "Seed-mean \(what) over steps of \(b.study.name)\(c.key.isEmpty ? "" : " (\(c.key))")" + (chart.markers.isEmpty ? "; no fall-rise-fall of the prominence the study asks for, so none is marked." : "; verticals: first minimum, bump, second minimum of its most prominent fall-rise-fall.")
-            figs.append((file, cap, chart.svg()))
-            md += "\n![\(cap)](\(file))\n\n*\(cap)*\n\n"
+            blocks.append(.figure(Figure(file: file, caption: cap, svg: chart.svg())))
         }
-        return (md, figs, .object([("study", .string(b.study.name)), ("shapes", .array(js))]))
-    }
-
-    static func junit(suite: String, _ checks: [ContrastCheck]) -> String {
-        let failures = checks.filter { !$0.passed }.count
-        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"\(checks.count)\" failures=\"\(failures)\">\n"
-        x += "  <testsuite name=\"\(ReportWriter.xml(suite))\" tests=\"\(checks.count)\" failures=\"\(failures)\">\n"
-        for (i, c) in checks.enumerated() {
-            x += "    <testcase classname=\"\(ReportWriter.xml(suite))\" name=\"expect[\(i)] \(ReportWriter.xml(c.name))\">"
-            x += c.passed ? "<system-out>\(ReportWriter.xml(c.detail))</system-out>" : "<failure message=\"\(ReportWriter.xml(c.detail))\">\(ReportWriter.xml(c.location)): \(ReportWriter.xml(c.detail))</failure>"
-            x += "</testcase>\n"
-        }
-        return x + "  </testsuite>\n</testsuites>\n"
+        return (blocks, .object([("study", .string(b.study.name)), ("shapes", .array(js))]))
     }
 }

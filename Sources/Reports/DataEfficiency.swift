@@ -1,46 +1,23 @@
-// Data efficiency (Power et al. 2022, Fig. 1 left): when a study sweeps the training fraction together
-// with another key (the operation, say), the smallest fraction from which each value of that key
-// generalizes within the budget: per seed, then over seeds.
+// The data-efficiency section of a steps report: DataEfficiencyAnalysis (Evaluation) as a table.
+import Evaluation
 import Foundation
-import Studies
 
 enum DataEfficiency {
-    static func markdown(_ r: StudyResults) -> String {
-        let fractionKey = "task.train_fraction"
-        guard r.study.sweep.count == 2, r.study.sweep.contains(where: { $0.path == fractionKey }),
-              let other = r.study.sweep.first(where: { $0.path != fractionKey }),
-              r.study.events.contains(where: { $0.name == "generalization" }) else { return "" }
-        let fractions = r.study.sweep.first { $0.path == fractionKey }!.values.compactMap(\.asDouble).sorted()
-        var md = "## Data efficiency: the smallest training fraction that generalizes, per \(other.path)\n\n"
-        md += "Per seed: the smallest swept fraction at which that seed's trial reached generalization within the budget "
-        md += "(\"none\" when no fraction did). Over seeds: the median and the range (min–max) of those fractions; with few seeds the range, not a parametric interval, is the honest spread.\n\n"
-        md += "| \(other.path) | " + fractions.map { "k/n at \(g($0))" }.joined(separator: " | ") + " | smallest fraction per seed | median | range |\n"
-        md += "|" + [String](repeating: "---", count: fractions.count + 4).joined(separator: "|") + "|\n"
-        for v in other.values {
-            let trials = r.trials.filter { $0.value(at: other.path) == v }
-            var cells = [v.description]
-            for f in fractions {
-                let at = trials.filter { $0.value(at: fractionKey)?.asDouble == f }
-                let k = at.filter { r.summaries[$0.id]?.events["generalization"]?.step != nil }.count
-                cells.append("\(k)/\(at.count)")
-            }
-            var perSeed: [Double?] = []
-            for seed in Set(trials.map(\.seedIndex)).sorted() {
-                let reached = trials.filter { $0.seedIndex == seed && r.summaries[$0.id]?.events["generalization"]?.step != nil }
-                perSeed.append(reached.compactMap { $0.value(at: fractionKey)?.asDouble }.min())
-            }
-            let found = perSeed.compactMap { $0 }.sorted()
-            cells.append(perSeed.map { $0.map(g) ?? "none" }.joined(separator: ", "))
-            if found.count * 2 > perSeed.count {
-                let mid = found.count % 2 == 1 ? found[found.count / 2] : (found[found.count / 2 - 1] + found[found.count / 2]) / 2
-                cells.append(g(mid))
-            } else {
-                cells.append("—")
-            }
-            cells.append(found.isEmpty ? "—" : "\(g(found.first!))–\(g(found.last!))" + (found.count < perSeed.count ? " (\(perSeed.count - found.count) seed(s): none)" : ""))
-            md += "| " + cells.joined(separator: " | ") + " |\n"
+    static func section(_ r: StudyResults) -> Section? {
+        guard let d = DataEfficiencyAnalysis(r) else { return nil }
+        var section = Section("Data efficiency: the smallest training fraction that generalizes, per \(d.otherKey)")
+        section.blocks.append(.paragraph("Per seed: the smallest swept fraction at which that seed's trial reached generalization within the budget "
+            + "(\"none\" when no fraction did). Over seeds: the median and the range (min–max) of those fractions; with few seeds the range, not a parametric interval, is the honest spread."))
+        var table = Table([d.otherKey] + d.fractions.map { "k/n at \(g($0))" } + ["smallest fraction per seed", "median", "range"])
+        for row in d.rows {
+            let none = row.smallestPerSeed.filter { $0 == nil }.count
+            var range = "—"
+            if let lo = row.min, let hi = row.max { range = "\(g(lo))–\(g(hi))" + (none > 0 ? " (\(none) seed(s): none)" : "") }
+            table.add([row.value] + zip(row.reached, row.trials).map { "\($0)/\($1)" }
+                      + [row.smallestPerSeed.map { $0.map(g) ?? "none" }.joined(separator: ", "), row.median.map(g) ?? "—", range])
         }
-        return md + "\n"
+        section.blocks.append(.table(table))
+        return section
     }
 
     static func g(_ v: Double) -> String { String(format: "%g", v) }

@@ -2,6 +2,7 @@
 // reached" with their Greenwood bands, and the scatter of event steps against a swept key with the
 // best-AIC law and its band.
 import Analysis
+import Evaluation
 import Foundation
 
 enum Figures {

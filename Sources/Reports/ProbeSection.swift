@@ -1,6 +1,7 @@
 // The probes of a steps-axis study (trials run with training.probes: true): how concentrated the operand
 // embeddings' Fourier spectrum is over training, the spectrum at initialization, memorization,
 // generalization and the end, a 2-D projection of the embeddings before and after, and the sharpness.
+import Evaluation
 import Foundation
 import Studies
 
@@ -33,53 +34,54 @@ enum ProbeSection {
     }
 
     /// Markdown and figures for the first trial of every configuration that has probes.
-    static func render(_ r: StudyResults) -> (markdown: String, figures: [(String, String, String)]) {
-        var md = "", figures: [(String, String, String)] = []
+    static func section(_ r: StudyResults) -> (section: Section?, figures: [Figure]) {
+        var blocks: [Block] = [], figures: [Figure] = []
         for (gi, g) in r.groups.enumerated() {
             guard let t = g.trials.first(where: { FileManager.default.fileExists(atPath: r.store.trialDir($0.id).appendingPathComponent("probes.json").path) }) else { continue }
             let snaps = snapshots(r.store.trialDir(t.id).appendingPathComponent("probes.json"))
             guard !snaps.isEmpty else { continue }
-            if md.isEmpty {
-                md += "## What the network learned\n\nProbes of the operand embeddings (trials run with `training.probes: true`): the share of their non-constant Fourier power in the five strongest frequencies, the spectrum, a projection on their two principal components and a t-SNE map (before and after grokking), and the sharpness (mean training-loss increase under random perturbations of 1 % of each tensor's norm).\n\n"
+            if blocks.isEmpty {
+                blocks.append(.paragraph("Probes of the operand embeddings (trials run with `training.probes: true`): the share of their non-constant Fourier power in the five strongest frequencies, the spectrum, a projection on their two principal components and a t-SNE map (before and after grokking), and the sharpness (mean training-loss increase under random perturbations of 1 % of each tensor's norm)."))
             }
-            md += "**\(g.key.isEmpty ? "Trial" : g.key) (seed \(t.seedIndex), `\(t.id)`)**\n\n"
-            if let basis = fourierBasis(r.store.trialDir(t.id).appendingPathComponent("probes.json")) { md += "Fourier basis: \(basis).\n\n" }
-            md += "| snapshot | step | top-5 share | strongest frequencies | PCA variance explained | sharpness |\n|---|---|---|---|---|---|\n"
+            blocks.append(.paragraph("**\(g.key.isEmpty ? "Trial" : g.key) (seed \(t.seedIndex), `\(t.id)`)**"))
+            if let basis = fourierBasis(r.store.trialDir(t.id).appendingPathComponent("probes.json")) { blocks.append(.paragraph("Fourier basis: \(basis).")) }
+            var table = Table(["snapshot", "step", "top-5 share", "strongest frequencies", "PCA variance explained", "sharpness"])
             for s in snaps {
-                md += "| \(s.name) | \(s.step) | \(String(format: "%.3f", s.share)) | \(s.top.map(String.init).joined(separator: ", ")) | \(s.explained.map { String(format: "%.3f", $0) } ?? "—") | \(s.sharpness.map { String(format: "%.3g", $0) } ?? "—") |\n"
+                table.add([s.name, String(s.step), String(format: "%.3f", s.share), s.top.map(String.init).joined(separator: ", "),
+                           s.explained.map { String(format: "%.3f", $0) } ?? "—", s.sharpness.map { String(format: "%.3g", $0) } ?? "—"])
             }
-            md += "\n"
+            blocks.append(.table(table))
             // The concentration over training, from the curve.
             if let curve = r.store.curve(t.id), let st = curve.column("step"), let share = curve.column("fourier_top5_share") {
                 var c = Chart(title: "Fourier concentration of the embeddings" + (g.key.isEmpty ? "" : " (\(g.key))"), xLabel: "training step (log scale)",
                               yLabel: "top-5 frequency share", xLog: true, yRange: (0, 1))
                 c.series.append(Series(name: "top-5 share", points: Array(zip(st, share)), color: Palette.color(0)))
                 if let va = curve.column("val_accuracy") { c.series.append(Series(name: "validation accuracy", points: Array(zip(st, va)), color: Palette.color(1), dashed: true)) }
-                figures.append(("figures/fourier-share-\(gi + 1).svg", "Share of the embeddings' Fourier power in their five strongest frequencies (solid) and validation accuracy (dashed).", c.svg()))
+                figures.append(Figure(file: "figures/fourier-share-\(gi + 1).svg", caption: "Share of the embeddings' Fourier power in their five strongest frequencies (solid) and validation accuracy (dashed).", svg: c.svg()))
             }
             var spec = Chart(title: "Embedding spectrum by frequency", xLabel: "frequency k", yLabel: "share of power")
             for (i, s) in snaps.enumerated() where s.name != "final" {
                 spec.series.append(Series(name: "\(s.name) (step \(s.step))", points: s.spectrum.enumerated().map { (Double($0.offset), $0.element) }, color: Palette.color(i)))
             }
-            figures.append(("figures/spectrum-\(gi + 1).svg", "The spectrum of the operand embeddings at initialization, memorization and generalization.", spec.svg()))
+            figures.append(Figure(file: "figures/spectrum-\(gi + 1).svg", caption: "The spectrum of the operand embeddings at initialization, memorization and generalization.", svg: spec.svg()))
             for s in snaps where (s.name == "memorization" || s.name == "final") && !s.pca.isEmpty {
                 var pc = Chart(title: "Embeddings on their first two principal components: \(s.name) (step \(s.step))", xLabel: "PC 1", yLabel: "PC 2")
                 pc.series.append(Series(name: "operands 0…\(s.pca.count - 1)", points: s.pca, color: Palette.color(0), dots: true))
-                figures.append(("figures/pca-\(s.name)-\(gi + 1).svg", "Operand embeddings projected on their two principal components at \(s.name).", pc.svg()))
+                figures.append(Figure(file: "figures/pca-\(s.name)-\(gi + 1).svg", caption: "Operand embeddings projected on their two principal components at \(s.name).", svg: pc.svg()))
             }
             for s in snaps where s.name == "memorization" || s.name == "final" {
                 guard let plane = s.plane, !plane.points.isEmpty else { continue }
                 var fc = Chart(title: "Embeddings on the plane of frequency \(plane.frequency): \(s.name) (step \(s.step))",
                                xLabel: "along Σ E[x] cos(2πkx/p) (k = \(plane.frequency))", yLabel: "along Σ E[x] sin(2πkx/p)")
                 fc.series.append(Series(name: "operands (a circle when the network uses frequency \(plane.frequency))", points: plane.points, color: Palette.color(1), dots: true))
-                figures.append(("figures/fourier-plane-\(s.name)-\(gi + 1).svg", "Operand embeddings projected on the cosine and sine directions of their strongest frequency at \(s.name): an embedding that uses the frequency puts the operands on a circle (Nanda et al. 2023).", fc.svg()))
+                figures.append(Figure(file: "figures/fourier-plane-\(s.name)-\(gi + 1).svg", caption: "Operand embeddings projected on the cosine and sine directions of their strongest frequency at \(s.name): an embedding that uses the frequency puts the operands on a circle (Nanda et al. 2023).", svg: fc.svg()))
             }
             for s in snaps where (s.name == "memorization" || s.name == "final") && !s.tsne.isEmpty {
                 var ts = Chart(title: "t-SNE of the embeddings: \(s.name) (step \(s.step))", xLabel: "t-SNE 1 (arbitrary units)", yLabel: "t-SNE 2 (arbitrary units)")
                 ts.series.append(Series(name: "operands 0…\(s.tsne.count - 1)", points: s.tsne, color: Palette.color(2), dots: true))
-                figures.append(("figures/tsne-\(s.name)-\(gi + 1).svg", "Operand embeddings mapped by t-SNE (neighbourhoods kept, distances between groups not meaningful) at \(s.name).", ts.svg()))
+                figures.append(Figure(file: "figures/tsne-\(s.name)-\(gi + 1).svg", caption: "Operand embeddings mapped by t-SNE (neighbourhoods kept, distances between groups not meaningful) at \(s.name).", svg: ts.svg()))
             }
         }
-        return (md, figures)
+        return (blocks.isEmpty ? nil : Section("What the network learned", blocks), figures)
     }
 }

@@ -1,5 +1,6 @@
 // How a results folder was made, at the top of its report: the commands that trained into it, the
 // commit, the machine and the wall time (from <root>/runs.jsonl, written by `descent run`).
+import Evaluation
 import Foundation
 import Studies
 
@@ -10,10 +11,10 @@ extension ReportWriter {
         return String(format: "%.1f h", s / 3600)
     }
 
-    /// One paragraph; empty when no run was recorded (a folder from an older descent, or made by hand).
-    static func provenanceMarkdown(_ store: ResultsStore) -> String {
+    /// One paragraph; nil when no run was recorded (a folder from an older descent, or made by hand).
+    static func provenance(_ store: ResultsStore) -> String? {
         let runs = store.runs()
-        guard let last = runs.last else { return "" }
+        guard let last = runs.last else { return nil }
         let wall = runs.reduce(0) { $0 + $1.wallSeconds }
         let trained = runs.reduce(0) { $0 + $1.trained }
         let day = String(RunRecord.dateFormat.string(from: last.started).prefix(10))
@@ -27,7 +28,7 @@ extension ReportWriter {
         } else {
             md += " (\(trained) trial\(trained == 1 ? "" : "s") trained)"
         }
-        return md + ".\n\n"
+        return md + "."
     }
 
     static func provenanceJSON(_ store: ResultsStore) -> JSON {

@@ -1,6 +1,7 @@
 // The report of one results folder: report.md, report.html (inline SVG), summary.json, junit.xml and
 // figures/*.svg. Every sentence is built from the measured numbers.
 import Analysis
+@_exported import Evaluation
 import Foundation
 import Studies
 import Training
@@ -37,18 +38,6 @@ public struct ReportFormats: OptionSet, Sendable {
 }
 
 public enum ReportWriter {
-    struct Row {
-        let trial: Trial
-        let summary: TrialSummary?
-        func step(_ e: String) -> Int? { summary?.events[e]?.step }
-    }
-
-    static func median(_ v: [Int]) -> Double? {
-        guard !v.isEmpty else { return nil }
-        let s = v.sorted()
-        return s.count % 2 == 1 ? Double(s[s.count / 2]) : Double(s[s.count / 2 - 1] + s[s.count / 2]) / 2
-    }
-
     static func num(_ d: Double?) -> String {
         guard let d else { return "—" }
         return d == d.rounded() ? String(Int(d)) : String(format: "%.1f", d)
@@ -79,93 +68,62 @@ public enum ReportWriter {
         let eventNames = s.events.map(\.name)
         let memo = eventNames.contains("memorization") ? "memorization" : eventNames.first
         let gen = eventNames.contains("generalization") ? "generalization" : eventNames.dropFirst().first
-        var files: [String] = []
-        var figures: [(String, String, String)] = []   // (file, caption, svg)
+        var figures: [Figure] = []
 
-        var md = "# \(s.name)\n\n"
-        if !s.question.isEmpty { md += "**Question.** \(s.question)\n\n" }
-        if !s.description.isEmpty { md += "\(s.description)\n\n" }
-        if s.notReproduced {
-            md += "> **Not reproduced here:** this study's gate is known to fail on this setting; the study file says by how much and what was tried.\n\n"
-        }
         let done = r.summaries.count
         let statuses = Dictionary(grouping: r.summaries.values, by: \.status).mapValues(\.count)
-        md += "Profile: `\(s.profile ?? "default")` · trials: \(r.trials.count) (\(done) with results"
-        md += statuses.keys.sorted().map { ", \(statuses[$0]!) \($0)" }.joined() + ")"
-        if let command { md += " · command: `\(command)`" }
-        md += "\n\n"
-        md += ReportWriter.provenanceMarkdown(r.store)
-        if !r.missing.isEmpty {
-            md += "> **Incomplete:** \(r.missing.count) of \(r.trials.count) trials have no result; run the study again to finish them.\n\n"
-        }
-
+        var line = "Profile: `\(s.profile ?? "default")` · trials: \(r.trials.count) (\(done) with results"
+        line += statuses.keys.sorted().map { ", \(statuses[$0]!) \($0)" }.joined() + ")"
+        if let command { line += " · command: `\(command)`" }
+        var sections = [DocumentWriter.header(r, line: line, notReproduced: true)]
         // Expectations first: they are the gate.
-        if !exps.isEmpty {
-            md += "## Expectations\n\n"
-            for x in exps {
-                md += "- \(x.passed ? "pass" : "**FAIL**"): `\(x.expectation.text)` — \(x.detail)\n"
-            }
-            md += "\n"
-        }
+        if let e = DocumentWriter.expectations(exps) { sections.append(e) }
 
         // Events per configuration.
-        md += "## Events per configuration\n\n"
-        md += "An event's step is the first evaluation step at which it held (it happened between the previous evaluation and that step). "
-        md += "A trial that never reached an event within its budget is censored: it counts in k/n but never as a step.\n\n"
-        let cols = ["configuration", "seeds"] + eventNames.flatMap { ["\($0) k/n", "median \($0) step", "\($0) steps per seed"] }
-            + ((memo != nil && gen != nil) ? ["median delay (\(gen!) − \(memo!))"] : [])
-        md += "| " + cols.joined(separator: " | ") + " |\n|" + cols.map { _ in "---" }.joined(separator: "|") + "|\n"
+        var events = Section("Events per configuration", [.paragraph("An event's step is the first evaluation step at which it held (it happened between the previous evaluation and that step). "
+            + "A trial that never reached an event within its budget is censored: it counts in k/n but never as a step.")])
+        var table = Table(["configuration", "seeds"] + eventNames.flatMap { ["\($0) k/n", "median \($0) step", "\($0) steps per seed"] }
+            + ((memo != nil && gen != nil) ? ["median delay (\(gen!) − \(memo!))"] : []))
         var groupsJSON: [JSON] = []
-        for (gi, g) in r.groups.enumerated() {
-            let rows = g.trials.map { Row(trial: $0, summary: r.summaries[$0.id]) }
-            var cells = [g.key.isEmpty ? "(single configuration)" : g.key, String(rows.count)]
-            var evJSON: [(String, JSON)] = []
-            for e in eventNames {
-                let steps = rows.compactMap { $0.step(e) }
-                let k = steps.count, n = rows.count
-                let med = k * 2 > n ? median(steps) : nil
-                cells += ["\(k)/\(n)", num(med), rows.map { $0.step(e).map(String.init) ?? ($0.summary == nil ? "missing" : "censored") }.joined(separator: ", ")]
-                evJSON.append((e, .object([("reached", .int(k)), ("trials", .int(n)), ("median_step", .num(med)),
-                                           ("median_method", .string("sample median of the reached steps, reported only when more than half of the trials reached the event")),
-                                           ("steps", .array(rows.map { $0.step(e).map { .int($0) } ?? .null }))])))
+        for (gi, c) in ConfigurationEvents.of(r).enumerated() {
+            var cells = [c.key.isEmpty ? "(single configuration)" : c.key, String(c.trials.count)]
+            for e in c.events { cells += ["\(e.reached)/\(e.trials)", num(e.medianStep), e.labels.joined(separator: ", ")] }
+            if c.delayPair != nil { cells.append(c.medianDelay.map { num($0) } ?? "—") }
+            table.add(cells)
+            let evJSON = c.events.map { e -> (String, JSON) in
+                (e.name, .object([("reached", .int(e.reached)), ("trials", .int(e.trials)), ("median_step", .num(e.medianStep)),
+                                  ("median_method", .string(ConfigurationEvents.medianMethod)), ("steps", .array(e.steps.map { $0.map { .int($0) } ?? .null }))]))
             }
-            if let memo, let gen {
-                let delays = rows.compactMap { row -> Int? in
-                    guard let a = row.step(memo), let b = row.step(gen) else { return nil }
-                    return b - a
-                }
-                cells.append(delays.count * 2 > rows.count ? num(median(delays)) : "—")
-            }
-            md += "| " + cells.joined(separator: " | ") + " |\n"
-            groupsJSON.append(.object([("configuration", .object(g.trials[0].point.map { ($0.0, $0.1.jsonValue) })),
-                                       ("trial_ids", .array(g.trials.map { .string($0.id) })), ("events", .object(evJSON))]))
+            groupsJSON.append(.object([("configuration", .object(c.trials[0].point.map { ($0.0, $0.1.jsonValue) })),
+                                       ("trial_ids", .array(c.trials.map { .string($0.id) })), ("events", .object(evJSON))]))
 
             // The accuracy curves of this configuration, every seed.
-            var chart = Chart(title: "Accuracy against training steps" + (g.key.isEmpty ? "" : " (\(g.key))"),
+            var chart = Chart(title: "Accuracy against training steps" + (c.key.isEmpty ? "" : " (\(c.key))"),
                               xLabel: "training step (log scale; step 0 not shown)", yLabel: "accuracy", xLog: true, yRange: (0, 1))
-            for (si, row) in rows.enumerated() {
-                guard let curve = r.store.curve(row.trial.id), let st = curve.column("step"),
+            for (si, trial) in c.trials.enumerated() {
+                guard let curve = r.store.curve(trial.id), let st = curve.column("step"),
                       let tr = curve.column("train_accuracy"), let va = curve.column("val_accuracy"),
                       va.contains(where: \.isFinite) else { continue }   // a regression has no accuracy
                 let color = Palette.color(si)
-                chart.series.append(Series(name: "seed \(row.trial.seedIndex) train", points: Array(zip(st, tr)), color: color, dashed: true))
-                chart.series.append(Series(name: "seed \(row.trial.seedIndex) validation", points: Array(zip(st, va)), color: color))
-                if let gen, let gs = row.step(gen) { chart.markers.append(Marker(x: Double(gs), label: "\(gen) seed \(row.trial.seedIndex)", color: color)) }
-                if let memo, let ms = row.step(memo) { chart.markers.append(Marker(x: Double(ms), label: "\(memo) seed \(row.trial.seedIndex)", color: color)) }
+                let sm = r.summaries[trial.id]
+                chart.series.append(Series(name: "seed \(trial.seedIndex) train", points: Array(zip(st, tr)), color: color, dashed: true))
+                chart.series.append(Series(name: "seed \(trial.seedIndex) validation", points: Array(zip(st, va)), color: color))
+                if let gen, let gs = sm?.events[gen]?.step { chart.markers.append(Marker(x: Double(gs), label: "\(gen) seed \(trial.seedIndex)", color: color)) }
+                if let memo, let ms = sm?.events[memo]?.step { chart.markers.append(Marker(x: Double(ms), label: "\(memo) seed \(trial.seedIndex)", color: color)) }
             }
             guard !chart.series.isEmpty else { continue }
-            let file = "figures/accuracy-\(gi + 1).svg"
-            figures.append((file, "Train (dashed) and validation (solid) accuracy per seed; dotted verticals mark each seed's \([memo, gen].compactMap { $0 }.joined(separator: " and ")) steps.", chart.svg()))
+            figures.append(Figure(file: "figures/accuracy-\(gi + 1).svg", caption: "Train (dashed) and validation (solid) accuracy per seed; dotted verticals mark each seed's \([memo, gen].compactMap { $0 }.joined(separator: " and ")) steps.", svg: chart.svg()))
         }
-        md += "\n"
-
+        events.blocks.append(.table(table))
+        sections.append(events)
         // The figures go here, once all are drawn: the curves before the tables of statistics.
-        let figuresAt = md.utf8.count
+        let figuresAt = sections.count
+
         // Intervals, censored event times and fitted laws (GSL, through Analysis).
         var statisticsJSON: JSON = .null
         do {
             let st = try StudyStatistics(r)
-            md += StatisticsSection.markdown(st)
+            sections.append(StatisticsSection.section(st))
             statisticsJSON = .raw(String(decoding: try st.json(), as: UTF8.self))
             // Time to the last event (generalization) per configuration, as Kaplan-Meier step curves.
             if let last = gen ?? eventNames.last {
@@ -174,39 +132,27 @@ public enum ReportWriter {
                 }
                 if !curves.isEmpty {
                     let chart = Figures.kaplanMeier(title: "Time to \(last) per configuration", event: last, curves: curves)
-                    figures.append(("figures/time-to-\(last).svg", "Kaplan-Meier estimate of the share of trials that have not reached \(last) by each step, per configuration, with 95 % pointwise bands (Greenwood, log-log); rings: trials censored at their budget.", chart.svg()))
+                    figures.append(Figure(file: "figures/time-to-\(last).svg", caption: "Kaplan-Meier estimate of the share of trials that have not reached \(last) by each step, per configuration, with 95 % pointwise bands (Greenwood, log-log); rings: trials censored at their budget.", svg: chart.svg()))
                 }
             }
             // Event steps against each swept key, with the best law by AIC.
             for (i, sw) in st.sweeps.enumerated() where sw.points.count >= 2 {
                 let (chart, caption) = Figures.lawScatter(key: sw.key, event: sw.event ?? "event", points: sw.points, laws: sw.laws)
-                figures.append(("figures/law-\(i + 1).svg", caption, chart.svg()))
+                figures.append(Figure(file: "figures/law-\(i + 1).svg", caption: caption, svg: chart.svg()))
             }
         } catch {
-            md += "## Statistics\n\n> Not computed: \(error)\n\n"
+            sections.append(Section("Statistics", [.note("Not computed: \(error)")]))
         }
 
-        md += DataEfficiency.markdown(r)
-        let probes = ProbeSection.render(r)
-        md += probes.markdown
+        if let d = DataEfficiency.section(r) { sections.append(d) }
+        let probes = ProbeSection.section(r)
+        if let p = probes.section { sections.append(p) }
         figures += probes.figures
+        sections.append(trialsSection(r, events: eventNames))
+        if let e = SizeReportWriter.epochWiseSection(r, figures: &figures) { sections.append(e) }
+        sections.insert(Section("Figures", figures.map { .figure($0) }), at: figuresAt)
 
-        // Per-trial detail.
-        md += "## Trials\n\n| trial | configuration | seed | status | steps run | "
-        md += eventNames.map { "\($0) step" }.joined(separator: " | ")
-        md += " | final train acc | final val acc | wall s |\n|---|---|---|---|---|" + eventNames.map { _ in "---" }.joined(separator: "|") + "|---|---|---|\n"
-        for t in r.trials {
-            let sm = r.summaries[t.id]
-            var cells = ["`\(t.id)`", t.groupKey.isEmpty ? "—" : t.groupKey, String(t.seedIndex), sm?.status ?? "missing", sm.map { String($0.stepsRun) } ?? "—"]
-            cells += eventNames.map { e in sm.map { s in s.events[e]?.step.map(String.init) ?? "censored" } ?? "—" }
-            cells += [sm?.final["train_accuracy"].map { String(format: "%.4f", $0) } ?? "—", sm?.final["val_accuracy"].map { String(format: "%.4f", $0) } ?? "—",
-                      sm.map { String(format: "%.1f", $0.wallSeconds) } ?? "—"]
-            md += "| " + cells.joined(separator: " | ") + " |\n"
-        }
-        md += "\n" + SizeReportWriter.epochWiseSection(r, figures: &figures)
-        md = insertFigures(md, at: figuresAt, figures)
-        files += try writeDocuments(dir, title: s.name, markdown: md, figures: figures, formats: formats)
-
+        let doc = ReportDocument(title: s.name, sections: sections)
         let summary = JSON.object([
             ("study", .string(s.name)), ("question", .string(s.question)), ("axis", .string(s.axis)),
             ("profile", s.profile.map { .string($0) } ?? .null), ("study_hash", .string(s.hash)),
@@ -214,114 +160,29 @@ public enum ReportWriter {
             ("trials", .int(r.trials.count)), ("trials_with_results", .int(done)),
             ("configurations", .array(groupsJSON)),
             ("statistics", statisticsJSON),
-            ("expectations", .array(exps.map { .object([("expectation", .string($0.expectation.text)), ("passed", .bool($0.passed)), ("detail", .string($0.detail))]) })),
+            ("expectations", expectationsJSON(exps)),
         ])
-        if formats.contains(.json) { try writeAtomically(summary.render() + "\n", to: dir.appendingPathComponent("summary.json")); files.append("summary.json") }
-        if formats.contains(.junit) { try writeAtomically(junit(s, exps), to: dir.appendingPathComponent("junit.xml")); files.append("junit.xml") }
+        let files = try DocumentWriter.write(doc, to: dir, formats: formats, summary: summary, gates: DocumentWriter.gates(exps), suite: s.name)
         return ReportOutput(directory: dir, files: files, expectations: exps)
     }
 
-    /// The Markdown with a "Figures" section inserted at a UTF-8 offset taken while it was being written.
-    static func insertFigures(_ md: String, at offset: Int, _ figures: [(String, String, String)]) -> String {
-        var section = "## Figures\n\n"
-        for (file, caption, _) in figures { section += "![\(caption)](\(file))\n\n*\(caption)*\n\n" }
-        let bytes = Array(md.utf8)
-        return String(decoding: bytes[..<offset], as: UTF8.self) + section + String(decoding: bytes[offset...], as: UTF8.self)
+    static func expectationsJSON(_ exps: [ExpectationResult]) -> JSON {
+        .array(exps.map { .object([("expectation", .string($0.expectation.text)), ("passed", .bool($0.passed)), ("detail", .string($0.detail))]) })
     }
 
-    /// Writes the figures (with md or html), report.md and report.html as asked; returns the files written.
-    static func writeDocuments(_ dir: URL, title: String, markdown md: String, figures: [(String, String, String)], formats: ReportFormats) throws -> [String] {
-        var files: [String] = []
-        if formats.contains(.md) || formats.contains(.html) {
-            for (file, _, svg) in figures { try writeAtomically(svg, to: dir.appendingPathComponent(file)); files.append(file) }
+    /// Per-trial detail: one row per trial, one column per event (none for a study without events).
+    static func trialsSection(_ r: StudyResults, events: [String]) -> Section {
+        var table = Table(["trial", "configuration", "seed", "status", "steps run"] + events.map { "\($0) step" } + ["final train acc", "final val acc", "wall s"])
+        for t in r.trials {
+            let sm = r.summaries[t.id]
+            var cells = ["`\(t.id)`", t.groupKey.isEmpty ? "—" : t.groupKey, String(t.seedIndex), sm?.status ?? "missing", sm.map { String($0.stepsRun) } ?? "—"]
+            cells += events.map { e in sm.map { s in s.events[e]?.step.map(String.init) ?? "censored" } ?? "—" }
+            cells += [sm?.final["train_accuracy"].map { String(format: "%.4f", $0) } ?? "—", sm?.final["val_accuracy"].map { String(format: "%.4f", $0) } ?? "—",
+                      sm.map { String(format: "%.1f", $0.wallSeconds) } ?? "—"]
+            table.add(cells)
         }
-        if formats.contains(.md) { try writeAtomically(md, to: dir.appendingPathComponent("report.md")); files.append("report.md") }
-        if formats.contains(.html) { try writeAtomically(html(title: title, markdown: md, figures: figures), to: dir.appendingPathComponent("report.html")); files.append("report.html") }
-        return files
+        return Section("Trials", [.table(table)])
     }
 
     static func xml(_ s: String) -> String { esc(s).replacingOccurrences(of: "'", with: "&apos;") }
-
-    /// One test case per expectation (JUnit XML as read by CI systems).
-    static func junit(_ s: Study, _ exps: [ExpectationResult]) -> String {
-        let failures = exps.filter { !$0.passed }.count
-        var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        x += "<testsuites tests=\"\(exps.count)\" failures=\"\(failures)\">\n"
-        x += "  <testsuite name=\"\(xml(s.name))\" tests=\"\(exps.count)\" failures=\"\(failures)\">\n"
-        for (i, e) in exps.enumerated() {
-            x += "    <testcase classname=\"\(xml(s.name))\" name=\"expect[\(i)] \(xml(e.expectation.text))\">"
-            if e.passed {
-                x += "<system-out>\(xml(e.detail))</system-out>"
-            } else {
-                x += "<failure message=\"\(xml(e.detail))\">\(xml(e.expectation.location.description)): \(xml(e.detail))</failure>"
-            }
-            x += "</testcase>\n"
-        }
-        x += "  </testsuite>\n</testsuites>\n"
-        return x
-    }
-
-    /// A self-contained HTML page: the Markdown's text in <pre>-free blocks, figures inline as SVG.
-    static func html(title: String, markdown: String, figures: [(String, String, String)]) -> String {
-        var body = ""
-        var inTable = false
-        for line in markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
-            if line.hasPrefix("|") {
-                let cells = line.trimmingCharacters(in: CharacterSet(charactersIn: "|")).components(separatedBy: " | ").map { $0.trimmingCharacters(in: .whitespaces) }
-                if cells.allSatisfy({ $0.allSatisfy { $0 == "-" || $0 == "|" } }) { continue }
-                if !inTable { body += "<div class=\"scroll\"><table>\n"; inTable = true; body += "<tr>" + cells.map { "<th>\(inline($0))</th>" }.joined() + "</tr>\n"; continue }
-                body += "<tr>" + cells.map { "<td>\(inline($0))</td>" }.joined() + "</tr>\n"
-                continue
-            }
-            if inTable { body += "</table></div>\n"; inTable = false }
-            if line.hasPrefix("# ") { body += "<h1>\(inline(String(line.dropFirst(2))))</h1>\n" }
-            else if line.hasPrefix("## ") { body += "<h2>\(inline(String(line.dropFirst(3))))</h2>\n" }
-            else if line.hasPrefix("### ") { body += "<h3>\(inline(String(line.dropFirst(4))))</h3>\n" }
-            else if line.hasPrefix("- ") { body += "<p class=\"item\">\(inline(String(line.dropFirst(2))))</p>\n" }
-            else if line.hasPrefix("> ") { body += "<blockquote>\(inline(String(line.dropFirst(2))))</blockquote>\n" }
-            else if line.hasPrefix("![") {
-                // Several images on one line sit side by side (two columns, one on a narrow screen).
-                let fs = figures.filter { line.contains("(\($0.0))") }
-                if fs.count > 1 { body += "<div class=\"pair\">" + fs.map { "<figure>\($0.2)</figure>" }.joined() + "</div>\n" }
-                else if let f = fs.first { body += "<figure>\(f.2)</figure>\n" }
-            }
-            else if !line.isEmpty { body += "<p>\(inline(line))</p>\n" }
-        }
-        if inTable { body += "</table></div>\n" }
-        return """
-        <!DOCTYPE html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>\(esc(title))</title>
-        <style>
-        body { font-family: Helvetica, Arial, sans-serif; max-width: 1000px; margin: 0 auto; padding: 16px; color: #222; line-height: 1.45; }
-        table { border-collapse: collapse; font-size: 13px; } td, th { border: 1px solid #ccc; padding: 3px 6px; text-align: left; }
-        th { background: #f3f3f3; } .scroll { overflow-x: auto; margin: 8px 0 16px; }
-        figure { margin: 12px 0; } figure svg { display: block; max-width: 100%; height: auto; }
-        .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 12px; } .pair figure { margin: 0; }
-        @media (max-width: 760px) { .pair { grid-template-columns: 1fr; } body { padding: 8px; } }
-        code { background: #f4f4f4; padding: 0 3px; } blockquote { border-left: 4px solid #D55E00; margin: 8px 0; padding: 4px 10px; background: #fff4ec; }
-        @media print { body { max-width: none; } .scroll { overflow: visible; } figure, .pair, tr { break-inside: avoid; } h2 { break-after: avoid; } }
-        </style></head><body>
-        \(body)</body></html>
-
-        """
-    }
-
-    /// Markdown inline code and bold to HTML, everything else escaped.
-    static func inline(_ s: String) -> String {
-        var out = ""
-        var code = false, bold = false
-        var chars = Array(s)
-        var i = 0
-        while i < chars.count {
-            let c = chars[i]
-            if c == "`" { out += code ? "</code>" : "<code>"; code.toggle(); i += 1; continue }
-            if !code && c == "*" && i + 1 < chars.count && chars[i + 1] == "*" { out += bold ? "</b>" : "<b>"; bold.toggle(); i += 2; continue }
-            if !code && c == "*" { i += 1; continue }
-            out += esc(String(c))
-            i += 1
-        }
-        chars.removeAll()
-        return out
-    }
 }

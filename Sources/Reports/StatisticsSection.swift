@@ -2,6 +2,7 @@
 // medians, summaries of the reached steps, the delay, the transition sharpness, and the fitted laws of
 // steps-to-generalize against each swept key. Every interval is printed with its method and level.
 import Analysis
+import Evaluation
 import Foundation
 import Studies
 
@@ -23,11 +24,10 @@ enum StatisticsSection {
         return "\(g(100 * i.level)) % \(i.method)"
     }
 
-    static func markdown(_ st: StudyStatistics) -> String {
-        var md = "## Statistics\n\n"
-        md += "Event steps: \(st.eventStepMethod). Censoring: \(st.censoringMethod).\n\n"
-        let cols = ["configuration", "event", "reached k/n", "Kaplan-Meier median step", "mean of reached steps", "median of reached steps"]
-        md += "| " + cols.joined(separator: " | ") + " |\n|" + cols.map { _ in "---" }.joined(separator: "|") + "|\n"
+    static func section(_ st: StudyStatistics) -> Section {
+        var section = Section("Statistics")
+        section.blocks.append(.paragraph("Event steps: \(st.eventStepMethod). Censoring: \(st.censoringMethod)."))
+        var events = Table(["configuration", "event", "reached k/n", "Kaplan-Meier median step", "mean of reached steps", "median of reached steps"])
         var methods = Set<String>()
         for c in st.configurations {
             for e in c.events {
@@ -42,55 +42,54 @@ enum StatisticsSection {
                 if let i = s.meanInterval { methods.insert("mean: " + label(i)) }
                 let median = s.median.map { g($0) + iv(s.medianBCaInterval ?? s.medianPercentileInterval) } ?? "—"
                 if let i = s.medianBCaInterval ?? s.medianPercentileInterval { methods.insert("median: " + label(i)) }
-                md += "| \(c.key.isEmpty ? "(single)" : c.key) | \(e.event) | \(reached) | \(kmText) | \(mean) | \(median) |\n"
+                events.add([c.key.isEmpty ? "(single)" : c.key, e.event, reached, kmText, mean, median])
             }
         }
-        md += "\nIntervals: " + methods.sorted().joined(separator: "; ") + ".\n\n"
+        section.blocks += [.table(events), .paragraph("Intervals: " + methods.sorted().joined(separator: "; ") + ".")]
 
         // Delay and sharpness of the transition.
-        var rows: [String] = []
+        var delays = Table(["configuration", "mean delay (steps)", "logistic midpoint of validation accuracy (steps)", "width (decades of steps)", "trials fitted"])
         for c in st.configurations {
             var d = "—"
             if let s = c.delay?.summary, let mean = s.mean { d = g(mean) + iv(s.meanInterval) }
             let m = c.transition.midpoints.mean.map { g($0) + iv(c.transition.midpoints.meanInterval) } ?? "—"
             let w = c.transition.widths.mean.map { String(format: "%.3f", $0) + (c.transition.widths.meanInterval.map { String(format: " [%.3f, %.3f]", $0.lower, $0.upper) } ?? "") } ?? "—"
-            rows.append("| \(c.key.isEmpty ? "(single)" : c.key) | \(d) | \(m) | \(w) | \(c.transition.fits.count) of \(c.trialsWithResults) |")
+            delays.add([c.key.isEmpty ? "(single)" : c.key, d, m, w, "\(c.transition.fits.count) of \(c.trialsWithResults)"])
         }
-        md += "| configuration | mean delay (steps) | logistic midpoint of validation accuracy (steps) | width (decades of steps) | trials fitted |\n|---|---|---|---|---|\n"
-        md += rows.joined(separator: "\n") + "\n\n"
-        md += "Delay: generalization step − memorization step, per trial where both were reached. Transition: \(StudyStatistics.transitionMethod).\n\n"
+        section.blocks += [.table(delays), .paragraph("Delay: generalization step − memorization step, per trial where both were reached. Transition: \(StudyStatistics.transitionMethod).")]
 
         for sw in st.sweeps {
             guard let laws = sw.laws else {
                 if !sw.logRank.isEmpty {
-                    md += "### Log-rank tests on \(sw.key)\n\n"
-                    md += "Each compares the time to an event between two groups of trials, pooled over the other swept keys; censored trials count until their budget. Observed against expected events under equal hazards:\n\n"
-                    md += sw.logRank.map(logRankLine).joined() + "\n"
+                    section.blocks += [.heading("Log-rank tests on \(sw.key)"),
+                                       .paragraph("Each compares the time to an event between two groups of trials, pooled over the other swept keys; censored trials count until their budget. Observed against expected events under equal hazards:"),
+                                       .list(sw.logRank.map(logRankLine))]
                 }
                 continue
             }
-            md += "### \(sw.event ?? "event") step against \(sw.key)\n\n"
-            md += "\(sw.observed) trials reached the event, \(sw.censored) are censored.\n\n"
-            md += "| law | fit | AIC | ΔAIC | Akaike weight | parameters |\n|---|---|---|---|---|---|\n"
+            section.blocks += [.heading("\(sw.event ?? "event") step against \(sw.key)"),
+                               .paragraph("\(sw.observed) trials reached the event, \(sw.censored) are censored.")]
+            var fitsTable = Table(["law", "fit", "AIC", "ΔAIC", "Akaike weight", "parameters"])
             for (kind, fits) in [("least squares in log T, censored points excluded", laws.fits), ("censored likelihood (Tobit), all points", laws.censoredFits)] {
                 for f in fits {
                     let params = f.parameters.map { p in "\(p.name) = \(g(p.estimate))" + (p.standardError.map { " ± \(g($0))" } ?? "") + iv(p.interval) }.joined(separator: "; ")
-                    md += "| \(f.formula) | \(kind) | \(g(f.aic)) | \(g(f.deltaAIC)) | \(f.akaikeWeight.map { String(format: "%.2f", $0) } ?? "—") | \(params) |\n"
+                    fitsTable.add([f.formula, kind, g(f.aic), g(f.deltaAIC), f.akaikeWeight.map { String(format: "%.2f", $0) } ?? "—", params])
                 }
             }
-            md += "\n"
-            if let best = laws.best { md += "Best law by AIC (least squares): **\(best.formula)**. " }
-            if let best = laws.bestCensored { md += "With the censored points: **\(best.formula)**. " }
-            md += "\n\n"
-            for n in laws.notes + sw.notes { md += "- \(n)\n" }
+            section.blocks.append(.table(fitsTable))
+            var best = ""
+            if let b = laws.best { best += "Best law by AIC (least squares): **\(b.formula)**. " }
+            if let b = laws.bestCensored { best += "With the censored points: **\(b.formula)**. " }
+            if !best.isEmpty { section.blocks.append(.paragraph(best)) }
+            var items = laws.notes + sw.notes
             if let t = sw.trend {
-                md += "- Trend: **\(t.direction.rawValue)** at \(g(100 * t.level)) % — \(t.reason)\n"
+                items.append("Trend of the reached steps (censored trials left out: \(sw.censored); Spearman and the slope of log10 step must agree): **\(t.direction.rawValue)** at \(g(100 * t.level)) % — \(t.reason)")
             }
-            md += sw.logRank.map(logRankLine).joined()
-            md += "\n"
+            if let t = sw.rankTrend { items.append(t.sentence) }
+            section.blocks.append(.list(items + sw.logRank.map(logRankLine)))
         }
-        if !st.notes.isEmpty { md += st.notes.map { "- \($0)\n" }.joined() + "\n" }
-        return md
+        if !st.notes.isEmpty { section.blocks.append(.list(st.notes)) }
+        return section
     }
 
     /// One log-rank comparison: the groups, their observed and expected events, χ² and p.
@@ -100,6 +99,6 @@ enum StatisticsSection {
             let o = i < t.observed.count ? "\(t.observed[i])" : "—", e = i < t.expected.count ? g(t.expected[i]) : "—"
             return "\(name): \(o) of \(lr.trials[i]) trials reached it (expected \(e))"
         }
-        return "- Log-rank test of \(lr.event), \(side(0, lr.first)) against \(side(1, lr.last)): χ² = \(g(t.chiSquare)), p = \(g(t.pValue))\n"
+        return "Log-rank test of \(lr.event), \(side(0, lr.first)) against \(side(1, lr.last)): χ² = \(g(t.chiSquare)), p = \(g(t.pValue))"
     }
 }

@@ -179,10 +179,11 @@ struct StatsText {
             for n in c.notes { o += "  note: \(n)\n" }
         }
         if let t = w.trend {
-            o += "  trend: \(t.direction.rawValue) at \(pct) — \(t.reason)\n"
+            o += "  trend of the reached steps (censored trials left out): \(t.direction.rawValue) at \(pct) — \(t.reason)\n"
             if let sl = t.slope { o += "    slope of \(t.yScale) \(w.event ?? "") step per unit of \(w.key): \(StatsText.g(sl.estimate)) \(StatsText.iv(sl.interval))\n" }
             o += "    \(w.trendNote)\n"
         }
+        if let t = w.rankTrend { o += "  " + t.sentence + "\n" }
         for lr in w.logRank {
             let chi = lr.test.chiSquare.map { String(format: "%.3f", $0) } ?? "—"
             let p = lr.test.pValue.map { String(format: "%.3g", $0) } ?? "—"

@@ -73,6 +73,46 @@ final class EpochWiseLinearTests: XCTestCase {
         XCTAssertTrue(svg.contains("exact expected risk"), "the theory curve is drawn")
     }
 
+    /// Issue 16: a steps study without events (a regression) printed an empty header cell in its trials
+    /// table, so every later value sat one column left (wall time under "final val acc"), and its epoch-wise
+    /// section called the regression's risk "1 − validation accuracy".
+    func testARegressionWithoutEventsHasAlignedTrialsTableAndNamesItsRisk() throws {
+        let yaml = """
+        name: regression-report
+        axis: steps
+        task: { kind: gaussian_linear, n_train: 50, slow_features: 5, slow_scale: 0.1, slow_signal: 0.5 }
+        model: { family: linear, features: 20 }
+        solver: { method: gradient_descent }
+        optimizer: { name: sgd, lr: 0.1, momentum: 0, weight_decay: 0 }
+        training: { batch: full, max_steps: 100, stop_after: never }
+        events: {}
+        seeds: 2
+        expect:
+          - { fall_rise_fall: { min_prominence: 0.1 } }
+        """
+        let (r, dir) = try Fixture.folder("regression-report", yaml) { _ in FakeTrial(stepsRun: 100, events: [:], curve: Fixture.steps(upTo: 100).map { ($0, 0.5) }) }
+        defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
+        let out = try ReportWriter.write(r, to: dir.appendingPathComponent("report"), formats: [.md])
+        let md = try String(contentsOf: out.directory.appendingPathComponent("report.md"), encoding: .utf8)
+        let lines = md.components(separatedBy: "\n")
+        let start = try XCTUnwrap(lines.firstIndex(of: "## Trials"))
+        let table = lines[(start + 2)...].prefix { $0.hasPrefix("|") }
+        func cells(_ line: String) -> [String] {
+            line.trimmingCharacters(in: .whitespaces).dropFirst().dropLast().components(separatedBy: "|").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+        let header = cells(try XCTUnwrap(table.first))
+        XCTAssertEqual(header, ["trial", "configuration", "seed", "status", "steps run", "final train acc", "final val acc", "wall s"])
+        XCTAssertEqual(table.count, 2 + r.trials.count)
+        for line in table.dropFirst() { XCTAssertEqual(cells(line).count, header.count, line) }
+        let wall = cells(table.last!)[header.firstIndex(of: "wall s")!]
+        XCTAssertEqual(wall, "1.0", "the wall time sits under 'wall s'")
+        // The epoch-wise section says what a regression measures.
+        let section = try XCTUnwrap(md.range(of: "## Test error over steps (epoch-wise double descent)"))
+        let text = md[section.upperBound...]
+        XCTAssertFalse(text.contains("1 − validation accuracy"), String(text))
+        XCTAssertTrue(text.contains("measured excess risk"), String(text))
+    }
+
     func testGradientDescentSettingsAreChecked() {
         let base = """
         axis: steps

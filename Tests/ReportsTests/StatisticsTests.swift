@@ -347,6 +347,86 @@ final class StatisticsTests: XCTestCase {
         XCTAssertNoThrow(try stats.json())
     }
 
+    /// Issue 16: the report printed two Spearman values (censored trials ranked last in the gate, left out
+    /// in the trend) without saying which was which. The gate and the sweep statistics now share one test
+    /// (`RankTrend`), and every Spearman the report prints names its variant.
+    func testTrendExpectationAndStatisticsShareOneRankTrendAndTheReportNamesEachVariant() throws {
+        let yaml = Fixture.lawStudy + "\nexpect:\n  - { trend: { x: task.train_fraction, y: generalization_step }, direction: decreasing, confidence: 0.95 }\n"
+        let (r, dir) = try Fixture.folder("lawtrend", yaml) { t in
+            let T = Fixture.lawStep(t)
+            if T > 20000 { return FakeTrial(stepsRun: 20000, events: ["memorization": (20, 10)], curve: Fixture.steps(upTo: 20000).map { ($0, 0.1) }) }
+            let step = Int(T.rounded())
+            return FakeTrial(stepsRun: step + 200, events: ["memorization": (20, 10), "generalization": (step, step - 50)], curve: Fixture.logistic(mid: T * 0.9, upTo: step + 200))
+        }
+        defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
+        let gate = try XCTUnwrap(ExpectationEvaluator.evaluate(r).first)
+        let stats = try StudyStatistics(r)
+        let rank = try XCTUnwrap(stats.sweeps.first?.rankTrend)
+        XCTAssertEqual(rank.censored, 3)
+        XCTAssertEqual(rank.n, 15)
+        XCTAssertTrue(gate.passed, gate.detail)
+        XCTAssertTrue(gate.detail.contains(String(format: "= %.3f over %d trials", rank.rho, rank.n)), gate.detail)
+        XCTAssertTrue(gate.detail.contains(String(format: "p = %.4f", rank.pDecreasing)), gate.detail)
+        // The trend verdict leaves the censored trials out: a different ρ, over 12 trials.
+        XCTAssertEqual(stats.sweeps[0].trend?.spearman.n, 12)
+
+        let out = try ReportWriter.write(r, to: dir.appendingPathComponent("report"), formats: [.md])
+        let md = try String(contentsOf: out.directory.appendingPathComponent("report.md"), encoding: .utf8)
+        let spearmanLines = md.split(separator: "\n").filter { $0.contains("Spearman") }
+        XCTAssertGreaterThanOrEqual(spearmanLines.count, 3, md)
+        for line in spearmanLines {
+            XCTAssertTrue(line.contains("ranked last") || line.contains("left out"), "a Spearman value without its variant: \(line)")
+        }
+        XCTAssertTrue(md.contains("censored trials ranked last"), md)
+        XCTAssertTrue(md.contains("censored trials left out: 3"), md)
+        // Numbers are rounded where printed: no run of ten or more decimals (0.050000000000000044).
+        XCTAssertNil(md.range(of: #"\d\.\d{10,}"#, options: .regularExpression), md)
+        // Log-rank labels name a key's value once ("task.train_fraction = task.train_fraction=0.2" was printed).
+        XCTAssertFalse(md.contains("task.train_fraction = task.train_fraction"), md)
+    }
+
+    /// Data efficiency (Evaluation's DataEfficiencyAnalysis, rendered by the report): per seed the smallest
+    /// fraction that generalized, the median only when more than half of the seeds found one, and the range.
+    func testDataEfficiencyTakesTheSmallestFractionPerSeed() throws {
+        let yaml = """
+        name: efficiency
+        task: { modulus: 11 }
+        model: { width: 32 }
+        training: { max_steps: 1000 }
+        sweep:
+          task.operation: [x+y, x-y]
+          task.train_fraction: [0.3, 0.5, 0.7]
+        seeds: 2
+        events:
+          memorization:   { metric: train_accuracy, at_least: 0.99 }
+          generalization: { metric: val_accuracy,   at_least: 0.99 }
+        """
+        // x+y: seed 0 from 0.3, seed 1 from 0.5. x-y: seed 0 only at 0.7, seed 1 never.
+        let (r, dir) = try Fixture.folder("efficiency", yaml) { t in
+            let f = t.config["task.train_fraction"]!.asDouble!
+            let plus = t.config["task.operation"]!.description == "x+y"
+            let generalizes = plus ? f >= (t.seedIndex == 0 ? 0.3 : 0.5) : (t.seedIndex == 0 && f >= 0.7)
+            return FakeTrial(stepsRun: 1000, events: generalizes ? ["memorization": (20, 10), "generalization": (500, 400)] : ["memorization": (20, 10)],
+                             curve: Fixture.steps(upTo: 1000).map { ($0, 0.5) })
+        }
+        defer { try? FileManager.default.removeItem(at: dir.deletingLastPathComponent()) }
+        let d = try XCTUnwrap(DataEfficiencyAnalysis(r))
+        XCTAssertEqual(d.otherKey, "task.operation")
+        XCTAssertEqual(d.fractions, [0.3, 0.5, 0.7])
+        XCTAssertEqual(d.rows.map(\.value), ["x+y", "x-y"])
+        XCTAssertEqual(d.rows[0].reached, [1, 2, 2])
+        XCTAssertEqual(d.rows[0].trials, [2, 2, 2])
+        XCTAssertEqual(d.rows[0].smallestPerSeed, [0.3, 0.5])
+        XCTAssertEqual(d.rows[0].median, 0.4)
+        XCTAssertEqual(d.rows[1].smallestPerSeed, [0.7, nil])
+        XCTAssertNil(d.rows[1].median, "one seed of two is not more than half")
+        XCTAssertEqual(d.rows[1].min, 0.7)
+        let out = try ReportWriter.write(r, to: dir.appendingPathComponent("report"), formats: [.md])
+        let md = try String(contentsOf: out.directory.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(md.contains("| x+y | 1/2 | 2/2 | 2/2 | 0.3, 0.5 | 0.4 | 0.3–0.5 |"), md)
+        XCTAssertTrue(md.contains("| x-y | 0/2 | 0/2 | 1/2 | 0.7, none | — | 0.7–0.7 (1 seed(s): none) |"), md)
+    }
+
     // MARK: - The binary
 
     func descentBinary() throws -> URL {

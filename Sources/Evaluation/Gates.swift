@@ -1,7 +1,6 @@
 // Evaluating a study's `expect` block against its finished trials. Each verdict says what was counted
 // and how, so a failed gate explains itself in the terminal, report.md and junit.xml.
 import Foundation
-import Linalg
 import Studies
 import Training
 
@@ -9,36 +8,6 @@ public struct ExpectationResult: Sendable {
     public let expectation: Expectation
     public let passed: Bool
     public let detail: String
-}
-
-/// A study's trials with whatever results exist for them.
-public struct StudyResults {
-    public let study: Study
-    public let store: ResultsStore
-    public let trials: [Trial]
-    public let summaries: [String: TrialSummary]
-
-    public init(study: Study, store: ResultsStore) {
-        self.study = study
-        self.store = store
-        trials = study.trials
-        var s: [String: TrialSummary] = [:]
-        for t in trials { if let x = store.summary(t.id) { s[t.id] = x } }
-        summaries = s
-    }
-
-    public var missing: [Trial] { trials.filter { summaries[$0.id] == nil } }
-
-    /// Trials grouped by sweep point, in the study's order.
-    public var groups: [(key: String, trials: [Trial])] {
-        var order: [String] = []
-        var map: [String: [Trial]] = [:]
-        for t in trials {
-            if map[t.groupKey] == nil { order.append(t.groupKey) }
-            map[t.groupKey, default: []].append(t)
-        }
-        return order.map { ($0, map[$0]!) }
-    }
 }
 
 public enum ExpectationEvaluator {
@@ -109,67 +78,31 @@ public enum ExpectationEvaluator {
         }
     }
 
-    /// Spearman's ρ between x and y over the trials, with a one-sided permutation p-value in the asked
-    /// direction (20 000 seeded permutations; ties get average ranks). For y = <event>_step, a trial
-    /// that never reached the event is ranked above every trial that did (its step exceeds the budget),
-    /// which is the right order for a rank statistic and never averages the budget in as an event step.
+    /// The trend expectation: `RankTrend` (Spearman's ρ with a one-sided permutation p-value, censored
+    /// trials ranked last) over the matching trials, the same test `descent stats` prints for a swept key.
     static func trend(_ e: Expectation, _ trials: [Trial], _ r: StudyResults, x: String, y: String, direction: String,
                       confidence: Double, scope: String) -> ExpectationResult {
-        var xs: [Double] = [], ys: [Double] = []
-        var censored = 0
         let eventName = y.hasSuffix("_step") ? String(y.dropLast(5)) : nil
+        var xs: [Double] = [], ys: [Double?] = []
         for t in trials {
             guard let s = r.summaries[t.id], let xv = t.value(at: x)?.asDouble else { continue }
             if let eventName {
-                if let step = s.events[eventName]?.step { ys.append(Double(step)) } else { ys.append(.infinity); censored += 1 }
+                ys.append(s.events[eventName]?.step.map(Double.init))
             } else {
                 guard let v = s.final[y] else { continue }
                 ys.append(v)
             }
             xs.append(xv)
         }
-        guard xs.count >= 3, Set(xs).count >= 2 else {
+        guard let t = RankTrend(x: x, y: y, xs: xs, ys: ys) else {
             return ExpectationResult(expectation: e, passed: false, detail: "too few trials with results (\(xs.count)) or x values (\(Set(xs).count)) for a trend\(scope)")
         }
-        let rho = spearman(xs, ys)
-        var rng = RNG(seed: 20_231)
-        var perm = ys
-        var extreme = 0
-        let n = 20_000
-        for _ in 0..<n {
-            rng.shuffle(&perm)
-            let rp = spearman(xs, perm)
-            if direction == "decreasing" ? rp <= rho + 1e-12 : rp >= rho - 1e-12 { extreme += 1 }
-        }
-        let p = Double(extreme + 1) / Double(n + 1)
-        let signOK = direction == "decreasing" ? rho < 0 : rho > 0
+        let decreasing = direction == "decreasing"
+        let p = decreasing ? t.pDecreasing : t.pIncreasing
+        let signOK = decreasing ? t.rho < 0 : t.rho > 0
         let passed = signOK && p <= 1 - confidence
         return ExpectationResult(expectation: e, passed: passed,
                                  detail: String(format: "Spearman ρ(%@, %@) = %.3f over %d trials%@ (%d censored, ranked last); one-sided permutation p = %.4f for %@; needed p ≤ %.3f",
-                                                x, y, rho, xs.count, scope, censored, p, direction, 1 - confidence))
-    }
-
-    public static func ranks(_ v: [Double]) -> [Double] {
-        let idx = v.indices.sorted { v[$0] < v[$1] }
-        var r = [Double](repeating: 0, count: v.count)
-        var i = 0
-        while i < idx.count {
-            var j = i
-            while j + 1 < idx.count && v[idx[j + 1]] == v[idx[i]] { j += 1 }
-            let avg = Double(i + j) / 2 + 1
-            for k in i...j { r[idx[k]] = avg }
-            i = j + 1
-        }
-        return r
-    }
-
-    /// Spearman's rank correlation: Pearson's r of the average ranks.
-    public static func spearman(_ x: [Double], _ y: [Double]) -> Double {
-        let rx = ranks(x), ry = ranks(y)
-        let n = Double(x.count)
-        let mx = rx.reduce(0, +) / n, my = ry.reduce(0, +) / n
-        var sxy = 0.0, sxx = 0.0, syy = 0.0
-        for i in 0..<x.count { sxy += (rx[i] - mx) * (ry[i] - my); sxx += (rx[i] - mx) * (rx[i] - mx); syy += (ry[i] - my) * (ry[i] - my) }
-        return sxx > 0 && syy > 0 ? sxy / (sxx * syy).squareRoot() : 0
+                                                x, y, t.rho, t.n, scope, t.censored, p, direction, 1 - confidence))
     }
 }

@@ -136,6 +136,9 @@ public struct SweepStatistics: Codable, Sendable {
     /// Trend of the reached steps (log10) against the key; censored trials are left out of it (see note).
     public var trend: TrendVerdict?
     public var trendNote: String
+    /// Spearman's rho of the event step against the key with censored trials ranked last, with one-sided
+    /// permutation p-values: the test the trend expectation uses (`RankTrend`).
+    public var rankTrend: RankTrend?
     /// Log-rank tests between the key's first and last value, one per event.
     public var logRank: [LogRankComparison]
     public var notes: [String]
@@ -306,6 +309,7 @@ public struct StudyStatistics: Codable, Sendable {
         var laws: LawComparison? = nil
         var verdict: TrendVerdict? = nil
         var trendNote = ""
+        var rankTrend: RankTrend? = nil
         if let event, numeric {
             for (t, sm) in rows {
                 guard let x = t.value(at: axis.path)?.asDouble else { continue }
@@ -319,6 +323,7 @@ public struct StudyStatistics: Codable, Sendable {
                 verdict = trend(x: obs.map(\.x), y: obs.map(\.t), level: level, logY: true)
                 if let v = verdict, !encodable(v) { verdict = nil; notes.append("the trend produced a non-finite value and is left out") }
                 let nc = points.count - obs.count
+                rankTrend = RankTrend(x: axis.path, y: "\(event)_step", xs: points.map(\.x), ys: points.map { $0.censored ? nil : $0.t })
                 trendNote = "Spearman's rho and the least-squares slope of log10(\(event) step) on \(axis.path), over the \(obs.count) trials that reached \(event)"
                     + (nc > 0 ? "; \(nc) censored trial(s) left out (their steps exceed their budget, so leaving them out understates any trend toward longer times)" : "")
             } else {
@@ -353,7 +358,7 @@ public struct StudyStatistics: Codable, Sendable {
         }
         return SweepStatistics(key: axis.path, event: numeric ? event : nil, points: points, observed: points.filter { !$0.censored }.count,
                                censored: points.filter(\.censored).count, laws: laws, trend: verdict, trendNote: trendNote,
-                               logRank: tests, notes: notes)
+                               rankTrend: rankTrend, logRank: tests, notes: notes)
     }
 
     /// Notes that keep a reader from over-reading the AIC table: laws with as many parameters as there are
