@@ -28,6 +28,8 @@ public struct TrialResult: Sendable {
     public var probeSnapshots: JSON? = nil
     /// Size-axis trials: errors, convergence and the solve record (summary.json "size").
     public var size: SizeOutcome? = nil
+    /// The step of the checkpoint the trial resumed from (nil: it ran from step 0).
+    public var resumedAt: Int? = nil
 }
 
 /// What a family's `run` is handed besides the trial: where to checkpoint, whom to tell, when to stop.
@@ -101,6 +103,7 @@ public enum TrialRunner {
         var result = TrialResult(trial: trial, outcome: outcome, events: events, parameterCount: model.store.count,
                                  trainSize: data.train.count, validationSize: data.validation.count,
                                  metricColumns: model.store.layout.views.map(\.name), threads: BLAS.threads)
+        result.resumedAt = resume?.step
         if let probes {
             probes.snapshot("final", step: outcome.stepsRun)
             result.probeColumns = probes.columns

@@ -50,10 +50,33 @@ public struct LossSums: Sendable {
     public var accuracy: Double { rows == 0 ? 0 : Double(correct) / Double(rows) }
 }
 
-/// The arg-max of a row of C logits (ties: the lowest class) and its value.
-@inline(__always) func rowArgmax<T: Scalar>(_ z: UnsafePointer<T>, _ C: Int) -> (Int, T) {
-    var argmax = 0
-    var maxv = z[0]
-    for c in 1..<C where z[c] > maxv { maxv = z[c]; argmax = c }
-    return (argmax, maxv)
+/// One row of a loss: its logits z[C], its label y, its arg-max (ties: the lowest class) and the max logit,
+/// and where its gradient goes (nil when only the loss is wanted).
+struct LossRow<T: Scalar> {
+    let z: UnsafePointer<T>
+    let y: Int
+    let argmax: Int
+    let max: T
+    let d: UnsafeMutablePointer<T>?
+    var correct: Bool { argmax == y }
+}
+
+/// Runs a loss's `row` over the B rows of logits[B, C], counting the correct rows; `row` returns ℓ_b and
+/// whether the row's probability has saturated.
+@inline(__always) func lossRows<T: Scalar>(logits: UnsafePointer<T>, labels: UnsafePointer<Int32>, B: Int, C: Int,
+                                           dlogits: UnsafeMutablePointer<T>?, _ row: (LossRow<T>) -> (loss: Double, saturated: Bool)) -> LossSums {
+    var sums = LossSums()
+    sums.rows = B
+    for b in 0..<B {
+        let z = logits + b * C
+        var argmax = 0
+        var maxv = z[0]
+        for c in 1..<C where z[c] > maxv { maxv = z[c]; argmax = c }
+        let r = LossRow(z: z, y: Int(labels[b]), argmax: argmax, max: maxv, d: dlogits.map { $0 + b * C })
+        if r.correct { sums.correct += 1 }
+        let (loss, saturated) = row(r)
+        sums.loss += loss
+        if saturated { sums.saturated += 1 }
+    }
+    return sums
 }

@@ -308,7 +308,7 @@ final class ProgressObserver: RunObserver, @unchecked Sendable {
         trialSeconds.append(result.outcome.totalSeconds)
         current[result.trial.id] = nil
         let ev = result.events.map { "\($0.name) \($0.step.map(String.init) ?? "censored")" }.joined(separator: ", ")
-        let line = "  done  \(result.trial.id) \(label(result.trial)): \(result.outcome.status.rawValue) after \(result.outcome.stepsRun) steps (\(ev)) in \(String(format: "%.1f", result.outcome.totalSeconds)) s [\(done)/\(pending)]"
+        let line = "  done  \(result.trial.id) \(label(result.trial)): \(result.outcome.status.rawValue) after \(result.outcome.stepsRun) steps (\(ev)) in \(String(format: "%.1f", result.outcome.totalSeconds)) s\(result.resumedAt.map { ", resumed at step \($0)" } ?? "") [\(done)/\(pending)]"
         emit(terminal ? "\r\u{1B}[K" + line + "\n" : line + "\n")
         if terminal { draw() }
     }

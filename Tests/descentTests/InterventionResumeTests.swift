@@ -32,7 +32,7 @@ final class InterventionResumeTests: XCTestCase {
             let file = dir.appendingPathComponent("\(name).yaml")
             let study = tinySteps([
                 "name": "\"\(name)\"",
-                "training": "{ max_steps: 12000, batch: 16, stop_after: never, checkpoint_every: 500, eval: { points: 30 } }",
+                "training": "{ max_steps: 40000, batch: 16, stop_after: never, checkpoint_every: 500, eval: { points: 30 } }",
                 "seeds": "1",
                 key: value,
             ])
@@ -47,7 +47,11 @@ final class InterventionResumeTests: XCTestCase {
             p.currentDirectoryURL = dir
             p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
             try p.run()
-            usleep(400_000)
+            // Stop it once it has written its first checkpoint (step 500 of 40000): mid-trial.
+            let folder = stopped.appendingPathComponent("checkpoints").path
+            let deadline = Date().addingTimeInterval(30)
+            while p.isRunning && Date() < deadline
+                && !((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).contains(where: { $0.hasSuffix(".ckpt") }) { usleep(1000) }
             XCTAssertTrue(p.isRunning, "\(name): the run finished before it could be stopped: lengthen it")
             kill(p.processIdentifier, SIGTERM)
             p.waitUntilExit()
@@ -57,6 +61,7 @@ final class InterventionResumeTests: XCTestCase {
 
             let again = try descent(["run", file.path, "--out", stopped.path, "--no-report"], in: dir)
             XCTAssertEqual(again.status, 0, "\(name): " + again.stdout + again.stderr)
+            XCTAssertTrue((again.stdout + again.stderr).contains("resumed at step"), "\(name): the trial must resume from its checkpoint, not start again: " + again.stderr)
             let expected = try snapshot(reference), got = try snapshot(stopped)
             XCTAssertEqual(Set(got.keys), Set(expected.keys), name)
             for (k, v) in expected { XCTAssertEqual(got[k], v, "\(name): \(k) differs after a resume") }

@@ -11,25 +11,18 @@ enum CrossEntropy {
 
     static func rows<T: Scalar>(logits: UnsafePointer<T>, labels: UnsafePointer<Int32>, B: Int, C: Int,
                                 dlogits: UnsafeMutablePointer<T>?, scale: T) -> LossSums {
-        var sums = LossSums()
-        sums.rows = B
-        for b in 0..<B {
-            let z = logits + b * C
-            let y = Int(labels[b])
-            let (argmax, maxv) = rowArgmax(z, C)
-            if argmax == y { sums.correct += 1 }
+        lossRows(logits: logits, labels: labels, B: B, C: C, dlogits: dlogits) { r in
+            let z = r.z, maxv = r.max
             var total: Double = 0
-            if let d = dlogits.map({ $0 + b * C }) {
+            if let d = r.d {
                 for c in 0..<C { let e = T.exp(z[c] - maxv); d[c] = e; total += Double(e) }
                 let inv = scale / T(total)
                 for c in 0..<C { d[c] *= inv }
-                d[y] -= scale
+                d[r.y] -= scale
             } else {
                 for c in 0..<C { total += Double(T.exp(z[c] - maxv)) }
             }
-            sums.loss += Foundation.log(total) + Double(maxv) - Double(z[y])
-            if argmax == y && total - 1 < Double(T.ulpOfOne) / 2 { sums.saturated += 1 }
+            return (Foundation.log(total) + Double(maxv) - Double(z[r.y]), r.correct && total - 1 < Double(T.ulpOfOne) / 2)
         }
-        return sums
     }
 }

@@ -14,23 +14,15 @@ enum CrossEntropyFloat64 {
 
     static func rows<T: Scalar>(logits: UnsafePointer<T>, labels: UnsafePointer<Int32>, B: Int, C: Int,
                                 dlogits: UnsafeMutablePointer<T>?, scale: T) -> LossSums {
-        var sums = LossSums()
-        sums.rows = B
-        let s = Double(scale)
-        for b in 0..<B {
-            let z = logits + b * C
-            let y = Int(labels[b])
-            let (argmax, maxT) = rowArgmax(z, C)
-            if argmax == y { sums.correct += 1 }
-            let m = Double(maxT)
+        let k = Double(scale)
+        return lossRows(logits: logits, labels: labels, B: B, C: C, dlogits: dlogits) { r in
+            let z = r.z, m = Double(r.max)
             var total = 0.0
             for c in 0..<C { total += Foundation.exp(Double(z[c]) - m) }
-            if let d = dlogits.map({ $0 + b * C }) {
-                for c in 0..<C { d[c] = T(s * (Foundation.exp(Double(z[c]) - m) / total - (c == y ? 1 : 0))) }
+            if let d = r.d {
+                for c in 0..<C { d[c] = T(k * (Foundation.exp(Double(z[c]) - m) / total - (c == r.y ? 1 : 0))) }
             }
-            sums.loss += Foundation.log(total) + m - Double(z[y])
-            if argmax == y && total - 1 < Double.ulpOfOne / 2 { sums.saturated += 1 }
+            return (Foundation.log(total) + m - Double(z[r.y]), r.correct && total - 1 < Double.ulpOfOne / 2)
         }
-        return sums
     }
 }

@@ -8,21 +8,14 @@ enum SquaredError {
 
     static func rows<T: Scalar>(logits: UnsafePointer<T>, labels: UnsafePointer<Int32>, B: Int, C: Int,
                                 dlogits: UnsafeMutablePointer<T>?, scale: T) -> LossSums {
-        var sums = LossSums()
-        sums.rows = B
-        for b in 0..<B {
-            let z = logits + b * C
-            let y = Int(labels[b])
-            if rowArgmax(z, C).0 == y { sums.correct += 1 }
+        lossRows(logits: logits, labels: labels, B: B, C: C, dlogits: dlogits) { r in
             var s: Double = 0
-            let d = dlogits.map { $0 + b * C }
             for c in 0..<C {
-                let r = z[c] - (c == y ? 1 : 0)
-                s += Double(r) * Double(r)
-                d?[c] = 2 * r * scale
+                let e = r.z[c] - (c == r.y ? 1 : 0)
+                s += Double(e) * Double(e)
+                r.d?[c] = 2 * e * scale
             }
-            sums.loss += s
+            return (s, false)
         }
-        return sums
     }
 }

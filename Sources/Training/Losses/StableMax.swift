@@ -20,24 +20,16 @@ enum StableMax {
 
     static func rows<T: Scalar>(logits: UnsafePointer<T>, labels: UnsafePointer<Int32>, B: Int, C: Int,
                                 dlogits: UnsafeMutablePointer<T>?, scale: T) -> LossSums {
-        var sums = LossSums()
-        sums.rows = B
         let k = Double(scale)
-        for b in 0..<B {
-            let z = logits + b * C
-            let y = Int(labels[b])
-            let argmax = rowArgmax(z, C).0
-            if argmax == y { sums.correct += 1 }
+        return lossRows(logits: logits, labels: labels, B: B, C: C, dlogits: dlogits) { r in
             var total = 0.0
-            for c in 0..<C { total += s(Double(z[c])) }
-            let zy = Double(z[y]), sy = s(zy)
-            if let d = dlogits.map({ $0 + b * C }) {
-                for c in 0..<C { d[c] = T(k * ds(Double(z[c])) / total) }
-                d[y] = T(k * (ds(zy) / total - ds(zy) / sy))
+            for c in 0..<C { total += s(Double(r.z[c])) }
+            let zy = Double(r.z[r.y]), sy = s(zy)
+            if let d = r.d {
+                for c in 0..<C { d[c] = T(k * ds(Double(r.z[c])) / total) }
+                d[r.y] = T(k * (ds(zy) / total - ds(zy) / sy))
             }
-            sums.loss += Foundation.log(total) - Foundation.log(sy)
-            if argmax == y && (total - sy) / total < Double.ulpOfOne / 2 { sums.saturated += 1 }
+            return (Foundation.log(total) - Foundation.log(sy), r.correct && (total - sy) / total < Double.ulpOfOne / 2)
         }
-        return sums
     }
 }
