@@ -31,12 +31,11 @@ struct MemoryEstimate {
 
 /// The memory a trial of an algorithmic task needs at its peak, or nil for the other tasks (whose
 /// closed-form solvers and small data sets are sized by their own checks).
-func estimatePeakMemory(_ c: [String: Value], table: (count: Int, vocabulary: Int, classes: Int)) -> MemoryEstimate? {
-    guard (c["task.kind"]?.asString ?? "algorithmic") == "algorithmic",
-          let frac = c["task.train_fraction"]?.asDouble else { return nil }
-    let scalar = c["training.precision"]?.asString == "float64" ? 8 : 4
-    let nTrain = max(1, Int((frac * Double(table.count)).rounded()))
-    let B = min(c["training.batch"]?.asInt ?? nTrain, nTrain)
+func estimatePeakMemory(_ spec: TrialSpec, table: (count: Int, vocabulary: Int, classes: Int)) -> MemoryEstimate? {
+    guard let task = spec.task as? AlgorithmicTask.Config else { return nil }
+    let scalar = spec.training.precision == "float64" ? 8 : 4
+    let nTrain = max(1, Int((task.trainFraction * Double(table.count)).rounded()))
+    let B = min(spec.training.batchSize ?? nTrain, nTrain)
     let V = table.vocabulary, K = table.classes
     // The data set: Example structs (12 bytes) in the table and the split arrays, then the splits'
     // token and label buffers (Int32) for training and validation.
@@ -47,25 +46,24 @@ func estimatePeakMemory(_ c: [String: Value], table: (count: Int, vocabulary: In
     var perRowInts = 0      // Int32 per workspace row
     var parameters = 0
     var dominant = ""
-    switch c["model.family"]?.asString ?? "mlp" {
-    case "mlp":
-        guard let width = c["model.width"]?.asInt, let depth = c["model.depth"]?.asInt else { return nil }
-        let input: MLPInput = c["model.input"]?.asString == "onehot" ? .oneHot : .embedding(dimension: c["model.embedding"]?.asInt ?? 128)
+    switch spec.model {
+    case let m as MLPFamily.Config:
+        let width = m.width, depth = m.depth
+        let input: MLPInput
+        if case .embedding(let d) = m.input { input = .embedding(dimension: d) } else { input = .oneHot }
         let hidden = [Int](repeating: width, count: depth)
         let cfg = MLPConfig(input: input, vocabulary: V, positions: 2, hidden: hidden, classes: K)
         parameters = cfg.layout.count
         let sumH = hidden.reduce(0, +), widest = max(width, K)
-        let dropout = (c["model.dropout"]?.asDouble ?? 0) > 0
+        let dropout = m.dropout > 0
         perRow = 2 * sumH + (dropout ? sumH : 0) + K + 2 * widest + K
         perRowInts = 2
         fixedScalars = 3 * 2 * V * width
         dominant = "the MLP's [\(B) × \(K)] logits and dlogits, [\(B) × \(widest)] gradient buffers (two) and [\(B) × \(width)] activations (\(2 * depth))"
-    case "transformer":
-        guard let layers = c["model.layers"]?.asInt, let C = c["model.d_model"]?.asInt, let heads = c["model.heads"]?.asInt,
-              let M = c["model.d_mlp"]?.asInt else { return nil }
-        let dHead = c["model.d_head"]?.asInt ?? 0
-        let cfg = TransformerConfig(operands: V, classes: K, opToken: c["model.op_token"]?.asBool ?? true, layers: layers, dModel: C,
-                                    heads: heads, dHead: dHead == 0 ? max(1, C / heads) : dHead, dMLP: M)
+    case let m as TransformerFamily.Config:
+        let layers = m.layers, C = m.dModel, heads = m.heads, M = m.dMLP
+        let cfg = TransformerConfig(operands: V, classes: K, opToken: m.opToken, layers: layers, dModel: C,
+                                    heads: heads, dHead: m.dHead, dMLP: M)
         parameters = cfg.layout.count
         let T = cfg.sequenceLength, A = cfg.attentionWidth
         for l in 0..<layers {
@@ -111,14 +109,13 @@ extension Run {
         var tables: [String: (count: Int, vocabulary: Int, classes: Int)] = [:]
         var worst: (Trial, MemoryEstimate)? = nil
         for t in s.trials where t.seedIndex == 0 {
-            guard let opText = t.config["task.operation"]?.asString, let p = t.config["task.modulus"]?.asInt,
-                  let op = BinaryOperation(spelling: opText) else { continue }
-            let key = "\(opText) \(p)"
+            guard let task = t.spec.task as? AlgorithmicTask.Config, let op = task.operation else { continue }
+            let p = task.modulus, key = "\(task.operationName) \(p)"
             if tables[key] == nil {
                 guard let table = try? OperationTable(operation: op, modulus: p) else { continue }
                 tables[key] = (table.examples.count, table.vocabulary, table.classes)
             }
-            guard let e = estimatePeakMemory(t.config, table: tables[key]!) else { continue }
+            guard let e = estimatePeakMemory(t.spec, table: tables[key]!) else { continue }
             if e.bytes > (worst?.1.bytes ?? -1) { worst = (t, e) }
         }
         guard let (trial, e) = worst else { return }
