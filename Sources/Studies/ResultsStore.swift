@@ -131,6 +131,66 @@ public final class ResultsStore: @unchecked Sendable {
         return (copy, doc["profile"] as? String)
     }
 
+    /// The study recorded in the folder, parsed from its copy (study.yaml) with the recorded profile, and
+    /// checked against the hash of its trials that study.resolved.yaml recorded when the folder was made:
+    /// a copy replaced by another study is an error, not a description of the wrong study.
+    public func loadRecordedStudy() throws -> Study {
+        let (file, profile) = try recordedStudy()
+        let study = try StudyParser.load(path: file.path, profile: profile)
+        let resolved = root.appendingPathComponent("study.resolved.yaml")
+        let recorded = (try? Data(contentsOf: resolved)).flatMap { JSON.parse($0) as? [String: Any] }?["study_hash"] as? String
+        if let recorded, recorded != study.hash {
+            throw StudyError(SourceLocation(file: file.path, line: 1, column: 1),
+                             "this is not the study that made '\(root.path)': its trials hash to \(study.hash), the folder's record (study.resolved.yaml) says \(recorded)",
+                             hint: "put back the study file the folder was run with, or run the new study into a new folder")
+        }
+        return study
+    }
+
+    /// The files of finished trials that cannot be read as written: a summary.json that is truncated, holds
+    /// a NaN or wrong types, or names another trial; a config.json of another trial; a curve.csv without
+    /// its columns or with a row that is not numbers. Each entry names the file and what is wrong. A trial
+    /// with no folder has no result yet and is not listed.
+    public func damagedFiles(_ trials: [Trial]) -> [String] {
+        var out: [String] = []
+        let required = ResultsStore.curveColumns(tensors: [])
+        for t in trials {
+            let dir = trialDir(t.id)
+            guard fm.fileExists(atPath: dir.path) else { continue }
+            let summaryFile = dir.appendingPathComponent("summary.json"), configFile = dir.appendingPathComponent("config.json")
+            let curveFile = dir.appendingPathComponent("curve.csv")
+            if let data = try? Data(contentsOf: summaryFile) {
+                if let summary = JSON.parse(data).flatMap(TrialSummary.init(json:)) {
+                    if summary.id != t.id { out.append("\(summaryFile.path): it is the summary of trial \(summary.id), not \(t.id)") }
+                } else {
+                    out.append("\(summaryFile.path): not a trial summary (truncated, not JSON, a NaN, or a field of the wrong type)")
+                }
+            } else {
+                out.append("\(summaryFile.path): missing or unreadable")
+            }
+            if let data = try? Data(contentsOf: configFile), let o = JSON.parse(data) as? [String: Any] {
+                if o["id"] as? String != t.id { out.append("\(configFile.path): it is not the configuration of trial \(t.id)") }
+            } else {
+                out.append("\(configFile.path): missing, or not a JSON object")
+            }
+            guard let text = try? String(contentsOf: curveFile, encoding: .utf8) else {
+                out.append("\(curveFile.path): missing or not UTF-8 text"); continue
+            }
+            let lines = text.split(separator: "\n")
+            let header = lines.first.map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) } ?? []
+            if let absent = required.first(where: { !header.contains($0) }) {
+                out.append("\(curveFile.path): the column '\(absent)' is missing (columns: \(header.joined(separator: ", ")))"); continue
+            }
+            for (i, line) in lines.dropFirst().enumerated() {
+                let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+                if cells.count != header.count || cells.contains(where: { !$0.isEmpty && Double($0) == nil }) {   // empty: not measured
+                    out.append("\(curveFile.path): line \(i + 2) is not \(header.count) numbers (or empty cells): '\(line.prefix(80))'"); break
+                }
+            }
+        }
+        return out
+    }
+
     /// Removes what writers that died left behind: hidden partial trial folders and temporary files.
     /// Shards and Slurm array tasks share a results folder, and each one starts by preparing it while
     /// others may be saving a trial, so a temporary is removed only when its writer (host and process id,

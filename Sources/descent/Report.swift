@@ -11,7 +11,8 @@ struct ReportCommand: ParsableCommand {
         With --contrast, DIR and DIR2 are one size-axis and one steps-axis results folder (either order) and the \
         report contrasts them. A folder written by 'descent run' on a contrast study is reported again as a contrast. \
         Exits 1 when an expectation fails, naming it; 3 when trials of the study have no result yet (the gate is \
-        incomplete, not failed); 64 for bad arguments.
+        incomplete, not failed); 64 for bad arguments, a folder whose study file is not the one that made it, or \
+        a damaged trial file (each one named).
         """)
 
     @Argument(help: "A results folder written by 'descent run', e.g. results/grokking-modular-addition.")
@@ -33,12 +34,18 @@ struct ReportCommand: ParsableCommand {
     /// The study recorded in a results folder and its results; a folder that is not one exits 64.
     func load(_ dir: String) throws -> StudyResults {
         let store = ResultsStore(root: URL(fileURLWithPath: dir))
+        let study: Study
         do {
-            let (file, profile) = try store.recordedStudy()
-            return StudyResults(study: try StudyParser.load(path: file.path, profile: profile), store: store)
+            study = try store.loadRecordedStudy()
         } catch let e as StudyError {
             throw fail(e.description, code: 64)
         }
+        let damaged = store.damagedFiles(study.trials)
+        if !damaged.isEmpty {
+            throw fail("\(damaged.count) damaged file\(damaged.count == 1 ? "" : "s") in '\(dir)':\n  " + damaged.joined(separator: "\n  ")
+                        + "\n  HINT: remove the damaged trials' folders (trials/<id>) and run the study again into this folder to remake them", code: 64)
+        }
+        return StudyResults(study: study, store: store)
     }
 
     func run() throws {

@@ -32,8 +32,12 @@ struct Stats: ParsableCommand {
         let store = ResultsStore(root: URL(fileURLWithPath: directory))
         let stats: StudyStatistics
         do {
-            let (file, profile) = try store.recordedStudy()
-            let study = try StudyParser.load(path: file.path, profile: profile)
+            let study = try store.loadRecordedStudy()
+            let damaged = store.damagedFiles(study.trials)
+            if !damaged.isEmpty {
+                throw StudyError(nil, "\(damaged.count) damaged file\(damaged.count == 1 ? "" : "s") in '\(directory)':\n  " + damaged.joined(separator: "\n  "),
+                                 hint: "remove the damaged trials' folders (trials/<id>) and run the study again into this folder to remake them")
+            }
             stats = try StudyStatistics(StudyResults(study: study, store: store), level: level)
         } catch let e as StudyError {
             throw fail(e.description, code: 64)
