@@ -13,22 +13,6 @@ final class FaultInjectionTests: XCTestCase {
         "seeds": "4",
     ])
 
-    /// The bytes that must match: every trial file, with summary.json's wall-clock fields removed.
-    func snapshot(_ root: URL) throws -> [String: String] {
-        var out: [String: String] = [:]
-        let trials = root.appendingPathComponent("trials")
-        for id in try FileManager.default.contentsOfDirectory(atPath: trials.path) {
-            for f in ["config.json", "curve.csv", "summary.json"] {
-                var text = try String(contentsOf: trials.appendingPathComponent("\(id)/\(f)"), encoding: .utf8)
-                if f == "summary.json" {
-                    text = text.split(separator: "\n").filter { !$0.contains("\"wall_seconds\"") }.joined(separator: "\n")
-                }
-                out["\(id)/\(f)"] = text
-            }
-        }
-        return out
-    }
-
     func testSIGKILLAtRandomMomentsLosesAndDuplicatesNothing() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -36,7 +20,7 @@ final class FaultInjectionTests: XCTestCase {
         try study.write(to: file, atomically: true, encoding: .utf8)
         let reference = dir.appendingPathComponent("reference"), killed = dir.appendingPathComponent("killed")
         XCTAssertEqual(try descent(["run", file.path, "--out", reference.path, "--no-report"], in: dir).status, 0)
-        let expected = try snapshot(reference)
+        let expected = try trialSnapshot(reference)
         XCTAssertEqual(expected.count, 24)
 
         var state: UInt64 = 0x5EED
@@ -59,7 +43,7 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(kills, 20, "the runs finished before they could be killed: lengthen the study")
         let final = try descent(["run", file.path, "--out", killed.path, "--no-report"], in: dir)
         XCTAssertEqual(final.status, 0, final.stdout + final.stderr)
-        let got = try snapshot(killed)
+        let got = try trialSnapshot(killed)
         XCTAssertEqual(Set(got.keys), Set(expected.keys))
         for (k, v) in expected { XCTAssertEqual(got[k], v, "\(k) differs after \(kills) kills") }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: killed.appendingPathComponent("trials").path).filter { $0.hasPrefix(".") }

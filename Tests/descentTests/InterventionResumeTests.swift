@@ -5,18 +5,6 @@ import Foundation
 import XCTest
 
 final class InterventionResumeTests: XCTestCase {
-    func snapshot(_ root: URL) throws -> [String: String] {
-        var out: [String: String] = [:]
-        let trials = root.appendingPathComponent("trials")
-        for id in try FileManager.default.contentsOfDirectory(atPath: trials.path) where !id.hasPrefix(".") {
-            for f in ["config.json", "curve.csv", "summary.json"] {
-                let text = try String(contentsOf: trials.appendingPathComponent("\(id)/\(f)"), encoding: .utf8)
-                out["\(id)/\(f)"] = text.split(separator: "\n").filter { !$0.contains("\"wall_seconds\"") }.joined(separator: "\n")
-            }
-        }
-        return out
-    }
-
     func testEachInterventionResumesToTheBytesOfAnUninterruptedRun() throws {
         let variants: [(String, String, String)] = [
             ("grokfast-ema", "grokfast", "{ filter: ema, alpha: 0.9, lambda: 2 }"),
@@ -62,7 +50,7 @@ final class InterventionResumeTests: XCTestCase {
             let again = try descent(["run", file.path, "--out", stopped.path, "--no-report"], in: dir)
             XCTAssertEqual(again.status, 0, "\(name): " + again.stdout + again.stderr)
             XCTAssertTrue((again.stdout + again.stderr).contains("resumed at step"), "\(name): the trial must resume from its checkpoint, not start again: " + again.stderr)
-            let expected = try snapshot(reference), got = try snapshot(stopped)
+            let expected = try trialSnapshot(reference), got = try trialSnapshot(stopped)
             XCTAssertEqual(Set(got.keys), Set(expected.keys), name)
             for (k, v) in expected { XCTAssertEqual(got[k], v, "\(name): \(k) differs after a resume") }
         }
