@@ -153,7 +153,7 @@ public final class ResultsStore: @unchecked Sendable {
     /// with no folder has no result yet and is not listed.
     public func damagedFiles(_ trials: [Trial]) -> [String] {
         var out: [String] = []
-        let required = ResultsStore.curveColumns(tensors: [])
+        let required = ResultsStore.requiredCurveColumns
         for t in trials {
             let dir = trialDir(t.id)
             guard fm.fileExists(atPath: dir.path) else { continue }
@@ -293,8 +293,13 @@ public final class ResultsStore: @unchecked Sendable {
         }
     }
 
+    /// The columns every curve.csv has held since the first format; the reports read these. Later columns
+    /// (train_saturated, per-tensor norms, probes) are read where present, so a folder written by an
+    /// earlier version is not damaged for lacking them.
+    public static let requiredCurveColumns = ["step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "weight_norm", "lr"]
+
     public static func curveColumns(tensors: [String]) -> [String] {
-        ["step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "weight_norm", "lr", "train_saturated"] + tensors.map { "norm_" + $0 }
+        requiredCurveColumns + ["train_saturated"] + tensors.map { "norm_" + $0 }
     }
 
     func curveCSV(_ r: TrialResult) -> String {
