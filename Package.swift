@@ -30,7 +30,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Linalg", "Datasets", "Models"], swiftSettings: fast),
         .target(name: "Studies", dependencies: ["Training", "Yams"], swiftSettings: fast),
         .target(name: "Analysis", dependencies: ["CGSL"], swiftSettings: fast),
-        .target(name: "Evaluation", dependencies: ["Studies", "Analysis"]),
+        .target(name: "Evaluation", dependencies: ["Studies", "Analysis", "Linalg"]),
         .target(name: "Reports", dependencies: ["Studies", "Analysis", "Evaluation"]),
         .target(name: "BLASKernel", dependencies: ["Linalg"]),
         .executableTarget(name: "descent", dependencies: [

@@ -224,7 +224,12 @@ public struct StudyStatistics: Codable, Sendable {
         }
 
         let gen = pair?.1 ?? names.first
-        let resultTrials = results.trials.compactMap { t in usable[t.id].map { (t, $0) } }
+        var resultTrials = results.trials.compactMap { t in usable[t.id].map { (t, $0) } }
+        if let baseline = s.baseline {
+            // Arms are compared in the interventions table; the laws and trends of a swept key are the baseline arm's.
+            resultTrials = resultTrials.filter { $0.0.value(at: "arm") == .string(baseline) }
+            if !s.sweep.isEmpty { notes.append("the laws, trends and log-rank tests of each swept key use the baseline arm '\(baseline)' only; the interventions table compares the arms") }
+        }
         sweeps = s.sweep.map { axis in
             StudyStatistics.sweepStatistics(axis, event: gen, events: names, rows: resultTrials, level: level)
         }

@@ -116,6 +116,14 @@ public enum ReportWriter {
         }
         events.blocks.append(.table(table))
         sections.append(events)
+        // A study with arms: the interventions compared with their matched arms.
+        var interventionsJSON: JSON = .null
+        if let it = InterventionTable(r) {
+            let (section, figs, json) = InterventionsSection.section(r, it)
+            sections.append(section)
+            figures += figs
+            interventionsJSON = json
+        }
         // The figures go here, once all are drawn: the curves before the tables of statistics.
         let figuresAt = sections.count
 
@@ -160,6 +168,7 @@ public enum ReportWriter {
             ("trials", .int(r.trials.count)), ("trials_with_results", .int(done)),
             ("configurations", .array(groupsJSON)),
             ("statistics", statisticsJSON),
+            ("interventions", interventionsJSON),
             ("expectations", expectationsJSON(exps)),
         ])
         let files = try DocumentWriter.write(doc, to: dir, formats: formats, summary: summary, gates: DocumentWriter.gates(exps), suite: s.name)

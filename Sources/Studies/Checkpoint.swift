@@ -85,7 +85,7 @@ enum CheckpointFile {
         w.int(s.records.count)
         for r in s.records {
             w.int(r.step)
-            for v in [r.trainLoss, r.trainAccuracy, r.valLoss, r.valAccuracy, r.weightNorm, r.learningRate, r.trainSaturated] { w.double(v) }
+            for v in [r.trainLoss, r.trainAccuracy, r.valLoss, r.valAccuracy, r.weightNorm, r.learningRate, r.softmaxCollapse] { w.double(v) }
             w.int(r.tensorNorms.count); for v in r.tensorNorms { w.double(v) }
             w.int(r.probes.count); for v in r.probes { w.double(v) }
         }
@@ -156,7 +156,7 @@ enum CheckpointFile {
                 let nProbes = try r.int()
                 guard nProbes >= 0 && nProbes < 1 << 16 else { return nil }
                 var rec = EvalRecord(step: st, trainLoss: v[0], trainAccuracy: v[1], valLoss: v[2], valAccuracy: v[3],
-                                     weightNorm: v[4], tensorNorms: norms, learningRate: v[5], trainSaturated: v[6])
+                                     weightNorm: v[4], tensorNorms: norms, learningRate: v[5], softmaxCollapse: v[6])
                 rec.probes = try (0..<nProbes).map { _ in try r.double() }
                 records.append(rec)
             }

@@ -103,6 +103,16 @@ public final class ResultsStore: @unchecked Sendable {
         let sweep: [(String, JSON)] = s.sweep.map { ($0.path, .array($0.values.map(\.jsonValue))) }
         let config = nestedJSON(s.values.filter { Schema.byPath[$0.key]!.trialKey })
         let profile: JSON = s.profile.map { .string($0) } ?? .null
+        // Arms only when the study has them, so that a study without arms writes the same file as before.
+        let arms: [(String, JSON)] = s.arms.isEmpty ? [] : [
+            ("baseline", .string(s.baseline!)),
+            ("arms", .object(s.arms.map { arm in
+                var fields: [(String, JSON)] = arm.overrides.map { ($0.path, $0.value.jsonValue) }
+                if let vs = arm.vs { fields.append(("vs", .string(vs))) }
+                if let p = arm.published { fields.append(("published", .string(p))) }
+                return (arm.name, .object(fields))
+            })),
+        ]
         return .object([
             ("study_hash", .string(s.hash)),
             ("name", .string(s.name)),
@@ -113,6 +123,7 @@ public final class ResultsStore: @unchecked Sendable {
             ("seeds", .int(s.seeds)),
             ("config", config),
             ("sweep", .object(sweep)),
+        ] + arms + [
             ("events", .object(events)),
             ("expect", .array(s.expectations.map { .string($0.text) })),
             ("trials", .array(s.trials.map { .string($0.id) })),
@@ -294,19 +305,19 @@ public final class ResultsStore: @unchecked Sendable {
     }
 
     /// The columns every curve.csv has held since the first format; the reports read these. Later columns
-    /// (train_saturated, per-tensor norms, probes) are read where present, so a folder written by an
+    /// (softmax_collapse, earlier train_saturated; per-tensor norms; probes) are read where present, so a folder written by an
     /// earlier version is not damaged for lacking them.
     public static let requiredCurveColumns = ["step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "weight_norm", "lr"]
 
     public static func curveColumns(tensors: [String]) -> [String] {
-        requiredCurveColumns + ["train_saturated"] + tensors.map { "norm_" + $0 }
+        requiredCurveColumns + ["softmax_collapse"] + tensors.map { "norm_" + $0 }
     }
 
     func curveCSV(_ r: TrialResult) -> String {
         var s = (ResultsStore.curveColumns(tensors: r.metricColumns) + r.probeColumns).joined(separator: ",") + "\n"
         for rec in r.outcome.records {
             let probes = rec.probes.count == r.probeColumns.count ? rec.probes : [Double](repeating: .nan, count: r.probeColumns.count)
-            let vals = [rec.trainLoss, rec.trainAccuracy, rec.valLoss, rec.valAccuracy, rec.weightNorm, rec.learningRate, rec.trainSaturated] + rec.tensorNorms + probes
+            let vals = [rec.trainLoss, rec.trainAccuracy, rec.valLoss, rec.valAccuracy, rec.weightNorm, rec.learningRate, rec.softmaxCollapse] + rec.tensorNorms + probes
             s += String(rec.step) + "," + vals.map(csvNumber).joined(separator: ",") + "\n"
         }
         return s
@@ -349,7 +360,7 @@ public final class ResultsStore: @unchecked Sendable {
         var spikes: [Int] = []
         for (a, b) in zip(records, records.dropFirst()) where b.trainLoss > 10 * a.trainLoss && b.trainLoss > 1e-4 { spikes.append(b.step) }
         return .object([
-            ("max_train_saturated", .num(records.map(\.trainSaturated).max() ?? 0)),
+            ("max_softmax_collapse", .num(records.map(\.softmaxCollapse).max() ?? 0)),
             ("loss_spike_steps", .array(spikes.map { .int($0) })),
             ("rule", .string("saturated: other classes' softmax mass below half an ulp of 1 in the training precision; spike: train loss > 10x the previous evaluation's and > 1e-4")),
         ])

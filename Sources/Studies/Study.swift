@@ -62,6 +62,25 @@ public struct SweepAxis: Sendable, Equatable {
     public let location: SourceLocation
 }
 
+/// A named arm of an interventions study: a set of key overrides applied to every sweep point, compared
+/// with a matched arm (`vs`, default the study's baseline) in the interventions table.
+public struct Arm: Sendable, Equatable {
+    public let name: String
+    /// Dotted trial keys and their values, as written.
+    public let overrides: [(path: String, value: Value)]
+    /// The arm this one is compared with (nil for the baseline itself).
+    public let vs: String?
+    /// The published figure this arm is set beside (free text, with its source), if any.
+    public let published: String?
+    public let location: SourceLocation
+
+    public static func == (a: Arm, b: Arm) -> Bool {
+        a.name == b.name && a.vs == b.vs && a.published == b.published && a.overrides.elementsEqual(b.overrides) { $0.path == $1.path && $0.value == $1.value }
+    }
+    /// Reserved words of an arm's body (everything else is a dotted trial key).
+    static let fields = ["vs", "published"]
+}
+
 public struct Study: Sendable {
     public let file: String
     public let name: String
@@ -75,6 +94,11 @@ public struct Study: Sendable {
     /// Where each key that the file or profile set came from.
     public let locations: [String: SourceLocation]
     public let sweep: [SweepAxis]
+    /// The arms (empty for a study without `arms:`), crossed with the sweep, slowest first; each trial's
+    /// point starts with ("arm", name).
+    public let arms: [Arm]
+    /// The arm the others are compared with unless they name their own (`baseline:`, default the first).
+    public let baseline: String?
     public let seeds: Int
     public let events: [EventSpec]
     public let expectations: [Expectation]
@@ -113,6 +137,8 @@ struct Parser {
     var values: [String: Value] = Dictionary(uniqueKeysWithValues: Schema.keys.map { ($0.path, $0.defaultValue) })
     var locations: [String: SourceLocation] = [:]
     var sweep: [SweepAxis] = []
+    var arms: [Arm] = []
+    var baseline: (String, SourceLocation)? = nil
     var events: [String: (EventSpec, SourceLocation)] = [:]
     var eventsGiven = false
     var eventOrder: [String] = []
@@ -149,6 +175,10 @@ struct Parser {
             let key = try keyString(k)
             switch key {
             case "sweep": try parseSweep(v)
+            case "arms": try parseArms(v)
+            case "baseline":
+                guard let (t, _) = scalar(v) else { throw fail(v, "baseline: expected the name of an arm") }
+                baseline = (t, loc(v))
             case "profiles": try collectProfiles(v)
             case "events": try parseEvents(v); eventsGiven = true
             case "expect":
@@ -168,6 +198,7 @@ struct Parser {
             var trial = self
             try trial.applyProfile(name)
             try trial.checkCombinations()
+            try trial.checkArms()
             if name == profile { chosen = name; self = trial }
         }
         if let profile, chosen == nil {
@@ -175,6 +206,7 @@ struct Parser {
                              hint: profileOrder.isEmpty ? "this study defines no profiles; run it without --profile" : "available profiles: " + profileOrder.joined(separator: ", "))
         }
         try checkCombinations()
+        try checkArms()
         let exps = try expectations.map { try parseExpectation($0.0) }
         let stop = KeyValues(values: values).string(TrainingKeys.stopAfter)
         if stop != "never" && events[stop] == nil {
@@ -189,7 +221,7 @@ struct Parser {
         }
         return Study(file: file, name: name, question: values["question"]!.asString!, description: values["description"]!.asString!,
                      axis: values["axis"]!.asString!, profile: chosen, profileNames: profileOrder, values: values, locations: locations,
-                     sweep: sweep, seeds: values["seeds"]!.asInt!, events: eventOrder.map { events[$0]!.0 }, expectations: exps,
+                     sweep: sweep, arms: arms, baseline: arms.isEmpty ? nil : (baseline?.0 ?? arms[0].name), seeds: values["seeds"]!.asInt!, events: eventOrder.map { events[$0]!.0 }, expectations: exps,
                      shape: Schema.shape(KeyValues(values: values))!)
     }
 
@@ -324,6 +356,93 @@ struct Parser {
         sweep.append(SweepAxis(path: path, values: vals, location: loc(list)))
     }
 
+    mutating func parseArms(_ v: Node) throws {
+        guard case .mapping(let m) = v, !m.isEmpty else {
+            throw fail(v, "arms: expected a mapping of arm names to key overrides", hint: "for example 'arms: { none: { optimizer.weight_decay: 0 }, weight_decay: { optimizer.weight_decay: 1 } }'")
+        }
+        for (k, body) in m {
+            let name = try keyString(k)
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                throw fail(k, "arm name '\(name)' must be a word of letters, digits and '_'")
+            }
+            guard case .mapping(let fields) = body else {
+                throw fail(body, "arm '\(name)': expected a mapping of key: value overrides (or {} for none)")
+            }
+            var overrides: [(path: String, value: Value)] = [], vs: String? = nil, published: String? = nil
+            for (fk, fv) in fields {
+                let path = try keyString(fk)
+                if path == "vs" || path == "published" {
+                    guard let (t, _) = scalar(fv), !t.isEmpty else { throw fail(fv, "arm '\(name)': \(path) must be a single value") }
+                    if path == "vs" { vs = t } else { published = t }
+                    continue
+                }
+                guard let spec = Schema.byPath[path] else {
+                    throw fail(fk, "arm '\(name)': unknown key '\(path)'", hint: Schema.suggestion(for: path, among: Schema.keys.map(\.path) + Arm.fields).map { "did you mean '\($0)'?" } ?? "an arm sets dotted trial keys such as optimizer.weight_decay, and optionally vs and published")
+                }
+                guard spec.trialKey, path != "seed", path != TaskKeys.kind.path, path != ModelKeys.family.path else {
+                    throw fail(fk, "arm '\(name)': '\(path)' cannot differ between arms", hint: "arms change how one model is trained; the task kind, the model family and the seed are the study's")
+                }
+                overrides.append((path, try convert(spec, fv)))
+                locations["arms.\(name).\(path)"] = loc(fv)
+            }
+            guard !arms.contains(where: { $0.name == name }) else { throw fail(k, "arms: '\(name)' is given twice") }
+            arms.append(Arm(name: name, overrides: overrides, vs: vs, published: published, location: loc(k)))
+        }
+    }
+
+    /// A profile's `arms: [names]`: keeps those arms (the baseline and every kept arm's `vs` among them).
+    mutating func selectArms(_ v: Node, profile: String) throws {
+        guard case .sequence(let seq) = v, !seq.isEmpty else { throw fail(v, "profile '\(profile)': arms must be a non-empty list of arm names") }
+        var keep: [String] = []
+        for item in seq {
+            guard let (t, _) = scalar(item), arms.contains(where: { $0.name == t }) else {
+                throw fail(item, "profile '\(profile)': no arm '\(scalar(item)?.0 ?? "?")'", hint: "arms of this study: " + arms.map(\.name).joined(separator: ", "))
+            }
+            keep.append(t)
+        }
+        let base = baseline?.0 ?? arms.first?.name
+        for name in keep {
+            let arm = arms.first { $0.name == name }!
+            for needed in [arm.vs ?? base].compactMap({ $0 }) where needed != name && !keep.contains(needed) {
+                throw fail(v, "profile '\(profile)': arm '\(name)' is compared with '\(needed)', which the profile leaves out", hint: "keep '\(needed)' too")
+            }
+        }
+        arms = arms.filter { keep.contains($0.name) }
+    }
+
+    /// The arms' rules: a known baseline and `vs`, no key both swept and set by an arm, no two arms
+    /// alike, and every arm a valid study of the same shape.
+    func checkArms() throws {
+        guard !arms.isEmpty else {
+            if let (b, l) = baseline { throw StudyError(l, "baseline: '\(b)' names an arm, but the study has no arms:") }
+            return
+        }
+        let names = arms.map(\.name)
+        if let (b, l) = baseline, !names.contains(b) { throw StudyError(l, "baseline: no arm '\(b)'", hint: "arms: " + names.joined(separator: ", ")) }
+        var seen: [String: String] = [:]
+        for arm in arms {
+            if let vs = arm.vs, !names.contains(vs) || vs == arm.name {
+                throw StudyError(arm.location, "arm '\(arm.name)': vs: '\(vs)' is not another arm", hint: "arms: " + names.joined(separator: ", "))
+            }
+            for o in arm.overrides where sweep.contains(where: { $0.path == o.path }) {
+                throw StudyError(locations["arms.\(arm.name).\(o.path)"] ?? arm.location, "arm '\(arm.name)' sets \(o.path), which the sweep also sets", hint: "set it in every arm or sweep it, not both")
+            }
+            var draft = self
+            for o in arm.overrides { draft.values[o.path] = o.value; draft.locations[o.path] = locations["arms.\(arm.name).\(o.path)"] }
+            draft.arms = []
+            guard let shape = Schema.shape(KeyValues(values: values)), Schema.shape(KeyValues(values: draft.values))?.fit == shape.fit else {
+                throw StudyError(arm.location, "arm '\(arm.name)' changes how the model is fitted", hint: "arms must train the study's model the same way (an optimizer, gradient descent or a closed form)")
+            }
+            try draft.checkCombinations()
+            var c: [String: Value] = [:]
+            for spec in Schema.applicable(shape) { c[spec.path] = draft.values[spec.path]! }
+            Regularization.resolve(&c)
+            let key = nestedJSON(c).render(indent: nil)
+            if let other = seen[key] { throw StudyError(arm.location, "arms '\(other)' and '\(arm.name)' train the same model", hint: "give each arm a different setting, or remove one") }
+            seen[key] = arm.name
+        }
+    }
+
     mutating func collectProfiles(_ v: Node) throws {
         guard case .mapping(let m) = v else { throw fail(v, "profiles: expected a mapping of profile names to overrides", hint: "for example 'profiles: { ci: { task.modulus: 31, seeds: 2 } }'") }
         for (k, body) in m {
@@ -340,6 +459,10 @@ struct Parser {
             let path = try keyString(k)
             if path.hasPrefix("sweep.") {
                 try addSweep(String(path.dropFirst(6)), v, at: k)
+                continue
+            }
+            if path == "arms" {
+                try selectArms(v, profile: name)
                 continue
             }
             if Schema.descriptive.contains(path) || Schema.structural.contains(path) {
@@ -415,8 +538,16 @@ struct Parser {
             guard case .mapping(let wm) = w else { throw fail(w, "where: expected a mapping such as { task.train_fraction: \">= 0.5\" }") }
             for (k, v) in wm {
                 let path = try keyString(k)
-                guard let spec = Schema.byPath[path] else { throw fail(k, "where: unknown key '\(path)'") }
                 guard let (t, _) = scalar(v) else { throw fail(v, "where: expected a comparison such as \">= 0.5\"") }
+                if path == "arm" {
+                    let name = t.trimmingCharacters(in: .whitespaces)
+                    guard arms.contains(where: { $0.name == name }) else {
+                        throw fail(v, "where: no arm '\(name)'", hint: arms.isEmpty ? "the study has no arms:" : "arms: " + arms.map(\.name).joined(separator: ", "))
+                    }
+                    conditions.append(Condition(path: path, op: .eq, value: .string(name)))
+                    continue
+                }
+                guard let spec = Schema.byPath[path] else { throw fail(k, "where: unknown key '\(path)'") }
                 var op = Condition.Op.eq
                 var rest = t.trimmingCharacters(in: .whitespaces)
                     .replacingOccurrences(of: "≥", with: ">=").replacingOccurrences(of: "≤", with: "<=").replacingOccurrences(of: "≠", with: "!=")

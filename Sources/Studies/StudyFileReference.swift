@@ -268,8 +268,10 @@ public enum StudyFileReference {
           Neelakantan et al. 2015), and turns the other two off; sweep both keys to compare them
           (`studies/grokking-regularization.yaml`).
         - `training.precision: float64` trains in double precision for comparison; every curve records the
-          share of training rows whose softmax saturated in the training precision, and each summary lists
-          loss spikes.
+          share of training rows in softmax collapse (`softmax_collapse`: rows whose denominator
+          Σ_c exp(z_c − z_max) rounds to 1 in the loss's precision, so the correct class gets probability
+          exactly 1, the loss 0 and no gradient; Prieto et al. 2025), the summary its maximum
+          (`max_softmax_collapse`), and each summary lists loss spikes.
         - `training.probes: true` logs the operand embeddings' Fourier concentration at every evaluation and
           writes `probes.json` (spectrum, 2-D principal components, an exact t-SNE map and the sharpness at
           initialization, at each event and at the end); the report draws them. For `x*y` and `x/y` the
@@ -306,6 +308,27 @@ public enum StudyFileReference {
         On the size axis the size key is swept (`model.width` for an MLP, `model.features` for the
         closed-form families); the other swept keys make the configurations the size report compares
         (e.g. `task.label_noise: [0, 0.2]`).
+
+        ## Arms
+
+        ```yaml
+        baseline: weight_decay
+        arms:
+          weight_decay: { optimizer.weight_decay: 1.0 }
+          none:         { optimizer.weight_decay: 0 }
+          grokfast_ema: { optimizer.weight_decay: 0, grokfast.filter: ema, vs: none, published: "x43.8 (README)" }
+        ```
+
+        An arm is a named set of trial-key overrides: one intervention. The arms are crossed with the sweep
+        and the seeds (the arm varies slowest); each trial's configuration holds `arm: name` (so it is part
+        of the id, and `where: { arm: name }` selects an arm's trials in `expect`). An arm is compared, in
+        the report's interventions table, with the arm its `vs` names, or with the study's `baseline`
+        (default: the first arm); `published` is the figure from the literature set beside it. An arm may
+        not set the seed, `task.kind` or `model.family`, nor a key the sweep varies; two arms may not train
+        the same model, and every arm must be a valid study on its own. A profile's `arms: [names]` keeps
+        some arms (with the baseline and each kept arm's `vs`). With arms, the sweep's laws, trends and
+        log-rank tests in the report use the baseline arm's trials only; the interventions table compares
+        the arms at each sweep point. `studies/grokking-interventions.yaml` is an example.
 
 
         """#

@@ -77,11 +77,13 @@ extension Study {
     }
 
     /// The number of trials, without expanding them.
-    public var trialCount: Int { sweep.reduce(seeds) { $0 * $1.values.count } }
+    public var trialCount: Int { sweep.reduce(seeds * max(1, arms.count)) { $0 * $1.values.count } }
 
-    /// The grid in row-major order of the sweep (last axis fastest), each point with every seed.
+    /// The grid in row-major order of the arms and the sweep (arms slowest, the last sweep axis fastest),
+    /// each point with every seed. An arm's overrides apply before the sweep point; its name is in the
+    /// encoding ("arm"), so arms are told apart even in configuration files.
     public var trials: [Trial] {
-        var points: [[(String, Value)]] = [[]]
+        var points: [[(String, Value)]] = arms.isEmpty ? [[]] : arms.map { [("arm", .string($0.name))] }
         for axis in sweep {
             points = points.flatMap { p in axis.values.map { p + [(axis.path, $0)] } }
         }
@@ -90,6 +92,9 @@ extension Study {
         for point in points {
             for s in 0..<seeds {
                 var c = base
+                if case .string(let name)? = point.first(where: { $0.0 == "arm" })?.1, let arm = arms.first(where: { $0.name == name }) {
+                    for o in arm.overrides where Schema.applies(o.path, to: shape) { c[o.path] = o.value }
+                }
                 for (k, v) in point { c[k] = v }
                 Regularization.resolve(&c)
                 c["seed_index"] = .int(s)

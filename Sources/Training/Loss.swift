@@ -39,9 +39,10 @@ public struct LossSums: Sendable {
     public var loss: Double = 0     // Σ_b ℓ_b
     public var correct: Int = 0     // rows whose arg-max logit is the label (ties: lowest class)
     public var rows: Int = 0
-    /// Rows whose softmax has saturated in this precision: the other classes' probabilities sum to less
-    /// than half an ulp of 1, so p(label) rounds to exactly 1, the loss to 0 and the gradient vanishes
-    /// ("softmax collapse", a float32 failure mode of long grokking runs).
+    /// Rows in softmax collapse (Prieto et al. 2025): the label is the arg-max and the denominator
+    /// Σ_c exp(z_c − z_max) = 1 + Σ_{c≠y} exp(z_c − z_y) is below 1 + ulp(1)/2, so in this precision it
+    /// rounds to 1: p(label) is exactly 1, the loss exactly 0 and the label's gradient vanishes. The
+    /// sum is taken in float64, so the count does not depend on the order of summation.
     public var saturated: Int = 0
     public init() {}
     public mutating func add(_ o: LossSums) { loss += o.loss; correct += o.correct; rows += o.rows; saturated += o.saturated }

@@ -55,16 +55,17 @@ public struct EvalRecord: Sendable, Equatable {
     public var weightNorm: Double
     public var tensorNorms: [Double]    // in the order of the model's parameter layout
     public var learningRate: Double
-    /// Share of training rows whose softmax saturated (see LossSums.saturated).
-    public var trainSaturated: Double
+    /// Softmax collapse: the share of training rows whose softmax saturated in the loss's precision (see
+    /// LossSums.saturated), the curve's `softmax_collapse` column.
+    public var softmaxCollapse: Double
     /// Values of the probes (TrainingConfig.probe), in the order of their names; empty without probes.
     public var probes: [Double] = []
 
     public init(step: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double, valAccuracy: Double,
-                weightNorm: Double, tensorNorms: [Double], learningRate: Double, trainSaturated: Double = 0) {
+                weightNorm: Double, tensorNorms: [Double], learningRate: Double, softmaxCollapse: Double = 0) {
         self.step = step; self.trainLoss = trainLoss; self.trainAccuracy = trainAccuracy; self.valLoss = valLoss
         self.valAccuracy = valAccuracy; self.weightNorm = weightNorm; self.tensorNorms = tensorNorms; self.learningRate = learningRate
-        self.trainSaturated = trainSaturated
+        self.softmaxCollapse = softmaxCollapse
     }
 
     public func value(_ m: Metric) -> Double {
@@ -248,7 +249,7 @@ public final class Trainer<M: Classifier> {
         return EvalRecord(step: step, trainLoss: tr.meanLoss, trainAccuracy: tr.accuracy, valLoss: va.meanLoss,
                           valAccuracy: va.accuracy, weightNorm: store.totalNorm,
                           tensorNorms: store.layout.views.map { store.norm($0) },
-                          learningRate: optimizer.config.learningRate(atStep: max(1, step)), trainSaturated: tr.saturatedFraction)
+                          learningRate: optimizer.config.learningRate(atStep: max(1, step)), softmaxCollapse: tr.saturatedFraction)
     }
 
     /// Everything a run needs to continue exactly where it stopped: the step, the curve so far, the

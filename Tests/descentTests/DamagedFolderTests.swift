@@ -45,19 +45,19 @@ final class DamagedFolderTests: XCTestCase {
         }
     }
 
-    /// A curve written before train_saturated existed (2026-11-23) lacks that column and is not damaged:
-    /// report and stats read it.
+    /// A curve written before softmax collapse was measured (2026-11-23) lacks that column and is not
+    /// damaged: report and stats read it.
     func testACurveFromAnEarlierVersionIsNotDamaged() throws {
         let (dir, results, trial) = try finishedFolder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let f = trial.appendingPathComponent("curve.csv")
         let rows = try String(contentsOf: f, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
-        let column = try XCTUnwrap(rows.first?.firstIndex(of: "train_saturated"))
+        let column = try XCTUnwrap(rows.first?.firstIndex(of: "softmax_collapse"))
         let earlier = rows.map { r in r.enumerated().filter { $0.offset != column }.map { String($0.element) }.joined(separator: ",") }
         try (earlier.joined(separator: "\n") + "\n").write(to: f, atomically: true, encoding: .utf8)
         for command in ["report", "stats"] {
             let r = try descent([command, results.path], in: dir)
-            XCTAssertEqual(r.status, 0, "descent \(command) on a curve without train_saturated: " + r.stderr)
+            XCTAssertEqual(r.status, 0, "descent \(command) on a curve without softmax_collapse: " + r.stderr)
         }
     }
 

@@ -205,7 +205,7 @@ public enum Schema {
     public static let sections: Set<String> = Set(keys.compactMap { k in k.path.contains(".") ? String(k.path[..<k.path.lastIndex(of: ".")!]) : nil })
 
     /// Top-level keys handled outside the schema table.
-    public static let structural: Set<String> = ["sweep", "profiles", "events", "expect"]
+    public static let structural: Set<String> = ["sweep", "arms", "baseline", "profiles", "events", "expect"]
 
     /// Keys a study may not sweep or override per profile (they describe, not configure).
     public static let descriptive: Set<String> = ["name", "question", "description", "axis", "status"]

@@ -52,7 +52,7 @@ public struct GrokfastMA: GradientTransformation {
     func make<T: Scalar>(_ store: ParameterStore<T>) -> TransformStage<T> {
         let n = store.count, w = window
         // The window, oldest first from `next` once full: w rows of n; then (filled, next).
-        let rows = StageBuffer<T>(count: w * n), position = StageBuffer<T>(count: 2)
+        let rows = StageBuffer<T>(count: w * n), position = StageBuffer<T>(count: 2), sum = StageBuffer<T>(count: n)
         let l = T(lambda), wT = T(w)
         return TransformStage(phase: .gradients, apply: { store, _ in
             let g = store.grads, r = rows.pointer
@@ -62,11 +62,15 @@ public struct GrokfastMA: GradientTransformation {
             filled = min(w, filled + 1)
             position.pointer[0] = T(filled); position.pointer[1] = T(next)
             guard filled == w else { return }
-            for i in 0..<n {
-                var sum: T = 0
-                for k in 0..<w { sum += r[((next + k) % w) * n + i] }   // oldest to newest, as the reference sums
-                g[i] += sum / wT * l
+            // Oldest to newest, as the reference sums; row by row so that each pass is contiguous (each
+            // element's additions happen in the same order as a per-element loop, so the bytes are the same).
+            let acc = sum.pointer
+            acc.update(repeating: 0, count: n)
+            for k in 0..<w {
+                let row = r + ((next + k) % w) * n
+                for i in 0..<n { acc[i] += row[i] }
             }
+            for i in 0..<n { g[i] += acc[i] / wT * l }
         }, state: { position.array + rows.array }, restore: { s in
             position.load(s.prefix(2)); rows.load(s.dropFirst(2))
         })

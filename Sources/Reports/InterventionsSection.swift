@@ -1,0 +1,110 @@
+// The interventions section of a steps report for a study with arms: the table (k/n, Kaplan-Meier
+// median, speed-up over the matched arm with its bootstrap interval, Holm-adjusted log-rank, the
+// published figure beside it), and per sweep point the Kaplan-Meier curves, the softmax collapse and
+// the weight norm of every arm (seed means over steps).
+import Analysis
+import Evaluation
+import Foundation
+import Studies
+
+enum InterventionsSection {
+    static func num(_ d: Double?, _ digits: Int = 0) -> String { d.map { String(format: "%.\(digits)f", $0) } ?? "—" }
+
+    static func speedUp(_ s: SpeedUp?) -> (String, String) {
+        guard let s else { return ("—", "—") }
+        let value: String
+        if let e = s.estimate { value = String(format: "×%.2f", e) }
+        else if let b = s.bound, let kind = s.boundKind { value = (kind == "at_least" ? "≥ ×" : "≤ ×") + String(format: "%.2f", b) }
+        else { value = "—" }
+        guard s.intervalComputed else { return (value, "—") }
+        let lo = s.lower.map { String(format: "%.2f", $0) } ?? "∞", hi = s.upper.map { String(format: "%.2f", $0) } ?? "∞"
+        return (value, "[\(lo), \(hi)]" + (s.undefinedResamples > 0 ? " (\(s.undefinedResamples) of \(s.resamples) resamples: neither arm has a median)" : ""))
+    }
+
+    static func pValue(_ p: Double?) -> String {
+        guard let p else { return "—" }
+        return p < 1e-4 ? String(format: "%.1e", p) : String(format: "%.4f", p)
+    }
+
+    /// The seed mean of a curve column over the trials, at every step any of them evaluated (the mean of
+    /// the seeds that have that step).
+    static func seedMean(_ trials: [Trial], _ column: String, _ store: ResultsStore) -> [(Double, Double)] {
+        var sums: [Double: (Double, Int)] = [:]
+        for t in trials {
+            guard let c = store.curve(t.id), let st = c.column("step"), let v = c.column(column) else { continue }
+            for (s, x) in zip(st, v) where x.isFinite && s > 0 { let o = sums[s] ?? (0, 0); sums[s] = (o.0 + x, o.1 + 1) }
+        }
+        return sums.keys.sorted().map { ($0, sums[$0]!.0 / Double(sums[$0]!.1)) }
+    }
+
+    static func section(_ r: StudyResults, _ table: InterventionTable) -> (section: Section, figures: [Figure], json: JSON) {
+        var blocks: [Block] = [.paragraph("Each arm trains the same model with one intervention (its keys below), crossed with the sweep and the seeds. "
+            + "Per arm: how many trials reached \(table.event) within their budget (k/n), the Kaplan-Meier median step with its \(Int(table.level * 100)) % interval (Brookmeyer-Crowley; given only when more than half reached it), "
+            + "the speed-up over the arm it is matched with (the ratio of medians; ≥ when the matched arm has no median, so only its budget bounds it) with a \(Int(table.level * 100)) % two-sample percentile bootstrap interval, "
+            + "and the log-rank test against that arm, its p-value Holm-adjusted over the \(table.comparisons) comparisons of the table. "
+            + "Softmax collapse: the largest share of training rows whose softmax rounded to 1 (seed mean); weight norm: the final total norm (seed mean).")]
+        var armTable = Table(["arm", "keys", "compared with", "published"])
+        for a in r.study.arms {
+            armTable.add([a.name + (a.name == table.baseline ? " (baseline)" : ""), a.overrides.map { "`\($0.path): \($0.value)`" }.joined(separator: ", ").ifEmpty("—"),
+                          a.name == table.baseline ? (a.vs ?? "—") : (a.vs ?? table.baseline), a.published ?? "—"])
+        }
+        blocks.append(.table(armTable))
+        var figures: [Figure] = []
+        var groupsJSON: [JSON] = []
+        for (gi, g) in table.groups.enumerated() {
+            if !g.configuration.isEmpty { blocks.append(.paragraph("**\(g.configuration)**")) }
+            var t = Table(["arm", "vs", "\(table.event) k/n", "KM median step [interval]", "speed-up", "speed-up interval", "log-rank p", "Holm p", "max softmax collapse", "final weight norm", "published"])
+            for row in g.rows {
+                let median = row.median.estimate.map { m in num(m) + " [" + num(row.median.interval?.lower ?? row.median.lowerBound) + ", " + (row.median.interval?.upper ?? row.median.upperBound).map { num($0) }.ifNil("not reached") + "]" }
+                    ?? "none" + (row.censoredAt.map { " (budget \($0))" } ?? "")
+                let (su, si) = speedUp(row.speedUp)
+                t.add([row.arm, row.vs ?? "—", "\(row.reached)/\(row.trials)", median, su, si, pValue(row.logRank?.pValue), pValue(row.holmP),
+                       num(row.maxSoftmaxCollapse, 3), num(row.finalWeightNorm, 1), row.published ?? "—"])
+            }
+            blocks.append(.table(t))
+            let trialsOf = Dictionary(uniqueKeysWithValues: g.rows.map { row in (row.arm, r.trials.filter { row.trialIds.contains($0.id) }) })
+            // Kaplan-Meier curves of every arm.
+            let curves = g.rows.compactMap { row -> (String, KaplanMeier)? in
+                let data = trialsOf[row.arm]!.compactMap { t in r.summaries[t.id].map { sm in sm.events[table.event]?.step.map { EventTime.event(Double($0)) } ?? .censored(Double(sm.stepsRun)) } }
+                return data.isEmpty ? nil : (row.arm, kaplanMeier(data, level: table.level))
+            }
+            let suffix = g.configuration.isEmpty ? "" : " (\(g.configuration))"
+            if !curves.isEmpty {
+                let chart = Figures.kaplanMeier(title: "Time to \(table.event) per arm" + suffix, event: table.event, curves: curves)
+                figures.append(Figure(file: "figures/interventions-km-\(gi + 1).svg", caption: "Kaplan-Meier estimate of the share of trials of each arm that have not reached \(table.event) by each step, with 95 % pointwise bands; rings: trials censored at their budget.", svg: chart.svg()))
+            }
+            for (column, label, file, range) in [("softmax_collapse", "softmax collapse (share of training rows)", "collapse", (0.0, 1.0) as (Double, Double)?), ("weight_norm", "total weight norm", "weight-norm", nil)] {
+                var chart = Chart(title: "\(label.prefix(1).uppercased() + label.dropFirst()) per arm" + suffix, xLabel: "training step (log scale)", yLabel: label, xLog: true, yRange: range)
+                for (i, row) in g.rows.enumerated() {
+                    let pts = seedMean(trialsOf[row.arm]!, column, r.store)
+                    if !pts.isEmpty { chart.series.append(Series(name: row.arm, points: pts, color: Palette.color(i), width: row.arm == table.baseline ? 2.4 : 1.6)) }
+                }
+                guard !chart.series.isEmpty else { continue }
+                let caption = column == "softmax_collapse"
+                    ? "Seed mean of the share of training rows in softmax collapse (the correct class's softmax probability rounds to exactly 1 in the loss's precision, so its loss and gradient vanish; Prieto et al. 2025), per arm."
+                    : "Seed mean of the total weight norm over training, per arm (Liu et al. 2022 tie the delay to the norm)."
+                figures.append(Figure(file: "figures/interventions-\(file)-\(gi + 1).svg", caption: caption, svg: chart.svg()))
+            }
+            groupsJSON.append(.raw(String(decoding: (try? JSONEncoder.sorted.encode(g)) ?? Data("null".utf8), as: UTF8.self)))
+        }
+        let json = JSON.object([("event", .string(table.event)), ("baseline", .string(table.baseline)), ("level", .number(table.level)),
+                                ("method", .string(table.method)), ("comparisons", .int(table.comparisons)), ("groups", .array(groupsJSON))])
+        return (Section("Interventions", blocks), figures, json)
+    }
+}
+
+extension String {
+    func ifEmpty(_ other: String) -> String { isEmpty ? other : self }
+}
+
+extension Optional where Wrapped == String {
+    func ifNil(_ other: String) -> String { self ?? other }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+}
