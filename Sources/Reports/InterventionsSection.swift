@@ -21,6 +21,23 @@ enum InterventionsSection {
         return (value, "[\(lo), \(hi)]" + (s.undefinedResamples > 0 ? " (\(s.undefinedResamples) of \(s.resamples) resamples: neither arm has a median)" : ""))
     }
 
+    /// The group's answer in words: the arms by Kaplan-Meier median, those without one, and those that differ
+    /// from their matched arm after Holm's adjustment, sooner or later.
+    static func answer(_ g: InterventionGroup, event: String, alpha: Double = 0.05) -> String {
+        let ranked = g.rows.filter { $0.median.estimate != nil }.sorted { $0.median.estimate! < $1.median.estimate! }
+        let none = g.rows.filter { $0.median.estimate == nil }.map(\.arm)
+        var s = ranked.isEmpty ? "No arm had more than half of its trials reach \(event) within the budget."
+            : "By Kaplan-Meier median step to \(event), soonest first: " + ranked.map { "\($0.arm) \(num($0.median.estimate))" }.joined(separator: ", ") + "."
+        if !none.isEmpty && !ranked.isEmpty { s += " No median (at most half reached \(event) within the budget): " + none.joined(separator: ", ") + "." }
+        let differ = g.rows.filter { ($0.holmP ?? 1) < alpha }.map { row -> String in
+            let sooner = row.speedUp.map { sp in sp.estimate.map { $0 > 1 } ?? (sp.boundKind == "at_least") } ?? false
+            return "\(row.arm) \(sooner ? "sooner" : "later") than \(row.vs ?? "?")"
+        }
+        s += differ.isEmpty ? " No arm's time to \(event) differs from its matched arm's at Holm-adjusted p < \(alpha)."
+            : " Differs from its matched arm at Holm-adjusted p < \(alpha): " + differ.joined(separator: "; ") + "."
+        return s
+    }
+
     static func pValue(_ p: Double?) -> String {
         guard let p else { return "—" }
         return p < 1e-4 ? String(format: "%.1e", p) : String(format: "%.4f", p)
@@ -62,6 +79,7 @@ enum InterventionsSection {
                        num(row.maxSoftmaxCollapse, 3), num(row.finalWeightNorm, 1), row.published ?? "—"])
             }
             blocks.append(.table(t))
+            blocks.append(.paragraph(answer(g, event: table.event)))
             let trialsOf = Dictionary(uniqueKeysWithValues: g.rows.map { row in (row.arm, r.trials.filter { row.trialIds.contains($0.id) }) })
             // Kaplan-Meier curves of every arm.
             let curves = g.rows.compactMap { row -> (String, KaplanMeier)? in
@@ -105,6 +123,7 @@ extension JSONEncoder {
     static var sorted: JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        e.keyEncodingStrategy = .convertToSnakeCase   // as the rest of summary.json
         return e
     }
 }

@@ -113,6 +113,17 @@ public enum ReportWriter {
             }
             guard !chart.series.isEmpty else { continue }
             figures.append(Figure(file: "figures/accuracy-\(gi + 1).svg", caption: "Train (dashed) and validation (solid) accuracy per seed; dotted verticals mark each seed's \([memo, gen].compactMap { $0 }.joined(separator: " and ")) steps.", svg: chart.svg()))
+            // Softmax collapse per seed, where any training row collapsed (curves before 2026-11-23 lack the column).
+            var collapse = Chart(title: "Softmax collapse against training steps" + (c.key.isEmpty ? "" : " (\(c.key))"),
+                                 xLabel: "training step (log scale; step 0 not shown)", yLabel: "share of training rows in softmax collapse", xLog: true, yRange: (0, 1))
+            for (si, trial) in c.trials.enumerated() {
+                guard let curve = r.store.curve(trial.id), let st = curve.column("step"), let sc = curve.column("softmax_collapse"),
+                      sc.contains(where: { $0 > 0 }) else { continue }
+                collapse.series.append(Series(name: "seed \(trial.seedIndex)", points: Array(zip(st, sc)), color: Palette.color(si)))
+            }
+            if !collapse.series.isEmpty {
+                figures.append(Figure(file: "figures/softmax-collapse-\(gi + 1).svg", caption: "Share of training rows in softmax collapse per seed: the correct class's softmax probability rounds to exactly 1 in the loss's precision, so the row's loss and gradient vanish (Prieto et al. 2025).", svg: collapse.svg()))
+            }
         }
         events.blocks.append(.table(table))
         sections.append(events)

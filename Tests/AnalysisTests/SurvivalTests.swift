@@ -151,3 +151,21 @@ final class SurvivalTests: XCTestCase {
         XCTAssertEqual(s.kaplanMeier.median.estimate, 23)
     }
 }
+
+final class HolmTests: XCTestCase {
+    /// Holm 1979 by hand: sorted 0.01, 0.03, 0.04, 0.2 (m = 4): 4 · 0.01 = 0.04; max(0.04, 3 · 0.03) = 0.09;
+    /// max(0.09, 2 · 0.04 = 0.08) = 0.09; max(0.09, 0.2) = 0.2. A missing p-value is not in the family.
+    func testHolmByHand() {
+        let adjusted = holm([0.01, 0.04, nil, 0.03, 0.2])
+        let expected: [Double?] = [0.04, 0.09, nil, 0.09, 0.2]
+        XCTAssertEqual(adjusted.count, 5)
+        for (a, e) in zip(adjusted, expected) {
+            if let e { XCTAssertEqual(a!, e, accuracy: 1e-15) } else { XCTAssertNil(a) }
+        }
+        // Capped at 1, and monotone in the sorted order.
+        XCTAssertEqual(holm([0.5, 0.6]).map { $0! }, [1, 1])
+        XCTAssertEqual(holm([0.02]).map { $0! }, [0.02])
+        XCTAssertEqual(holm([]).count, 0)
+        XCTAssertEqual(holm([nil, nil]).compactMap { $0 }.count, 0)
+    }
+}

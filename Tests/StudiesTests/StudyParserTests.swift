@@ -217,4 +217,76 @@ final class StudyParserTests: XCTestCase {
             XCTAssertTrue("\(e)".contains("no study file at 'no/such/study.yaml'"))
         }
     }
+
+    // MARK: arms
+
+    let armsStudy = """
+    name: t
+    task: { operation: x+y, modulus: 11, train_fraction: 0.5 }
+    model: { width: 16, embedding: 8 }
+    optimizer: { weight_decay: 1.0 }
+    training: { max_steps: 100 }
+    seeds: 2
+    sweep: { task.train_fraction: [0.3, 0.5] }
+    baseline: wd
+    arms:
+      none: { optimizer.weight_decay: 0, vs: wd }
+      wd: { published: "Power et al. 2022" }
+      ema: { optimizer.weight_decay: 0, grokfast.filter: ema, vs: none, published: "x43.8" }
+    profiles:
+      small: { arms: [wd, none] }
+    """
+
+    func testArmsAreCrossedWithTheSweepAndTheSeeds() throws {
+        let s = try parse(armsStudy)
+        XCTAssertEqual(s.arms.map(\.name), ["none", "wd", "ema"])
+        XCTAssertEqual(s.baseline, "wd")
+        XCTAssertEqual(s.arms[2].vs, "none")
+        XCTAssertEqual(s.arms[1].published, "Power et al. 2022")
+        XCTAssertEqual(s.trials.count, 3 * 2 * 2)
+        XCTAssertEqual(Set(s.trials.map(\.id)).count, s.trials.count)
+        // The arm varies slowest, before the sweep; each trial's configuration names its arm.
+        XCTAssertEqual(s.trials.map { $0.config["arm"] }, (["none", "wd", "ema"] as [String]).flatMap { Array(repeating: Value.string($0), count: 4) })
+        XCTAssertEqual(s.trials[0].point.first?.0, "arm")
+        for t in s.trials {
+            let arm = t.config["arm"]!
+            XCTAssertEqual(t.config["optimizer.weight_decay"], .double(arm == .string("wd") ? 1.0 : 0.0), "\(arm)")
+            // The filter's keys are in a configuration only when a filter is on (ids of earlier trials stand).
+            XCTAssertEqual(t.config["grokfast.filter"], arm == .string("ema") ? .string("ema") : nil, "\(arm)")
+        }
+        // A profile keeps some arms; without arms nothing of the kind is in a trial.
+        let small = try parse(armsStudy, profile: "small")
+        XCTAssertEqual(small.arms.map(\.name), ["none", "wd"])
+        XCTAssertEqual(small.trials.count, 8)
+        XCTAssertTrue(try parse(minimal).trials.allSatisfy { $0.config["arm"] == nil && !$0.point.contains { $0.0 == "arm" } })
+        XCTAssertNil(try parse(minimal).baseline)
+    }
+
+    func testExpectationsSelectArms() throws {
+        let s = try parse(armsStudy + "\nexpect:\n  - { event: generalization, reached_in_fraction_of_trials: 1.0, where: { arm: ema } }\n")
+        XCTAssertEqual(s.expectations.count, 1)
+        assertError(armsStudy + "\nexpect:\n  - { event: generalization, reached_in_fraction_of_trials: 1.0, where: { arm: emma } }\n", line: 16, "where: no arm 'emma'")
+    }
+
+    func testArmErrors() {
+        let head = "task: { modulus: 11 }\nmodel: { width: 16, embedding: 8 }\n"
+        assertError(head + "baseline: wd\n", line: 3, "the study has no arms")
+        assertError(head + "arms:\n  a: { optimizer.weight_decay: 0 }\n  b: { optimizer.weight_decay: 1 }\nbaseline: c\n", line: 6, "baseline: no arm 'c'")
+        assertError(head + "arms:\n  a: { optimizer.weight_decay: 0 }\n  b: { optimizer.weight_decay: 1, vs: c }\n", line: 5, "vs: 'c' is not another arm")
+        assertError(head + "arms:\n  a: { optimizer.weight_decay: 0 }\n  b: { optimizer.weight_decay: 1, vs: b }\n", line: 5, "is not another arm")
+        assertError(head + "arms:\n  a: { optimizer.weight_decy: 0 }\n", line: 4, "did you mean 'optimizer.weight_decay'")
+        assertError(head + "arms:\n  a: { seed: 3 }\n", line: 4, "cannot differ between arms")
+        assertError(head + "arms:\n  a: { model.family: transformer }\n", line: 4, "cannot differ between arms")
+        assertError(head + "sweep: { optimizer.weight_decay: [0, 1] }\narms:\n  a: { optimizer.weight_decay: 0 }\n  b: { grokfast.filter: ema }\n", line: 5, "which the sweep also sets")
+        // Two arms that train the same model (1.0 is the default weight decay).
+        assertError(head + "arms:\n  a: { optimizer.weight_decay: 1.0 }\n  b: {}\n", line: 5, "arms 'a' and 'b' train the same model")
+        assertError(head + "arms:\n  a: { optimizer.weight_decay: 0 }\n  a: { optimizer.weight_decay: 1 }\n", line: 4, "duplicated keys")
+        assertError(head + "arms:\n  a: { optimizer.weight_decay: 0 }\n  b-c: { optimizer.weight_decay: 1 }\n", line: 5, "must be a word")
+        assertError(head + "arms: [a, b]\n", line: 3, "expected a mapping of arm names")
+        // An arm's keys are checked like the study's: a transformer key in an MLP study.
+        assertError(head + "arms:\n  a: { optimizer.weight_decay: 0 }\n  b: { model.heads: 2 }\n", line: 5, "model.heads")
+        // A profile may not drop the arm another is compared with, nor name an unknown arm.
+        assertError(armsStudy + "\n  broken: { arms: [ema] }\n", line: 15, "arm 'ema' is compared with 'none', which the profile leaves out")
+        assertError(armsStudy + "\n  typo: { arms: [wd, nonee] }\n", line: 15, "no arm 'nonee'")
+    }
 }

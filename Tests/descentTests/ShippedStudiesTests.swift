@@ -14,6 +14,7 @@ final class ShippedStudiesTests: XCTestCase {
     static let stepsStudies = [
         "data-efficiency-operations", "epochwise-double-descent-linear", "grokking-modular-addition", "grokking-regularization",
         "grokking-transformer-nanda", "grokking-transformer-power", "grokking-vs-dataset-size", "grokking-vs-fraction",
+        "grokking-interventions", "grokking-without-weight-decay", "grokfast-transformer",
     ]
 
     /// The class's working folder, made on first use and removed after the last test.
@@ -64,6 +65,37 @@ final class ShippedStudiesTests: XCTestCase {
     func testGrokkingTransformerPower() throws { try reproduce("grokking-transformer-power") }
     func testGrokkingVsDatasetSize() throws { try reproduce("grokking-vs-dataset-size") }
     func testGrokkingVsFraction() throws { try reproduce("grokking-vs-fraction") }
+    func testGrokkingInterventions() throws { try reproduce("grokking-interventions"); try interventions("grokking-interventions", arms: 5) }
+    func testGrokkingWithoutWeightDecay() throws { try reproduce("grokking-without-weight-decay"); try interventions("grokking-without-weight-decay", arms: 4) }
+    func testGrokfastTransformer() throws { try reproduce("grokfast-transformer"); try interventions("grokfast-transformer", arms: 3) }
+
+    /// A study with arms: its report has the interventions table with a row per arm, each naming the arm
+    /// it is compared with, and every curve records softmax collapse as a share of the training rows.
+    func interventions(_ name: String, arms: Int, file: StaticString = #filePath, line: UInt = #line) throws {
+        let out = Self.work.appendingPathComponent("results/\(name)-ci")
+        let md = try String(contentsOf: out.appendingPathComponent("report/report.md"), encoding: .utf8)
+        XCTAssertTrue(md.contains("## Interventions"), name, file: file, line: line)
+        let summary = try XCTUnwrap(json(out.appendingPathComponent("report/summary.json")), file: file, line: line)
+        let table = try XCTUnwrap(summary["interventions"] as? [String: Any], name, file: file, line: line)
+        let baseline = try XCTUnwrap(table["baseline"] as? String, file: file, line: line)
+        for g in try XCTUnwrap(table["groups"] as? [[String: Any]], file: file, line: line) {
+            let rows = try XCTUnwrap(g["rows"] as? [[String: Any]], file: file, line: line)
+            XCTAssertEqual(rows.count, arms, name, file: file, line: line)
+            for r in rows where r["arm"] as? String != baseline {
+                XCTAssertNotNil(r["vs"] as? String, "\(name): \(r)", file: file, line: line)
+                XCTAssertNotNil(r["log_rank"], "\(name): \(r)", file: file, line: line)
+            }
+        }
+        for id in try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("trials").path) where !id.hasPrefix(".") {
+            let curve = try String(contentsOf: out.appendingPathComponent("trials/\(id)/curve.csv"), encoding: .utf8).split(separator: "\n")
+            let header = curve[0].split(separator: ",").map(String.init)
+            let c = try XCTUnwrap(header.firstIndex(of: "softmax_collapse"), "\(name) \(id): \(header)", file: file, line: line)
+            for row in curve.dropFirst() {
+                let v = try XCTUnwrap(Double(row.split(separator: ",", omittingEmptySubsequences: false)[c]), file: file, line: line)
+                XCTAssertTrue((0...1).contains(v), "\(name) \(id): \(v)", file: file, line: line)
+            }
+        }
+    }
 
     /// The shipped contrast's ci profile: its gate and its studies' gates hold, its report is written,
     /// and it reuses a study's finished ci folder instead of training it again (the grokking study's:
