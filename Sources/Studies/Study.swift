@@ -164,6 +164,7 @@ struct Parser {
         guard let root else {
             throw StudyError(SourceLocation(file: file, line: 1, column: 1), "the study file is empty", hint: "a study needs at least a task; see studies/grokking-modular-addition.yaml")
         }
+        try rejectUnsupportedYAML(root)
         guard case .mapping(let map) = root else {
             throw fail(root, "a study file must be a mapping of keys (task:, model:, ...), not a \(kind(root))")
         }
@@ -217,7 +218,7 @@ struct Parser {
         let fileName = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         let name = values["name"]!.asString!.isEmpty ? fileName : values["name"]!.asString!
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !name.hasPrefix(".") else {
-            throw StudyError(locations["name"], "the study name '\(name)' cannot name a results folder", hint: "use letters, digits, '-', '_' and '.' only")
+            throw StudyError(locations["name"], "the study name '\(name)' cannot name a results folder", hint: "use letters, digits, '-', '_' and '.' only, not starting with '.'")
         }
         return Study(file: file, name: name, question: values["question"]!.asString!, description: values["description"]!.asString!,
                      axis: values["axis"]!.asString!, profile: chosen, profileNames: profileOrder, values: values, locations: locations,
@@ -270,6 +271,28 @@ struct Parser {
         case .mapping: return "mapping"
         case .sequence: return "list"
         case .alias: return "alias"
+        }
+    }
+
+    /// A tag outside YAML's core schema (`!!python/object`, a local `!tag`) and a merge key (`<<:`) are
+    /// refused at their place rather than ignored or taken for a key.
+    func rejectUnsupportedYAML(_ n: Node) throws {
+        let core = Set(["", "!"] + ["str", "seq", "map", "bool", "float", "null", "int", "timestamp"].map { "tag:yaml.org,2002:" + $0 })
+        let tag = n.tag.rawValue
+        if !core.contains(tag) {
+            let shown = tag.hasPrefix("tag:yaml.org,2002:") ? "!!" + tag.dropFirst("tag:yaml.org,2002:".count) : tag
+            throw fail(n, "the YAML tag '\(shown)' is not supported", hint: "a study file holds plain numbers, strings, lists and mappings; remove the tag")
+        }
+        switch n {
+        case .mapping(let m):
+            for (k, v) in m {
+                if case .scalar(let s) = k, s.string == "<<", s.style == .plain {
+                    throw fail(k, "YAML merge keys ('<<:') are not supported", hint: "write the keys out")
+                }
+                try rejectUnsupportedYAML(k); try rejectUnsupportedYAML(v)
+            }
+        case .sequence(let seq): for x in seq { try rejectUnsupportedYAML(x) }
+        default: break
         }
     }
 
@@ -702,6 +725,7 @@ public struct ContrastStudy: Sendable {
         let p = Parser(file: file)
         let root: Node?
         do { root = try Yams.compose(yaml: text) } catch let e as YamlError { throw p.yamlError(e) }
+        if let root { try p.rejectUnsupportedYAML(root) }
         guard let root, case .mapping(let map) = root else {
             throw StudyError(SourceLocation(file: file, line: 1, column: 1), "a contrast study must be a mapping with axis: contrast, size: and steps:")
         }
@@ -762,6 +786,9 @@ public struct ContrastStudy: Sendable {
             guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
                 throw p.fail(node, "\(side): no study file at '\(path)'", hint: "paths are relative to the working directory or to the contrast study's folder")
             }
+            if URL(fileURLWithPath: found).standardizedFileURL.resolvingSymlinksInPath() == URL(fileURLWithPath: file).standardizedFileURL.resolvingSymlinksInPath() {
+                throw p.fail(node, "\(side): '\(path)' is this contrast study itself", hint: "name the \(axis ?? side)-axis study to contrast, such as studies/\(side == "size" ? "double-descent-mlp-mnist1d" : "grokking-modular-addition").yaml")
+            }
             let sub = profile.map { profiles[$0]?[side] ?? $0 }
             let study = try StudyParser.load(path: found, profile: sub)
             if side == "more_data" {
@@ -794,7 +821,7 @@ public struct ContrastStudy: Sendable {
         let fileName = ((file as NSString).lastPathComponent as NSString).deletingPathExtension
         let resolved = name.isEmpty ? fileName : name
         guard resolved.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !resolved.hasPrefix(".") else {
-            throw StudyError(SourceLocation(file: file, line: 1, column: 1), "the study name '\(resolved)' cannot name a results folder", hint: "use letters, digits, '-', '_' and '.' only")
+            throw StudyError(SourceLocation(file: file, line: 1, column: 1), "the study name '\(resolved)' cannot name a results folder", hint: "use letters, digits, '-', '_' and '.' only, not starting with '.'")
         }
         return ContrastStudy(file: file, name: resolved, question: question, profile: profile, profileNames: profileOrder, size: size, steps: steps, bridge: bridge, moreData: moreData, expectations: exps)
     }

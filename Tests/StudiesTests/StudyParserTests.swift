@@ -289,4 +289,29 @@ final class StudyParserTests: XCTestCase {
         assertError(armsStudy + "\n  broken: { arms: [ema] }\n", line: 15, "arm 'ema' is compared with 'none', which the profile leaves out")
         assertError(armsStudy + "\n  typo: { arms: [wd, nonee] }\n", line: 15, "no arm 'nonee'")
     }
+
+    /// Tags outside YAML's core schema and merge keys are refused at their place, never ignored.
+    func testUnsupportedYAMLTagsAndMergeKeysAreRefused() throws {
+        assertError("task: !!python/object { modulus: 11 }\n", line: 1, "the YAML tag '!!python/object' is not supported")
+        assertError("task:\n  modulus: !custom 11\n", line: 2, "the YAML tag '!custom' is not supported")
+        assertError("task: &t { modulus: 11 }\nmodel:\n  <<: { width: 16 }\n", line: 3, "YAML merge keys ('<<:') are not supported")
+        // Core tags, quoted strings and an alias used as a whole value still parse.
+        let s = try parse("task: { modulus: !!int 13, operation: \"x+y\" }\nmodel: { width: 16, embedding: 8 }\ntraining: { max_steps: &n 100, patience: *n }\n")
+        XCTAssertEqual(s.value("task.modulus"), .int(13))
+        XCTAssertEqual(s.value("training.patience"), .int(100))
+        // The hint for a bad name says what a name may hold.
+        assertError("name: .hidden\n", line: 1, "not starting with '.'")
+    }
+
+    func testAContrastThatNamesItselfIsRefused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("descent-self-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("c.yaml")
+        try "name: c\naxis: contrast\nsize: c.yaml\nsteps: c.yaml\n".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ContrastStudy.load(path: file.path)) { e in
+            XCTAssertTrue("\(e)".contains("size: 'c.yaml' is this contrast study itself"), "\(e)")
+            XCTAssertTrue("\(e)".contains("double-descent-mlp-mnist1d"), "\(e)")
+        }
+    }
 }
