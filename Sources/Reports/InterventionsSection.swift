@@ -17,6 +17,8 @@ enum InterventionsSection {
         else if let b = s.bound, let kind = s.boundKind { value = (kind == "at_least" ? "≥ ×" : "≤ ×") + String(format: "%.2f", b) }
         else { value = "—" }
         guard s.intervalComputed else { return (value, "—") }
+        // Every resample left the matched arm without a median: the ratio is unbounded above in each.
+        if s.lower == nil && s.upper == nil { return (value, "unbounded (no resample gives the matched arm a median)") }
         let lo = s.lower.map { String(format: "%.2f", $0) } ?? "∞", hi = s.upper.map { String(format: "%.2f", $0) } ?? "∞"
         return (value, "[\(lo), \(hi)]" + (s.undefinedResamples > 0 ? " (\(s.undefinedResamples) of \(s.resamples) resamples: neither arm has a median)" : ""))
     }

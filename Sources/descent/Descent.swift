@@ -20,7 +20,7 @@ struct Descent: ParsableCommand {
         the run stops at the first failed write and resumes when run again), 130 when interrupted by SIGINT
         (Ctrl-C), 143 when interrupted by SIGTERM.
         """,
-        subcommands: [Run.self, ReportCommand.self, Stats.self, List.self, Bench.self, Slurm.self]
+        subcommands: [Run.self, ReportCommand.self, Stats.self, Compare.self, List.self, Bench.self, Slurm.self]
     )
 }
 

@@ -31,22 +31,7 @@ struct ReportCommand: ParsableCommand {
         do { _ = try ReportFormats.parse(format) } catch let e as StudyError { throw ValidationError(e.message + (e.hint.map { "; " + $0 } ?? "")) }
     }
 
-    /// The study recorded in a results folder and its results; a folder that is not one exits 64.
-    func load(_ dir: String) throws -> StudyResults {
-        let store = ResultsStore(root: URL(fileURLWithPath: dir))
-        let study: Study
-        do {
-            study = try store.loadRecordedStudy()
-        } catch let e as StudyError {
-            throw fail(e.description, code: 64)
-        }
-        let damaged = store.damagedFiles(study.trials)
-        if !damaged.isEmpty {
-            throw fail("\(damaged.count) damaged file\(damaged.count == 1 ? "" : "s") in '\(dir)':\n  " + damaged.joined(separator: "\n  ")
-                        + "\n  HINT: remove the damaged trials' folders (trials/<id>) and run the study again into this folder to remake them", code: 64)
-        }
-        return StudyResults(study: study, store: store)
-    }
+    func load(_ dir: String) throws -> StudyResults { try loadResults(dir) }
 
     func run() throws {
         let formats = try ReportFormats.parse(format)
@@ -107,4 +92,22 @@ struct ReportCommand: ParsableCommand {
         printChecks(written.checks)
         if !written.passed { throw ExitCode(1) }
     }
+}
+
+/// The study recorded in a results folder and its results; a folder that is not one, or one with damaged
+/// trial files, exits 64.
+func loadResults(_ dir: String) throws -> StudyResults {
+    let store = ResultsStore(root: URL(fileURLWithPath: dir))
+    let study: Study
+    do {
+        study = try store.loadRecordedStudy()
+    } catch let e as StudyError {
+        throw fail(e.description, code: 64)
+    }
+    let damaged = store.damagedFiles(study.trials)
+    if !damaged.isEmpty {
+        throw fail("\(damaged.count) damaged file\(damaged.count == 1 ? "" : "s") in '\(dir)':\n  " + damaged.joined(separator: "\n  ")
+                    + "\n  HINT: remove the damaged trials' folders (trials/<id>) and run the study again into this folder to remake them", code: 64)
+    }
+    return StudyResults(study: study, store: store)
 }

@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import Reports
+import Studies
+
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare two runs of one study: did a change move the science?",
+        discussion: """
+        BASE and NEW are results folders of the same study and trial grid (code, commit or machine may differ). \
+        Per configuration and event: k/n on each side, Kaplan-Meier medians, the speed-up of NEW over BASE with a \
+        bootstrap interval and the log-rank test, Holm-adjusted over every item; per configuration, the largest \
+        difference between the seed-mean validation-accuracy curves in standard errors; byte-identical trials are \
+        said as such. Verdicts: identical, same, better, worse, inconclusive (the seeds cannot tell a change of \
+        --margin from none). Writes comparison.md, comparison.json and junit.xml (--format) to --out. Exits 1 when \
+        a verdict that --fail-on names occurs (changed: better or worse; worse; never), 64 for bad input. \
+        Steps-axis studies only so far.
+        """)
+
+    @Argument(help: "The baseline results folder.")
+    var base: String
+
+    @Argument(help: "The new results folder, of the same study.")
+    var new: String
+
+    @Option(name: .long, help: "Exit 1 on these verdicts: changed (better or worse), worse, or never.")
+    var failOn: String = "changed"
+
+    @Option(name: .long, help: "Family-wise error rate of the log-rank tests (Holm), and 1 − the bootstrap intervals' level.")
+    var alpha: Double = 0.05
+
+    @Option(name: .long, help: "A speed-up whose interval lies within [1/margin, margin] is 'same'.")
+    var margin: Double = 1.25
+
+    @Option(name: .long, help: "Files to write: a comma-separated subset of md, json, junit.")
+    var format: String = "md,json,junit"
+
+    @Option(name: .long, help: "Where to write the files (default: <NEW>/comparison).")
+    var out: String?
+
+    func validate() throws {
+        guard ["changed", "worse", "never"].contains(failOn) else { throw ValidationError("--fail-on must be changed, worse or never, not '\(failOn)'") }
+        guard alpha > 0, alpha < 1 else { throw ValidationError("--alpha must be in (0, 1), not \(alpha)") }
+        guard margin > 1, margin.isFinite else { throw ValidationError("--margin must be a ratio above 1, such as 1.25; got \(margin)") }
+        let parts = format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !parts.isEmpty, parts.allSatisfy({ ["md", "json", "junit"].contains($0) }) else {
+            throw ValidationError("--format must be a comma-separated subset of md, json, junit; got '\(format)'")
+        }
+    }
+
+    var failing: Set<Verdict> { failOn == "changed" ? [.better, .worse] : failOn == "worse" ? [.worse] : [] }
+
+    func run() throws {
+        let a = try loadResults(base), b = try loadResults(new)
+        let c: StudyComparison
+        do { c = try StudyComparison(base: a, new: b, alpha: alpha, margin: margin) } catch let e as StudyError { throw fail(e.description, code: 64) }
+        let dir = URL(fileURLWithPath: out ?? URL(fileURLWithPath: new).appendingPathComponent("comparison").path)
+        let formats = Set(format.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        do {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            if formats.contains("md") { try writeAtomically(markdown(c), to: dir.appendingPathComponent("comparison.md")) }
+            if formats.contains("json") { try writeAtomically(json(c), to: dir.appendingPathComponent("comparison.json")) }
+            if formats.contains("junit") { try writeAtomically(junit(c), to: dir.appendingPathComponent("junit.xml")) }
+        } catch {
+            throw fail("cannot write the comparison to '\(dir.path)': \(error.localizedDescription)", code: ExitStatus.writeFailed)
+        }
+        print("descent: " + headline(c))
+        print("descent: comparison in \(dir.path)")
+        let bad = c.events.filter { failing.contains($0.verdict) }
+        for e in bad { print("  \(e.verdict.rawValue.uppercased()) \(e.configuration.isEmpty ? "" : e.configuration + ": ")\(e.event)") }
+        if !bad.isEmpty { throw ExitCode(1) }
+    }
+
+    func headline(_ c: StudyComparison) -> String {
+        let counts = c.counts.filter { $0.1 > 0 }.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
+        let ids = c.sameTrialIds == c.trials ? "" : " (\(c.trials - c.sameTrialIds) of \(c.trials) trials have other ids: a setting outside the sweep changed)"
+        return "\(c.study): \(c.identicalTrials) of \(c.trials) trials byte-identical" + (c.identical ? " (the runs are identical)" : "") + ids + "; events: " + (counts.isEmpty ? "none" : counts)
+    }
+
+    static func num(_ d: Double?, _ f: String = "%.0f") -> String { d.map { String(format: f, $0) } ?? "—" }
+
+    func markdown(_ c: StudyComparison) -> String {
+        var s = "# descent compare: \(c.study)\n\nBASE `\(base)` · NEW `\(new)` · fail on: \(failOn) · α = \(c.alpha) · margin ×\(c.margin)\n\n**\(headline(c)).**\n\n"
+        s += "Speed-up = median(BASE) / median(NEW): above 1 when NEW reaches the event sooner. \(c.method).\n\n"
+        s += "| configuration | event | BASE k/n | NEW k/n | BASE median | NEW median | speed-up | \(Int((1 - c.alpha) * 100)) % interval | log-rank p | Holm p | verdict |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
+        for e in c.events {
+            let sp = e.speedUp
+            let value = sp?.estimate.map { String(format: "×%.2f", $0) } ?? sp.flatMap { s in s.bound.map { (s.boundKind == "at_least" ? "≥ ×" : "≤ ×") + String(format: "%.2f", $0) } } ?? "—"
+            let interval = sp.map { s in s.intervalComputed ? "[\(Compare.num(s.lower, "%.2f").replacingOccurrences(of: "—", with: "∞")), \(Compare.num(s.upper, "%.2f").replacingOccurrences(of: "—", with: "∞"))]" : "—" } ?? "—"
+            func med(_ x: ComparisonSide) -> String { x.median.map { Compare.num($0) } ?? (x.censoredAt.map { "none (budget \($0))" } ?? "none") }
+            s += "| \(e.configuration.isEmpty ? "(single configuration)" : e.configuration) | \(e.event) | \(e.base.reached)/\(e.base.trials) | \(e.new.reached)/\(e.new.trials) | \(med(e.base)) | \(med(e.new)) | \(value) | \(interval) | \(Compare.num(e.logRankP, "%.4f")) | \(Compare.num(e.holmP, "%.4f")) | **\(e.verdict.rawValue)** |\n"
+        }
+        s += "\n| configuration | curve | common steps | largest difference | at step | in standard errors | identical |\n|---|---|---|---|---|---|---|\n"
+        for k in c.curves {
+            s += "| \(k.configuration.isEmpty ? "(single configuration)" : k.configuration) | \(k.metric) | \(k.commonSteps) | \(String(format: "%.4f", k.maxDifference)) | \(Compare.num(k.atStep)) | \(Compare.num(k.maxStandardErrors, "%.2f")) | \(k.identical ? "yes" : "no") |\n"
+        }
+        return s
+    }
+
+    func json(_ c: StudyComparison) throws -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
+        e.keyEncodingStrategy = .convertToSnakeCase
+        var o = try JSONSerialization.jsonObject(with: e.encode(c)) as! [String: Any]
+        o["base"] = base; o["new"] = new; o["fail_on"] = failOn
+        o["identical"] = c.identical
+        o["verdicts"] = Dictionary(uniqueKeysWithValues: c.counts.map { ($0.0.rawValue, $0.1) })
+        o["failed"] = c.events.contains { failing.contains($0.verdict) }
+        let d = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        return String(decoding: d, as: UTF8.self) + "\n"
+    }
+
+    func junit(_ c: StudyComparison) -> String {
+        func x(_ s: String) -> String {
+            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+        }
+        let failures = c.events.filter { failing.contains($0.verdict) }.count
+        var s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"\(c.events.count)\" failures=\"\(failures)\">\n  <testsuite name=\"compare \(x(c.study))\" tests=\"\(c.events.count)\" failures=\"\(failures)\">\n"
+        for e in c.events {
+            let name = x((e.configuration.isEmpty ? "" : e.configuration + ": ") + e.event)
+            let detail = x("\(e.verdict.rawValue): BASE \(e.base.reached)/\(e.base.trials), NEW \(e.new.reached)/\(e.new.trials), Holm p \(Compare.num(e.holmP, "%.4f"))")
+            s += "    <testcase classname=\"compare \(x(c.study))\" name=\"\(name)\">" + (failing.contains(e.verdict) ? "<failure message=\"\(detail)\">\(detail)</failure>" : "<system-out>\(detail)</system-out>") + "</testcase>\n"
+        }
+        return s + "  </testsuite>\n</testsuites>\n"
+    }
+}
