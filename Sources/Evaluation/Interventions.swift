@@ -54,6 +54,8 @@ public struct InterventionRow: Codable, Sendable {
     /// Seed-mean largest softmax collapse and final weight norm, where the curves hold them.
     public var maxSoftmaxCollapse: Double?
     public var finalWeightNorm: Double?
+    /// Seed-mean validation accuracy at the last evaluation (what a censored arm reached by its budget).
+    public var finalValAccuracy: Double?
 }
 
 public struct InterventionGroup: Codable, Sendable {
@@ -121,12 +123,14 @@ public struct InterventionTable: Codable, Sendable {
                 }
                 let collapse = trials.compactMap { results.store.curve($0.id)?.column("softmax_collapse")?.filter(\.isFinite).max() }
                 let norms = trials.compactMap { results.store.curve($0.id)?.column("weight_norm")?.last(where: \.isFinite) }
+                let accs = trials.compactMap { results.store.curve($0.id)?.column("val_accuracy")?.last(where: \.isFinite) }
                 rows.append(InterventionRow(arm: arm.name, vs: vs, published: arm.published, trialIds: trials.map(\.id), reached: k, trials: n,
                                             reachedInterval: n > 0 ? clopperPearson(k: k, n: n, level: level) : nil, median: km,
                                             censoredAt: data.filter { !$0.observed }.map { Int($0.time) }.max(),
                                             speedUp: speed, logRank: test, holmP: nil,
                                             maxSoftmaxCollapse: collapse.isEmpty ? nil : collapse.reduce(0, +) / Double(collapse.count),
-                                            finalWeightNorm: norms.isEmpty ? nil : norms.reduce(0, +) / Double(norms.count)))
+                                            finalWeightNorm: norms.isEmpty ? nil : norms.reduce(0, +) / Double(norms.count),
+                                            finalValAccuracy: accs.isEmpty ? nil : accs.reduce(0, +) / Double(accs.count)))
             }
             groups.append(InterventionGroup(configuration: point, rows: rows))
         }

@@ -61,7 +61,7 @@ enum InterventionsSection {
             + "Per arm: how many trials reached \(table.event) within their budget (k/n), the Kaplan-Meier median step with its \(Int(table.level * 100)) % interval (Brookmeyer-Crowley; given only when more than half reached it), "
             + "the speed-up over the arm it is matched with (the ratio of medians; ≥ when the matched arm has no median, so only its budget bounds it) with a \(Int(table.level * 100)) % two-sample percentile bootstrap interval, "
             + "and the log-rank test against that arm, its p-value Holm-adjusted over the \(table.comparisons) comparisons of the table. "
-            + "Softmax collapse: the largest share of training rows whose softmax rounded to 1 (seed mean); weight norm: the final total norm (seed mean).")]
+            + "Final validation accuracy: at each trial's last evaluation (seed mean; what a censored arm reached by its budget). Softmax collapse: the largest share of training rows whose softmax rounded to 1 (seed mean); weight norm: the final total norm (seed mean).")]
         var armTable = Table(["arm", "keys", "compared with", "published"])
         for a in r.study.arms {
             armTable.add([a.name + (a.name == table.baseline ? " (baseline)" : ""), a.overrides.map { "`\($0.path): \($0.value)`" }.joined(separator: ", ").ifEmpty("—"),
@@ -72,13 +72,13 @@ enum InterventionsSection {
         var groupsJSON: [JSON] = []
         for (gi, g) in table.groups.enumerated() {
             if !g.configuration.isEmpty { blocks.append(.paragraph("**\(g.configuration)**")) }
-            var t = Table(["arm", "vs", "\(table.event) k/n", "KM median step [interval]", "speed-up", "speed-up interval", "log-rank p", "Holm p", "max softmax collapse", "final weight norm", "published"])
+            var t = Table(["arm", "vs", "\(table.event) k/n", "KM median step [interval]", "speed-up", "speed-up interval", "log-rank p", "Holm p", "final val acc", "max softmax collapse", "final weight norm", "published"])
             for row in g.rows {
                 let median = row.median.estimate.map { m in num(m) + " [" + num(row.median.interval?.lower ?? row.median.lowerBound) + ", " + (row.median.interval?.upper ?? row.median.upperBound).map { num($0) }.ifNil("not reached") + "]" }
                     ?? "none" + (row.censoredAt.map { " (budget \($0))" } ?? "")
                 let (su, si) = speedUp(row.speedUp)
                 t.add([row.arm, row.vs ?? "—", "\(row.reached)/\(row.trials)", median, su, si, pValue(row.logRank?.pValue), pValue(row.holmP),
-                       num(row.maxSoftmaxCollapse, 3), num(row.finalWeightNorm, 1), row.published ?? "—"])
+                       num(row.finalValAccuracy, 3), num(row.maxSoftmaxCollapse, 3), num(row.finalWeightNorm, 1), row.published ?? "—"])
             }
             blocks.append(.table(t))
             blocks.append(.paragraph(answer(g, event: table.event)))

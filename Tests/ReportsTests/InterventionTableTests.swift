@@ -84,6 +84,7 @@ final class InterventionTableTests: XCTestCase {
         for (arm, q) in zip(["b", "c", "e"], adjusted) { XCTAssertEqual(rows[arm]!.holmP!, q!, accuracy: 1e-12, arm) }
         XCTAssertGreaterThanOrEqual(rows["e"]!.holmP!, rows["e"]!.logRank!.pValue!)
         XCTAssertEqual(rows["a"]!.finalWeightNorm!, 10, accuracy: 1e-12)   // the fixture's curves hold 10
+        XCTAssertEqual(rows["c"]!.finalValAccuracy!, 0.1, accuracy: 1e-12)  // censored trials' curves end at 0.1
 
         // The bootstrap is seeded by the study, point and arms: the same folder gives the same interval.
         let again = try XCTUnwrap(InterventionTable(results)).groups[0].rows[1].speedUp!
