@@ -19,6 +19,8 @@ enum InterventionsSection {
         guard s.intervalComputed else { return (value, "—") }
         // Every resample left the matched arm without a median: the ratio is unbounded above in each.
         if s.lower == nil && s.upper == nil { return (value, "unbounded (no resample gives the matched arm a median)") }
+        // Every resample left this arm without a median: the ratio is 0 in each, a bound is all there is.
+        if s.upper == 0 { return (value, "bound only (no resample gives this arm a median)") }
         let lo = s.lower.map { String(format: "%.2f", $0) } ?? "∞", hi = s.upper.map { String(format: "%.2f", $0) } ?? "∞"
         return (value, "[\(lo), \(hi)]" + (s.undefinedResamples > 0 ? " (\(s.undefinedResamples) of \(s.resamples) resamples: neither arm has a median)" : ""))
     }
