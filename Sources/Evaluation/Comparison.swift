@@ -83,8 +83,7 @@ public struct StudyComparison: Codable, Sendable {
         }
         // Trials are matched by their sweep point and seed index, so that a changed setting outside the
         // sweep (another learning rate: other ids) is compared rather than refused.
-        func label(_ t: Trial) -> String { t.point.map { "\($0.0)=\($0.1)" }.joined(separator: ", ") }
-        func slot(_ t: Trial) -> String { label(t) + "#\(t.seedIndex)" }
+        func slot(_ t: Trial) -> String { t.groupKey + "#\(t.seedIndex)" }
         guard base.trials.map(slot) == new.trials.map(slot) else {
             let only = Set(base.trials.map(slot)).symmetricDifference(new.trials.map(slot)).count
             throw StudyError(nil, "the two runs of '\(base.study.name)' have different grids (\(only) sweep points or seeds in one only: another profile, sweep or seed count)",
@@ -104,7 +103,7 @@ public struct StudyComparison: Codable, Sendable {
         // Configurations: the trials grouped by their point, in the study's order.
         var order: [String] = [], groups: [String: [Trial]] = [:]
         for t in base.trials {
-            let key = label(t)
+            let key = t.groupKey
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(t)
         }

@@ -89,7 +89,7 @@ public struct InterventionTable: Codable, Sendable {
         var order: [String] = []
         var byPoint: [String: [String: [Trial]]] = [:]
         for t in results.trials {
-            let rest = t.point.filter { $0.0 != "arm" }.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
+            let rest = t.groupKey(without: "arm")
             guard case .string(let arm)? = t.point.first(where: { $0.0 == "arm" })?.1 else { continue }
             if byPoint[rest] == nil { order.append(rest) }
             byPoint[rest, default: [:]][arm, default: []].append(t)
@@ -121,9 +121,10 @@ public struct InterventionTable: Codable, Sendable {
                         speed = InterventionTable.speedUp(arm: data, matched: base, level: level, resamples: resamples, seed: seed)
                     }
                 }
-                let collapse = trials.compactMap { results.store.curve($0.id)?.column("softmax_collapse")?.filter(\.isFinite).max() }
-                let norms = trials.compactMap { results.store.curve($0.id)?.column("weight_norm")?.last(where: \.isFinite) }
-                let accs = trials.compactMap { results.store.curve($0.id)?.column("val_accuracy")?.last(where: \.isFinite) }
+                let curves = trials.compactMap { results.store.curve($0.id) }
+                let collapse = curves.compactMap { $0.column("softmax_collapse")?.filter(\.isFinite).max() }
+                let norms = curves.compactMap { $0.column("weight_norm")?.last(where: \.isFinite) }
+                let accs = curves.compactMap { $0.column("val_accuracy")?.last(where: \.isFinite) }
                 rows.append(InterventionRow(arm: arm.name, vs: vs, published: arm.published, trialIds: trials.map(\.id), reached: k, trials: n,
                                             reachedInterval: n > 0 ? clopperPearson(k: k, n: n, level: level) : nil, median: km,
                                             censoredAt: data.filter { !$0.observed }.map { Int($0.time) }.max(),

@@ -81,7 +81,7 @@ public enum SizeData {
         var order: [String] = []
         var groups: [String: [Trial]] = [:]
         for t in trials ?? r.trials {
-            let key = t.point.filter { $0.0 != sizeKey }.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
+            let key = t.groupKey(without: sizeKey)
             if groups[key] == nil { order.append(key) }
             groups[key, default: []].append(t)
         }

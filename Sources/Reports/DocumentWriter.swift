@@ -11,6 +11,14 @@ public struct GateLine: Sendable {
     public var location: String
     public var passed: Bool
     public var detail: String
+    public init(name: String, location: String, passed: Bool, detail: String) {
+        self.name = name; self.location = location; self.passed = passed; self.detail = detail
+    }
+}
+
+/// JUnit XML with one test case per gate, named `<casePrefix>[i] <name>` (for `descent compare` too).
+public func junitXML(suite: String, _ gates: [GateLine], casePrefix: String = "expect") -> String {
+    DocumentWriter.junit(suite: suite, gates, casePrefix: casePrefix)
 }
 
 enum DocumentWriter {
@@ -43,13 +51,13 @@ enum DocumentWriter {
     }
 
     /// One test case per gate (JUnit XML as read by CI systems).
-    static func junit(suite: String, _ gates: [GateLine]) -> String {
+    static func junit(suite: String, _ gates: [GateLine], casePrefix: String = "expect") -> String {
         let xml = ReportWriter.xml
         let failures = gates.filter { !$0.passed }.count
         var x = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"\(gates.count)\" failures=\"\(failures)\">\n"
         x += "  <testsuite name=\"\(xml(suite))\" tests=\"\(gates.count)\" failures=\"\(failures)\">\n"
         for (i, g) in gates.enumerated() {
-            x += "    <testcase classname=\"\(xml(suite))\" name=\"expect[\(i)] \(xml(g.name))\">"
+            x += "    <testcase classname=\"\(xml(suite))\" name=\"\(casePrefix)[\(i)] \(xml(g.name))\">"
             x += g.passed ? "<system-out>\(xml(g.detail))</system-out>" : "<failure message=\"\(xml(g.detail))\">\(xml(g.location)): \(xml(g.detail))</failure>"
             x += "</testcase>\n"
         }

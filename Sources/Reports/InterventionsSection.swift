@@ -7,6 +7,10 @@ import Evaluation
 import Foundation
 import Studies
 
+/// A speed-up as the interventions table and `descent compare` print it: the ratio (or its bound) and
+/// the bootstrap interval, in words when no resample bounds it.
+public func speedUpText(_ s: SpeedUp?) -> (value: String, interval: String) { InterventionsSection.speedUp(s) }
+
 enum InterventionsSection {
     static func num(_ d: Double?, _ digits: Int = 0) -> String { d.map { String(format: "%.\(digits)f", $0) } ?? "—" }
 
@@ -124,7 +128,8 @@ extension Optional where Wrapped == String {
 }
 
 extension JSONEncoder {
-    static var sorted: JSONEncoder {
+    /// Sorted keys in snake case, as summary.json (also `descent compare`'s comparison.json).
+    public static var sorted: JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         e.keyEncodingStrategy = .convertToSnakeCase   // as the rest of summary.json

@@ -23,7 +23,9 @@ public struct Trial: Sendable {
     /// conditions and sweep axes that name a key.
     public func value(at path: String) -> Value? { config[path] }
     /// The configuration without the seed: trials that differ only by seed share it.
-    public var groupKey: String { point.map { "\($0.0)=\($0.1)" }.joined(separator: ", ") }
+    public var groupKey: String { groupKey(without: nil) }
+    /// The same without one key of the point (the size key, the arm): the trials that key tells apart share it.
+    public func groupKey(without key: String?) -> String { point.filter { $0.0 != key }.map { "\($0.0)=\($0.1)" }.joined(separator: ", ") }
     /// The seed of the trial's random streams, derived from its canonical configuration (which holds the study seed).
     public var seed: UInt64 { stableHash(canonical) }
 }

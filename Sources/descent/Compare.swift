@@ -85,9 +85,7 @@ struct Compare: ParsableCommand {
         s += "Speed-up = median(BASE) / median(NEW): above 1 when NEW reaches the event sooner. \(c.method).\n\n"
         s += "| configuration | event | BASE k/n | NEW k/n | BASE median | NEW median | speed-up | \(Int((1 - c.alpha) * 100)) % interval | log-rank p | Holm p | verdict |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
         for e in c.events {
-            let sp = e.speedUp
-            let value = sp?.estimate.map { String(format: "×%.2f", $0) } ?? sp.flatMap { s in s.bound.map { (s.boundKind == "at_least" ? "≥ ×" : "≤ ×") + String(format: "%.2f", $0) } } ?? "—"
-            let interval = sp.map { s in s.intervalComputed ? "[\(Compare.num(s.lower, "%.2f").replacingOccurrences(of: "—", with: "∞")), \(Compare.num(s.upper, "%.2f").replacingOccurrences(of: "—", with: "∞"))]" : "—" } ?? "—"
+            let (value, interval) = speedUpText(e.speedUp)
             func med(_ x: ComparisonSide) -> String { x.median.map { Compare.num($0) } ?? (x.censoredAt.map { "none (budget \($0))" } ?? "none") }
             s += "| \(e.configuration.isEmpty ? "(single configuration)" : e.configuration) | \(e.event) | \(e.base.reached)/\(e.base.trials) | \(e.new.reached)/\(e.new.trials) | \(med(e.base)) | \(med(e.new)) | \(value) | \(interval) | \(Compare.num(e.logRankP, "%.4f")) | \(Compare.num(e.holmP, "%.4f")) | **\(e.verdict.rawValue)** |\n"
         }
@@ -99,10 +97,7 @@ struct Compare: ParsableCommand {
     }
 
     func json(_ c: StudyComparison) throws -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted]
-        e.keyEncodingStrategy = .convertToSnakeCase
-        var o = try JSONSerialization.jsonObject(with: e.encode(c)) as! [String: Any]
+        var o = try JSONSerialization.jsonObject(with: JSONEncoder.sorted.encode(c)) as! [String: Any]
         o["base"] = base; o["new"] = new; o["fail_on"] = failOn
         o["identical"] = c.identical
         o["verdicts"] = Dictionary(uniqueKeysWithValues: c.counts.map { ($0.0.rawValue, $0.1) })
@@ -111,17 +106,11 @@ struct Compare: ParsableCommand {
         return String(decoding: d, as: UTF8.self) + "\n"
     }
 
+    /// One test case per event item, failing for the verdicts --fail-on names.
     func junit(_ c: StudyComparison) -> String {
-        func x(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
-        let failures = c.events.filter { failing.contains($0.verdict) }.count
-        var s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"\(c.events.count)\" failures=\"\(failures)\">\n  <testsuite name=\"compare \(x(c.study))\" tests=\"\(c.events.count)\" failures=\"\(failures)\">\n"
-        for e in c.events {
-            let name = x((e.configuration.isEmpty ? "" : e.configuration + ": ") + e.event)
-            let detail = x("\(e.verdict.rawValue): BASE \(e.base.reached)/\(e.base.trials), NEW \(e.new.reached)/\(e.new.trials), Holm p \(Compare.num(e.holmP, "%.4f"))")
-            s += "    <testcase classname=\"compare \(x(c.study))\" name=\"\(name)\">" + (failing.contains(e.verdict) ? "<failure message=\"\(detail)\">\(detail)</failure>" : "<system-out>\(detail)</system-out>") + "</testcase>\n"
-        }
-        return s + "  </testsuite>\n</testsuites>\n"
+        junitXML(suite: "compare \(c.study)", c.events.map { e in
+            GateLine(name: (e.configuration.isEmpty ? "" : e.configuration + ": ") + e.event, location: "\(base) → \(new)", passed: !failing.contains(e.verdict),
+                     detail: "\(e.verdict.rawValue): BASE \(e.base.reached)/\(e.base.trials), NEW \(e.new.reached)/\(e.new.trials), Holm p \(Compare.num(e.holmP, "%.4f"))")
+        }, casePrefix: "compare")
     }
 }
