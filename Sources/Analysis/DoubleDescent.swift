@@ -74,20 +74,51 @@ public struct DoubleDescentMeasures: Codable, Sendable {
     public var notes: [String]
 }
 
-private struct CurveMeasures {
-    var peak: Int
-    var height: Double
-    var classicalMin: Double?
-    var farRight: Double
-    var overClassical: Double? { classicalMin.flatMap { $0 > 0 ? finite(height / $0) : nil } }
-    var overFarRight: Double? { farRight > 0 ? finite(height / farRight) : nil }
+/// The shape of one seed-mean curve (definitions in the file header): the peak, the classical minimum
+/// left of it, the far-right error and the interpolation threshold (mean train error ≤ ε).
+public struct CurveShape: Sendable, Equatable {
+    public var peakIndex: Int
+    public var peakHeight: Double
+    public var classicalMinimum: Double?
+    public var classicalMinimumIndex: Int?
+    public var farRight: Double
+    /// Index of the first size whose mean train error is ≤ ε; nil when none is, or without train errors.
+    public var thresholdIndex: Int?
+    public var overClassical: Double? { classicalMinimum.flatMap { $0 > 0 ? finite(peakHeight / $0) : nil } }
+    public var overFarRight: Double? { farRight > 0 ? finite(peakHeight / farRight) : nil }
+
+    public init(meanTest m: [Double], meanTrain t: [Double]? = nil, epsilon: Double = 0) {
+        var peak = 0
+        for i in m.indices where m[i] > m[peak] { peak = i }
+        peakIndex = peak
+        peakHeight = m[peak]
+        let left = m[0..<peak]
+        classicalMinimum = left.min()
+        classicalMinimumIndex = classicalMinimum.flatMap { c in left.firstIndex { $0 == c } }
+        farRight = m[m.count - 1]
+        thresholdIndex = t?.firstIndex { $0 <= epsilon }
+    }
 }
 
-private func measure(_ m: [Double]) -> CurveMeasures {
-    var peak = 0
-    for i in m.indices where m[i] > m[peak] { peak = i }
-    let left = m[0..<peak]
-    return CurveMeasures(peak: peak, height: m[peak], classicalMin: left.min(), farRight: m[m.count - 1])
+/// Calls `body` once per bootstrap replicate with the replicate's seed-mean test and train curves, the
+/// seeds resampled as `scheme` says (`.paired` needs the same seed count at every size). Train errors are
+/// resampled with the test errors' indices where a size has as many of each, else their mean is NaN there.
+public func resampleSeedMeans(_ sizes: [SizeErrors], scheme: SeedResampling, seed: UInt64, resamples: Int,
+                              _ body: (_ test: [Double], _ train: [Double]) -> Void) {
+    var rng = BootstrapRNG(seed: seed)
+    let nSeeds = sizes.first?.testErrors.count ?? 0
+    var test = [Double](repeating: 0, count: sizes.count), train = test
+    var idx = [Int](repeating: 0, count: nSeeds), drawn: [Int] = []
+    for _ in 0..<max(0, resamples) {
+        if scheme == .paired { for i in 0..<nSeeds { idx[i] = rng.index(below: nSeeds) } }
+        for (j, s) in sizes.enumerated() {
+            let v = s.testErrors
+            if scheme == .paired { drawn = idx } else { drawn = (0..<v.count).map { _ in rng.index(below: v.count) } }
+            test[j] = drawn.reduce(0) { $0 + v[$1] } / Double(v.count)
+            train[j] = s.trainErrors.count == v.count ? drawn.reduce(0) { $0 + s.trainErrors[$1] } / Double(v.count) : .nan
+        }
+        body(test, train)
+    }
 }
 
 private func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(v.count) }
@@ -116,34 +147,19 @@ public func doubleDescentMeasures(_ data: [SizeErrors], epsilons: [Double] = [0,
     let thresholds = epsilons.map { eps in
         DoubleDescentMeasures.Threshold(epsilon: eps, size: curve.first { ($0.meanTrain ?? .infinity) <= eps }?.size)
     }
-    let m = measure(curve.map { $0.meanTest })
+    let m = CurveShape(meanTest: curve.map { $0.meanTest })
 
     var scheme = resampling
     if scheme == .paired, Set(sizes.map { $0.testErrors.count }).count != 1 {
         scheme = .independentPerSize
         notes.append("paired resampling needs the same number of seeds at every size; resampled independently per size")
     }
-    var rng = BootstrapRNG(seed: seed)
     var peakSizes = [Double](), heights = [Double](), overC = [Double](), overR = [Double]()
     var undefined = ["peakOverClassicalMinimum": 0, "peakOverFarRight": 0]
-    let nSeeds = sizes[0].testErrors.count
-    var replicate = [Double](repeating: 0, count: sizes.count)
-    var idx = [Int](repeating: 0, count: nSeeds)
-    for _ in 0..<max(0, resamples) {
-        if scheme == .paired { for i in 0..<nSeeds { idx[i] = rng.index(below: nSeeds) } }
-        for (j, s) in sizes.enumerated() {
-            let v = s.testErrors
-            var sum = 0.0
-            if scheme == .paired {
-                for i in idx { sum += v[i] }
-            } else {
-                for _ in 0..<v.count { sum += v[rng.index(below: v.count)] }
-            }
-            replicate[j] = sum / Double(v.count)
-        }
-        let r = measure(replicate)
-        peakSizes.append(sizes[r.peak].size)
-        heights.append(r.height)
+    resampleSeedMeans(sizes, scheme: scheme, seed: seed, resamples: resamples) { replicate, _ in
+        let r = CurveShape(meanTest: replicate)
+        peakSizes.append(sizes[r.peakIndex].size)
+        heights.append(r.peakHeight)
         if let c = r.overClassical { overC.append(c) } else { undefined["peakOverClassicalMinimum"]! += 1 }
         if let f = r.overFarRight { overR.append(f) } else { undefined["peakOverFarRight"]! += 1 }
     }
@@ -160,16 +176,16 @@ public func doubleDescentMeasures(_ data: [SizeErrors], epsilons: [Double] = [0,
         func q(_ p: Double) -> Double { s[min(s.count - 1, max(0, Int((p * Double(s.count)).rounded(.up)) - 1))] }
         return Interval.make(q(alpha / 2), q(1 - alpha / 2), level: level, method: "bootstrap-percentile (inverse CDF)")
     }
-    let interior = m.peak > 0 && m.peak < curve.count - 1
-    if !interior { notes.append("the test-error maximum is at an end of the sweep (size \(curve[m.peak].size)): no interior peak") }
+    let interior = m.peakIndex > 0 && m.peakIndex < curve.count - 1
+    if !interior { notes.append("the test-error maximum is at an end of the sweep (size \(curve[m.peakIndex].size)): no interior peak") }
     if sizes.contains(where: { $0.testErrors.count < 3 }) {
         notes.append("some sizes have fewer than 3 seeds: bootstrap intervals are rough")
     }
     return DoubleDescentMeasures(
-        curve: curve, thresholds: thresholds, peakSize: curve[m.peak].size, peakHeight: m.height,
+        curve: curve, thresholds: thresholds, peakSize: curve[m.peakIndex].size, peakHeight: m.peakHeight,
         peakIsInterior: interior, peakSizeInterval: inverseCDF(peakSizes), peakHeightInterval: percentile(heights),
-        classicalMinimumSize: m.classicalMin.map { c in curve[curve[0..<m.peak].firstIndex { $0.meanTest == c }!].size },
-        classicalMinimum: m.classicalMin, farRightSize: curve[curve.count - 1].size, farRight: m.farRight,
+        classicalMinimumSize: m.classicalMinimumIndex.map { curve[$0].size },
+        classicalMinimum: m.classicalMinimum, farRightSize: curve[curve.count - 1].size, farRight: m.farRight,
         peakOverClassicalMinimum: m.overClassical, peakOverClassicalMinimumInterval: percentile(overC),
         peakOverFarRight: m.overFarRight, peakOverFarRightInterval: percentile(overR),
         bootstrapSeed: seed, resamples: resamples, resampling: scheme, undefinedReplicates: undefined, notes: notes)

@@ -1,14 +1,29 @@
-// Two runs of one steps-axis study compared as a statistician would (`descent compare BASE NEW`): per
-// configuration and event, each side's k/n and Kaplan-Meier median, the speed-up of NEW over BASE
-// (median(BASE) / median(NEW), > 1: NEW reaches the event sooner) with a two-sample percentile bootstrap
-// interval, and the log-rank test, Holm-adjusted over every item; per configuration, the largest
-// difference between the seed-mean validation curves in standard errors. Byte-identical trials are
-// detected and said as such.
+// Two runs of one study compared as a statistician would (`descent compare BASE NEW`). Byte-identical
+// trials are detected and said as such; every item's p-value is Holm-adjusted over all items.
 //
-// Verdict of an event item:
-//   identical     every trial's event step or censoring is the same on both sides
-//   better/worse  Holm-adjusted log-rank p < alpha; better when NEW is sooner
-//   same          otherwise, when the speed-up's interval lies within [1/margin, margin]
+// Steps axis, per configuration and event: each side's k/n and Kaplan-Meier median, the speed-up of NEW
+// over BASE (median(BASE) / median(NEW), > 1: NEW reaches the event sooner) with a two-sample percentile
+// bootstrap interval, and the log-rank test; per configuration, the largest difference between the
+// seed-mean validation-accuracy curves in standard errors.
+//
+// Size axis, per configuration (the sweep point without the size key) and measure of the seed-mean
+// test-error curve (`CurveShape`, over the sizes the report measures): the interpolation threshold, the
+// peak's size and height, the classical minimum and the far-right error, each as NEW − BASE with a
+// two-sample bootstrap interval (each side's seeds resampled as its report does, paired across sizes),
+// and the bootstrap p-value of no difference (twice the smaller share of replicate differences on either
+// side of 0, the smallest α whose percentile interval excludes 0); per configuration, the largest
+// difference between the seed-mean test-error curves over size in standard errors.
+//
+// Verdict of an item, the first that applies:
+//   identical     steps: every trial's event step or censoring is the same on both sides; size: every
+//                 seed's test and train errors are
+//   same          the interval of NEW / BASE (a speed-up, or (BASE + difference) / BASE) lies within
+//                 [1/margin, margin]: a change smaller than the margin does not count, however significant
+//                 (another BLAS kernel moves a deterministic error by 1e-7 in every resample); or neither
+//                 side ever reached the event
+//   better/worse  Holm-adjusted p < alpha; better when NEW reaches the event sooner or has the lower error
+//   changed       Holm-adjusted p < alpha for a location (threshold, peak size), which has no better side;
+//                 or a size measure defined on one side only (a threshold reached on one side only)
 //   inconclusive  otherwise: the seeds cannot tell a change of the margin's size from none
 import Analysis
 import Foundation
@@ -17,7 +32,7 @@ import struct Analysis.EventTime
 import Studies
 
 public enum Verdict: String, Codable, Sendable, CaseIterable {
-    case identical, same, better, worse, inconclusive
+    case identical, same, better, worse, changed, inconclusive
 }
 
 public struct ComparisonSide: Codable, Sendable {
@@ -40,14 +55,35 @@ public struct EventComparison: Codable, Sendable {
     public var verdict: Verdict
 }
 
+/// One measure of a size-axis configuration on both sides.
+public struct SizeItemComparison: Codable, Sendable {
+    public var configuration: String
+    /// interpolation_threshold, peak_size, peak_height, classical_minimum or far_right_error.
+    public var measure: String
+    /// Sizes (threshold, peak size) or test errors (the others).
+    public var base: Double?
+    public var new: Double?
+    /// NEW − BASE, with its two-sample bootstrap interval.
+    public var difference: Double?
+    public var lower: Double?
+    public var upper: Double?
+    /// Replicates in which the measure was undefined on a side (no interpolating size, a peak at the first size).
+    public var undefinedResamples: Int
+    public var p: Double?
+    public var holmP: Double?
+    public var verdict: Verdict
+    /// Lower is better (errors); false for locations.
+    public var lowerIsBetter: Bool
+}
+
 public struct CurveComparison: Codable, Sendable {
     public var configuration: String
     public var metric: String
-    /// Steps both sides evaluated.
-    public var commonSteps: Int
-    /// Largest |mean(NEW) − mean(BASE)| over the common steps, and at which step.
+    /// Points (steps, or sizes on the size axis) both sides have.
+    public var commonPoints: Int
+    /// Largest |mean(NEW) − mean(BASE)| over the common points, and at which point.
     public var maxDifference: Double
-    public var atStep: Double?
+    public var at: Double?
     /// The same difference over its standard error (sample SDs of the seeds, nil with fewer than two
     /// seeds a side or a zero spread).
     public var maxStandardErrors: Double?
@@ -55,8 +91,10 @@ public struct CurveComparison: Codable, Sendable {
 }
 
 public struct StudyComparison: Codable, Sendable {
-    public static let method = "per configuration and event: Kaplan-Meier medians; speed-up = median(BASE) / median(NEW) with a two-sample percentile bootstrap; log-rank (Mantel-Cox), Holm-adjusted over every item; curves: the largest seed-mean difference over its standard error"
+    public static let stepsMethod = "per configuration and event: Kaplan-Meier medians; speed-up = median(BASE) / median(NEW) with a two-sample percentile bootstrap; log-rank (Mantel-Cox), Holm-adjusted over every item; curves: the largest seed-mean difference over its standard error"
+    public static let sizeMethod = "per configuration and measure of the seed-mean test-error curve: NEW − BASE with a two-sample percentile bootstrap (seeds resampled within each side, paired across sizes); p = the bootstrap p-value of no difference, Holm-adjusted over every item; curves: the largest seed-mean difference over size, over its standard error"
     public var study: String
+    public var axis: String
     public var alpha: Double
     public var margin: Double
     public var method: String
@@ -66,20 +104,23 @@ public struct StudyComparison: Codable, Sendable {
     /// Trials whose curve.csv and summary.json (wall-clock fields aside) are the same bytes on both sides.
     public var identicalTrials: Int
     public var events: [EventComparison]
+    public var sizes: [SizeItemComparison]
     public var curves: [CurveComparison]
     public var identical: Bool { identicalTrials == trials }
 
+    /// Every item's verdict, events then size measures.
+    public var verdicts: [Verdict] { events.map(\.verdict) + sizes.map(\.verdict) }
     /// Verdict counts, in the order of `Verdict.allCases`.
-    public var counts: [(Verdict, Int)] { Verdict.allCases.map { v in (v, events.filter { $0.verdict == v }.count) } }
+    public var counts: [(Verdict, Int)] { Verdict.allCases.map { v in (v, verdicts.filter { $0 == v }.count) } }
 
     /// Throws when the two folders are not runs of the same trial grid, or one has trials without results.
     public init(base: StudyResults, new: StudyResults, alpha: Double = 0.05, margin: Double = 1.25, resamples: Int = 2000) throws {
-        guard base.study.axis == "steps", new.study.axis == "steps" else {
-            throw StudyError(nil, "descent compare reads steps-axis studies so far; '\(base.study.name)' is a \(base.study.axis)-axis study",
-                             hint: "compare the size axis with 'descent stats' on each folder until compare covers it")
-        }
         guard base.study.name == new.study.name else {
             throw StudyError(nil, "the folders hold different studies: '\(base.study.name)' and '\(new.study.name)'", hint: "compare two runs of the same study")
+        }
+        guard ["steps", "size"].contains(base.study.axis), base.study.axis == new.study.axis else {
+            throw StudyError(nil, "descent compare reads steps- and size-axis studies; '\(base.study.name)' is a \(base.study.axis)-axis study",
+                             hint: base.study.axis == "contrast" ? "compare the studies the contrast reads, one at a time" : "compare two runs of one study")
         }
         // Trials are matched by their sweep point and seed index, so that a changed setting outside the
         // sweep (another learning rate: other ids) is compared rather than refused.
@@ -94,23 +135,25 @@ public struct StudyComparison: Codable, Sendable {
             throw StudyError(nil, "\(side) has \(r.missing.count) of \(r.trials.count) trials without a result", hint: "finish the run (run the study again into its folder) before comparing")
         }
         study = base.study.name
+        axis = base.study.axis
         self.alpha = alpha; self.margin = margin
-        method = StudyComparison.method
+        method = axis == "size" ? StudyComparison.sizeMethod : StudyComparison.stepsMethod
         trials = base.trials.count
         sameTrialIds = base.trials.filter { counterpart[$0.id]!.id == $0.id }.count
         identicalTrials = base.trials.filter { counterpart[$0.id]!.id == $0.id && StudyComparison.sameBytes($0.id, base.store, new.store) }.count
 
-        // Configurations: the trials grouped by their point, in the study's order.
-        var order: [String] = [], groups: [String: [Trial]] = [:]
-        for t in base.trials {
-            let key = t.groupKey
-            if groups[key] == nil { order.append(key) }
-            groups[key, default: []].append(t)
+        var events: [EventComparison] = [], sizes: [SizeItemComparison] = [], curves: [CurveComparison] = []
+        if axis == "size" {
+            let newConfigurations = SizeData.configurations(new)
+            for (b, n) in zip(SizeData.configurations(base), newConfigurations) {
+                sizes += StudyComparison.sizeItems(b, n, study: study, alpha: alpha, resamples: resamples)
+                func errors(_ c: SizeConfiguration) -> [Double: [Double]] {
+                    Dictionary(uniqueKeysWithValues: c.sizes.map { (Double($0), c.at($0).map(\.testError)) })
+                }
+                curves.append(StudyComparison.curve(b.key, "test_error", errors(b), errors(n)))
+            }
         }
-        var events: [EventComparison] = []
-        var curves: [CurveComparison] = []
-        for key in order {
-            let ts = groups[key]!
+        for (key, ts) in axis == "steps" ? base.groups : [] {
             for e in base.study.events.map(\.name) {
                 func times(_ r: StudyResults, isBase: Bool) -> [EventTime] {
                     ts.compactMap { t in r.summaries[isBase ? t.id : counterpart[t.id]!.id].map { s in
@@ -130,24 +173,92 @@ public struct StudyComparison: Codable, Sendable {
                 events.append(EventComparison(configuration: key, event: e, base: side(b), new: side(n), speedUp: speed,
                                               logRankP: test.pValue, holmP: nil, verdict: same ? .identical : .inconclusive))
             }
-            curves.append(StudyComparison.curve(key, "val_accuracy", ts.map(\.id), ts.map { counterpart[$0.id]!.id }, base.store, new.store))
+            curves.append(StudyComparison.curve(key, "val_accuracy", StudyComparison.perStep(base.store, ts.map(\.id), "val_accuracy"),
+                                                StudyComparison.perStep(new.store, ts.map { counterpart[$0.id]!.id }, "val_accuracy")))
         }
-        let adjusted = holm(events.map { $0.verdict == .identical ? nil : $0.logRankP })
+        // Holm over every item that is not identical, events and size measures together.
+        let adjusted = holm(events.map { $0.verdict == .identical ? nil : $0.logRankP } + sizes.map { $0.verdict == .inconclusive ? $0.p : nil })
         for i in events.indices where events[i].verdict != .identical {
             events[i].holmP = adjusted[i]
             let s = events[i].speedUp
             let sooner = s.map { sp in sp.estimate.map { $0 > 1 } ?? (sp.boundKind == "at_least") } ?? false
-            if let p = adjusted[i], p < alpha {
-                events[i].verdict = sooner ? .better : .worse
-            } else if let s, s.intervalComputed, let lo = s.lower, let hi = s.upper, lo >= 1 / margin, hi <= margin {
+            if let s, s.intervalComputed, let lo = s.lower, let hi = s.upper, lo >= 1 / margin, hi <= margin {
                 events[i].verdict = .same
+            } else if let p = adjusted[i], p < alpha {
+                events[i].verdict = sooner ? .better : .worse
             } else if s?.intervalComputed == false, events[i].base.median == nil, events[i].new.median == nil,
                       events[i].base.reached == 0, events[i].new.reached == 0 {
                 events[i].verdict = .same   // neither side ever reached it, within the same budgets
             }
         }
+        for i in sizes.indices where sizes[i].verdict == .inconclusive {
+            let item = sizes[i]
+            sizes[i].holmP = adjusted[events.count + i]
+            if let b = item.base, let lo = item.lower, let hi = item.upper,
+               b > 0 ? ((b + lo) / b >= 1 / margin && (b + hi) / b <= margin) : (lo == 0 && hi == 0) {
+                sizes[i].verdict = .same
+            } else if let p = sizes[i].holmP, p < alpha, let d = item.difference {
+                sizes[i].verdict = !item.lowerIsBetter ? .changed : d < 0 ? .better : .worse
+            }
+        }
         self.events = events
+        self.sizes = sizes
         self.curves = curves
+    }
+
+    /// The size-axis items of one configuration on both sides (definitions in the file header).
+    static func sizeItems(_ b: SizeConfiguration, _ n: SizeConfiguration, study: String, alpha: Double, resamples: Int) -> [SizeItemComparison] {
+        let names = ["interpolation_threshold", "peak_size", "peak_height", "classical_minimum", "far_right_error"]
+        // The measures of one mean curve over the measured sizes, by name (nil where undefined).
+        func measures(_ sizes: [Int], _ test: [Double], _ train: [Double]) -> [Double?] {
+            let shape = CurveShape(meanTest: test, meanTrain: train)
+            return [shape.thresholdIndex.map { Double(sizes[$0]) }, Double(sizes[shape.peakIndex]), shape.peakHeight,
+                    shape.classicalMinimum, shape.farRight]
+        }
+        struct Side {
+            let sizes: [Int]
+            let data: [SizeErrors]
+            let estimate: [Double?]
+            let scheme: SeedResampling
+        }
+        func side(_ c: SizeConfiguration) -> Side? {
+            // The sizes the report measures; all of them when that leaves fewer than two (a curve that only falls).
+            let s = c.measuredSizes.count >= 2 ? c.measuredSizes : c.sizes
+            guard s.count >= 2 else { return nil }
+            let data = s.map { SizeErrors(size: Double($0), testErrors: c.at($0).map(\.testError), trainErrors: c.at($0).map(\.trainError)) }
+            let scheme: SeedResampling = Set(data.map(\.testErrors.count)).count == 1 ? .paired : .independentPerSize
+            return Side(sizes: s, data: data, estimate: measures(s, data.map { $0.testErrors.mean }, data.map { $0.trainErrors.mean }), scheme: scheme)
+        }
+        guard let sb = side(b), let sn = side(n) else { return [] }
+        func replicates(_ x: Side, _ tag: String) -> [[Double?]] {
+            var out: [[Double?]] = []
+            resampleSeedMeans(x.data, scheme: x.scheme, seed: stableHash("compare-size|\(study)|\(b.key)|\(tag)"), resamples: resamples) { test, train in
+                out.append(measures(x.sizes, test, train))
+            }
+            return out
+        }
+        let rb = replicates(sb, "base"), rn = replicates(sn, "new")
+        let identical = zip(b.samples.sorted { ($0.size, $0.trial.seedIndex) < ($1.size, $1.trial.seedIndex) },
+                            n.samples.sorted { ($0.size, $0.trial.seedIndex) < ($1.size, $1.trial.seedIndex) })
+            .allSatisfy { $0.size == $1.size && $0.testError == $1.testError && $0.trainError.bitPattern == $1.trainError.bitPattern }
+            && b.samples.count == n.samples.count
+        return names.indices.map { j in
+            var diffs: [Double] = []
+            var undefined = 0
+            for (x, y) in zip(rb, rn) {
+                if let x = x[j], let y = y[j] { diffs.append(y - x) } else { undefined += 1 }
+            }
+            diffs.sort()
+            let interval = diffs.count >= 2 ? (quantileSorted(diffs, alpha / 2), quantileSorted(diffs, 1 - alpha / 2)) : nil
+            let p = diffs.isEmpty ? nil : min(1, 2 * Double(min(diffs.filter { $0 <= 0 }.count, diffs.filter { $0 >= 0 }.count)) / Double(diffs.count))
+            let (eb, en) = (sb.estimate[j], sn.estimate[j])
+            // A measure that exists on one side only (a threshold that appeared, a peak that moved to the first size) changed.
+            let verdict: Verdict = identical ? .identical : (eb == nil) != (en == nil) ? .changed : .inconclusive
+            return SizeItemComparison(configuration: b.key, measure: names[j], base: eb, new: en,
+                                      difference: eb.flatMap { x in en.map { $0 - x } }, lower: interval?.0, upper: interval?.1,
+                                      undefinedResamples: undefined, p: (eb == nil) != (en == nil) ? nil : p, holmP: nil,
+                                      verdict: verdict, lowerIsBetter: j >= 2)
+        }
     }
 
     /// Same curve.csv bytes and the same summary.json apart from wall-clock fields.
@@ -156,33 +267,39 @@ public struct StudyComparison: Codable, Sendable {
         let ca = fm.contents(atPath: a.trialDir(id).appendingPathComponent("curve.csv").path)
         let cb = fm.contents(atPath: b.trialDir(id).appendingPathComponent("curve.csv").path)
         guard let ca, ca == cb else { return false }
+        // Wall-clock fields at any depth (wall_seconds, a solver's seconds, resumed_at) are left out.
+        func withoutClock(_ v: Any) -> Any {
+            guard let o = v as? [String: Any] else { return (v as? [Any]).map { $0.map(withoutClock) } ?? v }
+            return o.filter { k, _ in !(k.contains("wall") || k.contains("seconds") || k == "resumed_at") }.mapValues(withoutClock)
+        }
         func summary(_ s: ResultsStore) -> NSDictionary? {
             guard let d = fm.contents(atPath: s.trialDir(id).appendingPathComponent("summary.json").path),
-                  var o = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any] else { return nil }
-            for k in o.keys where k.contains("wall") || k.contains("seconds") || k == "resumed_at" { o[k] = nil }
-            return o as NSDictionary
+                  let o = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any] else { return nil }
+            return withoutClock(o) as? NSDictionary
         }
         guard let sa = summary(a), let sb = summary(b) else { return false }
         return sa.isEqual(sb)
     }
 
-    static func curve(_ key: String, _ metric: String, _ idsA: [String], _ idsB: [String], _ a: ResultsStore, _ b: ResultsStore) -> CurveComparison {
-        func perStep(_ s: ResultsStore, _ ids: [String]) -> [Double: [Double]] {
-            var out: [Double: [Double]] = [:]
-            for id in ids {
-                guard let c = s.curve(id), let st = c.column("step"), let v = c.column(metric) else { continue }
-                for (x, y) in zip(st, v) where y.isFinite { out[x, default: []].append(y) }
-            }
-            return out
+    /// A metric's values per step over the given trials' curves.
+    static func perStep(_ s: ResultsStore, _ ids: [String], _ metric: String) -> [Double: [Double]] {
+        var out: [Double: [Double]] = [:]
+        for id in ids {
+            guard let c = s.curve(id), let st = c.column("step"), let v = c.column(metric) else { continue }
+            for (x, y) in zip(st, v) where y.isFinite { out[x, default: []].append(y) }
         }
-        let pa = perStep(a, idsA), pb = perStep(b, idsB)
+        return out
+    }
+
+    /// The largest difference between two sides' seed means over the points both have (steps or sizes).
+    static func curve(_ key: String, _ metric: String, _ pa: [Double: [Double]], _ pb: [Double: [Double]]) -> CurveComparison {
         let steps = Set(pa.keys).intersection(pb.keys).sorted()
         var best = (diff: 0.0, step: nil as Double?, z: nil as Double?)
         var identical = pa.count == pb.count
         for s in steps {
             let x = pa[s]!, y = pb[s]!
             if x != y { identical = false }
-            let mx = x.reduce(0, +) / Double(x.count), my = y.reduce(0, +) / Double(y.count)
+            let mx = x.mean, my = y.mean
             let d = abs(my - mx)
             var z: Double? = nil
             if x.count >= 2, y.count >= 2 {
@@ -192,7 +309,11 @@ public struct StudyComparison: Codable, Sendable {
             }
             if d > best.diff || best.step == nil { best = (d, s, z) }
         }
-        return CurveComparison(configuration: key, metric: metric, commonSteps: steps.count, maxDifference: best.diff,
-                               atStep: best.step, maxStandardErrors: best.z, identical: identical && !steps.isEmpty)
+        return CurveComparison(configuration: key, metric: metric, commonPoints: steps.count, maxDifference: best.diff,
+                               at: best.step, maxStandardErrors: best.z, identical: identical && !steps.isEmpty)
     }
+}
+
+private extension Array where Element == Double {
+    var mean: Double { isEmpty ? .nan : reduce(0, +) / Double(count) }
 }

@@ -9,13 +9,15 @@ struct Compare: ParsableCommand {
         abstract: "Compare two runs of one study: did a change move the science?",
         discussion: """
         BASE and NEW are results folders of the same study and trial grid (code, commit or machine may differ). \
-        Per configuration and event: k/n on each side, Kaplan-Meier medians, the speed-up of NEW over BASE with a \
-        bootstrap interval and the log-rank test, Holm-adjusted over every item; per configuration, the largest \
-        difference between the seed-mean validation-accuracy curves in standard errors; byte-identical trials are \
-        said as such. Verdicts: identical, same, better, worse, inconclusive (the seeds cannot tell a change of \
-        --margin from none). Writes comparison.md, comparison.json and junit.xml (--format) to --out. Exits 1 when \
-        a verdict that --fail-on names occurs (changed: better or worse; worse; never), 64 for bad input. \
-        Steps-axis studies only so far.
+        Steps axis, per configuration and event: k/n on each side, Kaplan-Meier medians, the speed-up of NEW over \
+        BASE with a bootstrap interval and the log-rank test. Size axis, per configuration: the interpolation \
+        threshold, the peak's size and height, the classical minimum and the far-right error, each as NEW − BASE \
+        with a bootstrap interval and p-value. Holm-adjusted over every item; per configuration, the largest \
+        difference between the seed-mean curves in standard errors; byte-identical trials are said as such. \
+        Verdicts: identical, same, better, worse, changed (a location moved), inconclusive (the seeds cannot tell \
+        a change of --margin from none). Writes comparison.md, comparison.json and junit.xml (--format) to --out. \
+        Exits 1 when a verdict that --fail-on names occurs (changed: better, worse or changed; worse; never), \
+        64 for bad input.
         """)
 
     @Argument(help: "The baseline results folder.")
@@ -24,13 +26,13 @@ struct Compare: ParsableCommand {
     @Argument(help: "The new results folder, of the same study.")
     var new: String
 
-    @Option(name: .long, help: "Exit 1 on these verdicts: changed (better or worse), worse, or never.")
+    @Option(name: .long, help: "Exit 1 on these verdicts: changed (better, worse or changed), worse, or never.")
     var failOn: String = "changed"
 
     @Option(name: .long, help: "Family-wise error rate of the log-rank tests (Holm), and 1 − the bootstrap intervals' level.")
     var alpha: Double = 0.05
 
-    @Option(name: .long, help: "A speed-up whose interval lies within [1/margin, margin] is 'same'.")
+    @Option(name: .long, help: "An item whose interval of NEW / BASE (a speed-up, or a size measure's ratio) lies within [1/margin, margin] is 'same'.")
     var margin: Double = 1.25
 
     @Option(name: .long, help: "Files to write: a comma-separated subset of md, json, junit.")
@@ -49,7 +51,7 @@ struct Compare: ParsableCommand {
         }
     }
 
-    var failing: Set<Verdict> { failOn == "changed" ? [.better, .worse] : failOn == "worse" ? [.worse] : [] }
+    var failing: Set<Verdict> { failOn == "changed" ? [.better, .worse, .changed] : failOn == "worse" ? [.worse] : [] }
 
     func run() throws {
         let a = try loadResults(base), b = try loadResults(new)
@@ -67,31 +69,49 @@ struct Compare: ParsableCommand {
         }
         print("descent: " + headline(c))
         print("descent: comparison in \(dir.path)")
-        let bad = c.events.filter { failing.contains($0.verdict) }
-        for e in bad { print("  \(e.verdict.rawValue.uppercased()) \(e.configuration.isEmpty ? "" : e.configuration + ": ")\(e.event)") }
+        let bad = c.events.filter { failing.contains($0.verdict) }.map { ($0.verdict, $0.configuration, $0.event) }
+            + c.sizes.filter { failing.contains($0.verdict) }.map { ($0.verdict, $0.configuration, $0.measure) }
+        for (v, configuration, item) in bad { print("  \(v.rawValue.uppercased()) \(Compare.label(configuration, item))") }
         if !bad.isEmpty { throw ExitCode(1) }
     }
 
     func headline(_ c: StudyComparison) -> String {
         let counts = c.counts.filter { $0.1 > 0 }.map { "\($0.1) \($0.0.rawValue)" }.joined(separator: ", ")
         let ids = c.sameTrialIds == c.trials ? "" : " (\(c.trials - c.sameTrialIds) of \(c.trials) trials have other ids: a setting outside the sweep changed)"
-        return "\(c.study): \(c.identicalTrials) of \(c.trials) trials byte-identical" + (c.identical ? " (the runs are identical)" : "") + ids + "; events: " + (counts.isEmpty ? "none" : counts)
+        return "\(c.study): \(c.identicalTrials) of \(c.trials) trials byte-identical" + (c.identical ? " (the runs are identical)" : "") + ids + "; verdicts: " + (counts.isEmpty ? "none" : counts)
     }
+
+    static func label(_ configuration: String, _ item: String) -> String { (configuration.isEmpty ? "" : configuration + ": ") + item }
+    static func configuration(_ key: String) -> String { key.isEmpty ? "(single configuration)" : key }
 
     static func num(_ d: Double?, _ f: String = "%.0f") -> String { d.map { String(format: f, $0) } ?? "—" }
 
     func markdown(_ c: StudyComparison) -> String {
         var s = "# descent compare: \(c.study)\n\nBASE `\(base)` · NEW `\(new)` · fail on: \(failOn) · α = \(c.alpha) · margin ×\(c.margin)\n\n**\(headline(c)).**\n\n"
-        s += "Speed-up = median(BASE) / median(NEW): above 1 when NEW reaches the event sooner. \(c.method).\n\n"
-        s += "| configuration | event | BASE k/n | NEW k/n | BASE median | NEW median | speed-up | \(Int((1 - c.alpha) * 100)) % interval | log-rank p | Holm p | verdict |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
-        for e in c.events {
-            let (value, interval) = speedUpText(e.speedUp)
-            func med(_ x: ComparisonSide) -> String { x.median.map { Compare.num($0) } ?? (x.censoredAt.map { "none (budget \($0))" } ?? "none") }
-            s += "| \(e.configuration.isEmpty ? "(single configuration)" : e.configuration) | \(e.event) | \(e.base.reached)/\(e.base.trials) | \(e.new.reached)/\(e.new.trials) | \(med(e.base)) | \(med(e.new)) | \(value) | \(interval) | \(Compare.num(e.logRankP, "%.4f")) | \(Compare.num(e.holmP, "%.4f")) | **\(e.verdict.rawValue)** |\n"
+        let level = "\(Int((1 - c.alpha) * 100)) % interval"
+        if !c.events.isEmpty {
+            s += "Speed-up = median(BASE) / median(NEW): above 1 when NEW reaches the event sooner. \(c.method).\n\n"
+            s += "| configuration | event | BASE k/n | NEW k/n | BASE median | NEW median | speed-up | \(level) | log-rank p | Holm p | verdict |\n|---|---|---|---|---|---|---|---|---|---|---|\n"
+            for e in c.events {
+                let (value, interval) = speedUpText(e.speedUp)
+                func med(_ x: ComparisonSide) -> String { x.median.map { Compare.num($0) } ?? (x.censoredAt.map { "none (budget \($0))" } ?? "none") }
+                s += "| \(Compare.configuration(e.configuration)) | \(e.event) | \(e.base.reached)/\(e.base.trials) | \(e.new.reached)/\(e.new.trials) | \(med(e.base)) | \(med(e.new)) | \(value) | \(interval) | \(Compare.num(e.logRankP, "%.4f")) | \(Compare.num(e.holmP, "%.4f")) | **\(e.verdict.rawValue)** |\n"
+            }
         }
-        s += "\n| configuration | curve | common steps | largest difference | at step | in standard errors | identical |\n|---|---|---|---|---|---|---|\n"
+        if !c.sizes.isEmpty {
+            s += "Each measure of the seed-mean test-error curve, NEW − BASE (sizes for the threshold and the peak's location, test errors for the others). \(c.method).\n\n"
+            s += "| configuration | measure | BASE | NEW | NEW − BASE | \(level) | bootstrap p | Holm p | verdict |\n|---|---|---|---|---|---|---|---|---|\n"
+            for m in c.sizes {
+                let f = m.lowerIsBetter ? "%.4f" : "%.0f"
+                let interval = m.lower.map { lo in "[\(Compare.num(lo, f)), \(Compare.num(m.upper, f))]" } ?? "—"
+                let undefined = m.undefinedResamples > 0 ? " (\(m.undefinedResamples) resamples undefined)" : ""
+                s += "| \(Compare.configuration(m.configuration)) | \(m.measure) | \(Compare.num(m.base, f)) | \(Compare.num(m.new, f)) | \(Compare.num(m.difference, m.lowerIsBetter ? "%+.4f" : "%+.0f")) | \(interval)\(undefined) | \(Compare.num(m.p, "%.4f")) | \(Compare.num(m.holmP, "%.4f")) | **\(m.verdict.rawValue)** |\n"
+            }
+        }
+        let point = c.axis == "size" ? "size" : "step"
+        s += "\n| configuration | curve | common \(point)s | largest difference | at \(point) | in standard errors | identical |\n|---|---|---|---|---|---|---|\n"
         for k in c.curves {
-            s += "| \(k.configuration.isEmpty ? "(single configuration)" : k.configuration) | \(k.metric) | \(k.commonSteps) | \(String(format: "%.4f", k.maxDifference)) | \(Compare.num(k.atStep)) | \(Compare.num(k.maxStandardErrors, "%.2f")) | \(k.identical ? "yes" : "no") |\n"
+            s += "| \(Compare.configuration(k.configuration)) | \(k.metric) | \(k.commonPoints) | \(String(format: "%.4f", k.maxDifference)) | \(Compare.num(k.at)) | \(Compare.num(k.maxStandardErrors, "%.2f")) | \(k.identical ? "yes" : "no") |\n"
         }
         return s
     }
@@ -101,16 +121,21 @@ struct Compare: ParsableCommand {
         o["base"] = base; o["new"] = new; o["fail_on"] = failOn
         o["identical"] = c.identical
         o["verdicts"] = Dictionary(uniqueKeysWithValues: c.counts.map { ($0.0.rawValue, $0.1) })
-        o["failed"] = c.events.contains { failing.contains($0.verdict) }
+        o["failed"] = c.verdicts.contains { failing.contains($0) }
         let d = try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
         return String(decoding: d, as: UTF8.self) + "\n"
     }
 
-    /// One test case per event item, failing for the verdicts --fail-on names.
+    /// One test case per item, failing for the verdicts --fail-on names.
     func junit(_ c: StudyComparison) -> String {
-        junitXML(suite: "compare \(c.study)", c.events.map { e in
-            GateLine(name: (e.configuration.isEmpty ? "" : e.configuration + ": ") + e.event, location: "\(base) → \(new)", passed: !failing.contains(e.verdict),
+        let events = c.events.map { e in
+            GateLine(name: Compare.label(e.configuration, e.event), location: "\(base) → \(new)", passed: !failing.contains(e.verdict),
                      detail: "\(e.verdict.rawValue): BASE \(e.base.reached)/\(e.base.trials), NEW \(e.new.reached)/\(e.new.trials), Holm p \(Compare.num(e.holmP, "%.4f"))")
-        }, casePrefix: "compare")
+        }
+        let sizes = c.sizes.map { m in
+            GateLine(name: Compare.label(m.configuration, m.measure), location: "\(base) → \(new)", passed: !failing.contains(m.verdict),
+                     detail: "\(m.verdict.rawValue): BASE \(Compare.num(m.base, "%.4g")), NEW \(Compare.num(m.new, "%.4g")), Holm p \(Compare.num(m.holmP, "%.4f"))")
+        }
+        return junitXML(suite: "compare \(c.study)", events + sizes, casePrefix: "compare")
     }
 }

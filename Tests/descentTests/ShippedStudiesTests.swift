@@ -3,7 +3,13 @@
 // size, steps, bridge and more-data studies into the folders of their own ci runs, and reuses those the
 // steps studies' tests left (or the other way round, whichever runs first). Each test passes alone
 // (`swift test --filter ShippedStudiesTests/testGrokkingVsFraction`). The size-axis studies' ci
-// profiles are run in-process by ReportsTests (SizeReportTests, TeacherStudyTests).
+// profiles are run in-process by ReportsTests (SizeReportTests, TeacherStudyTests), and here through the
+// binary only to compare them with their baselines.
+//
+// Every ci run here is compared with its committed baseline (results/reference/<study>/ci, made by
+// scripts/ci-baselines) by `descent compare`: the same code gives "identical". Runs and baselines use
+// OpenBLAS's Haswell kernel, which every CPU with AVX2 runs, so the bits do not depend on the machine; on
+// a CPU without AVX2 the runs use another kernel, and only "no better, worse or changed" is asserted.
 import Foundation
 import XCTest
 
@@ -26,6 +32,33 @@ final class ShippedStudiesTests: XCTestCase {
 
     override class func tearDown() { try? FileManager.default.removeItem(at: work) }
 
+    /// The environment of every run here: OpenBLAS's Haswell kernel, the baselines' (nil without AVX2: the process's own).
+    static let environment: [String: String]? = {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+              flags.split(separator: " ").contains("avx2") else { return nil }
+        var env = ProcessInfo.processInfo.environment
+        env["OPENBLAS_CORETYPE"] = "Haswell"
+        env["DESCENT_BLAS_REEXEC"] = nil
+        return env
+    }()
+
+    /// `descent` in the class's folder with the baselines' kernel.
+    func run(_ args: [String]) throws -> Output { try runProcess(descentBinary(), args, env: Self.environment, in: Self.work) }
+
+    /// The ci run in results/<name>-ci against its committed baseline: identical with the baselines'
+    /// kernel; with another kernel, no verdict that --fail-on changed names.
+    func compareWithBaseline(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let baseline = packageRoot().appendingPathComponent("results/reference/\(name)/ci")
+        guard FileManager.default.fileExists(atPath: baseline.appendingPathComponent("study.yaml").path) else {
+            return XCTFail("\(name) has no committed ci baseline: make it with scripts/ci-baselines \(name)", file: file, line: line)
+        }
+        let r = try run(["compare", baseline.path, "results/\(name)-ci", "--out", "results/\(name)-ci-comparison"])
+        let why = "\(name): the ci run is not what results/reference/\(name)/ci holds; if a change is meant to move the numbers, remake it with scripts/ci-baselines \(name) and say why in the commit\n\(r.stdout)\(r.stderr)"
+        XCTAssertEqual(r.status, 0, why, file: file, line: line)
+        if Self.environment != nil { XCTAssertTrue(r.stdout.contains("(the runs are identical)"), why, file: file, line: line) }
+    }
+
     static func studyText(_ name: String) throws -> String {
         try String(contentsOf: packageRoot().appendingPathComponent("studies/\(name).yaml"), encoding: .utf8)
     }
@@ -38,7 +71,7 @@ final class ShippedStudiesTests: XCTestCase {
         XCTAssertTrue(text.contains("axis: steps"), "\(name) is not a steps-axis study", file: file, line: line)
         XCTAssertTrue(text.contains("ci:"), "\(name) has no ci profile", file: file, line: line)
         XCTAssertTrue(text.contains("expect:"), "\(name) has no expect block", file: file, line: line)
-        let r = try descent(["run", "studies/\(name).yaml", "--profile", "ci", "--jobs", "2"], in: Self.work)
+        let r = try run(["run", "studies/\(name).yaml", "--profile", "ci", "--jobs", "2"])
         XCTAssertEqual(r.status, 0, "\(name): \(r.stdout)\n\(r.stderr)", file: file, line: line)
         XCTAssertTrue(r.stdout.contains("expectations:"), r.stdout, file: file, line: line)
         let out = Self.work.appendingPathComponent("results/\(name)-ci")
@@ -55,6 +88,7 @@ final class ShippedStudiesTests: XCTestCase {
         for f in ["report.md", "report.html", "summary.json", "junit.xml"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("report/\(f)").path), "\(name): report/\(f)", file: file, line: line)
         }
+        try compareWithBaseline(name, file: file, line: line)
     }
 
     func testDataEfficiencyOperations() throws { try reproduce("data-efficiency-operations") }
@@ -68,6 +102,54 @@ final class ShippedStudiesTests: XCTestCase {
     func testGrokkingInterventions() throws { try reproduce("grokking-interventions"); try interventions("grokking-interventions", arms: 5) }
     func testGrokkingWithoutWeightDecay() throws { try reproduce("grokking-without-weight-decay"); try interventions("grokking-without-weight-decay", arms: 4) }
     func testGrokfastTransformer() throws { try reproduce("grokfast-transformer"); try interventions("grokfast-transformer", arms: 3) }
+
+    /// The size-axis studies and the study marked not_reproduced: their ci runs match their baselines.
+    func testSizeStudiesAndNotReproducedMatchTheirCIBaselines() throws {
+        for name in ["double-descent-linear-theory", "double-descent-random-features-digits", "double-descent-random-features-teacher",
+                     "double-descent-mlp-mnist1d", "epochwise-double-descent"] {
+            let r = try run(["run", "studies/\(name).yaml", "--profile", "ci", "--jobs", "2", "--no-report"])
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stdout)\n\(r.stderr)")
+            try compareWithBaseline(name)
+        }
+    }
+
+    /// Every study but the contrast (which trains nothing of its own) has a committed ci baseline of its
+    /// current ci profile (the baseline's record names the same trials), and a deliberate change is found:
+    /// the ci profile of double-descent-random-features-digits with ridge in place of the minimum-norm
+    /// solver lowers the peak (better) and nothing interpolates any more (threshold changed).
+    func testEveryStudyHasItsCIBaselineAndAChangeIsFound() throws {
+        let root = packageRoot()
+        for file in try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("studies").path) where file.hasSuffix(".yaml") {
+            let name = (file as NSString).deletingPathExtension
+            if try Self.studyText(name).contains("axis: contrast") { continue }
+            // Run into a copy of the baseline: the same ci profile finds every trial done and trains nothing;
+            // another one is refused as a folder of a different study.
+            let baseline = root.appendingPathComponent("results/reference/\(name)/ci")
+            guard FileManager.default.fileExists(atPath: baseline.path) else { XCTFail("\(name) has no ci baseline; make it with scripts/ci-baselines \(name)"); continue }
+            let copy = Self.work.appendingPathComponent("baseline-\(name)")
+            try? FileManager.default.removeItem(at: copy)
+            try FileManager.default.copyItem(at: baseline, to: copy)
+            let r = try run(["run", "studies/\(file)", "--profile", "ci", "--no-report", "--out", copy.path])
+            XCTAssertEqual(r.status, 0, "\(name): results/reference/\(name)/ci is not a finished run of the current ci profile; remake it with scripts/ci-baselines \(name)\n\(r.stdout)\(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("0 to train"), "\(name): \(r.stdout)")
+        }
+        let name = "double-descent-random-features-digits"
+        let text = try Self.studyText(name)
+        XCTAssertTrue(text.contains("method: min_norm"))
+        try text.replacingOccurrences(of: "method: min_norm", with: "method: ridge\n  lambda: 0.01")
+            .write(to: Self.work.appendingPathComponent("ridge.yaml"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(try run(["run", "ridge.yaml", "--profile", "ci", "--jobs", "2", "--no-report", "--out", "results/ridge-ci"]).status, 0)
+        let r = try run(["compare", root.appendingPathComponent("results/reference/\(name)/ci").path, "results/ridge-ci"])
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        let c = try XCTUnwrap(json(Self.work.appendingPathComponent("results/ridge-ci/comparison/comparison.json")))
+        for item in try XCTUnwrap(c["sizes"] as? [[String: Any]]) {
+            switch item["measure"] as? String {
+            case "peak_height": XCTAssertEqual(item["verdict"] as? String, "better", "\(item)")
+            case "interpolation_threshold": XCTAssertEqual(item["verdict"] as? String, "changed", "\(item)")
+            default: break
+            }
+        }
+    }
 
     /// A study with arms: its report has the interventions table with a row per arm, each naming the arm
     /// it is compared with, and every curve records softmax collapse as a share of the training rows.
@@ -101,9 +183,9 @@ final class ShippedStudiesTests: XCTestCase {
     /// and it reuses a study's finished ci folder instead of training it again (the grokking study's:
     /// left by testGrokkingModularAddition, or trained here first when this test runs without it).
     func testContrastDoubleDescentVsGrokking() throws {
-        let grokking = try descent(["run", "studies/grokking-modular-addition.yaml", "--profile", "ci", "--jobs", "2", "--no-report"], in: Self.work)
+        let grokking = try run(["run", "studies/grokking-modular-addition.yaml", "--profile", "ci", "--jobs", "2", "--no-report"])
         XCTAssertEqual(grokking.status, 0, "grokking-modular-addition: \(grokking.stdout)\n\(grokking.stderr)")
-        let c = try descent(["run", "studies/contrast-double-descent-vs-grokking.yaml", "--profile", "ci", "--jobs", "2"], in: Self.work)
+        let c = try run(["run", "studies/contrast-double-descent-vs-grokking.yaml", "--profile", "ci", "--jobs", "2"])
         XCTAssertEqual(c.status, 0, "contrast: \(c.stdout)\n\(c.stderr)")
         XCTAssertFalse(c.stdout.contains("FAIL"), c.stdout)
         let reused = c.stdout.split(separator: "\n").first { $0.hasSuffix("results in results/grokking-modular-addition-ci") }
