@@ -8,7 +8,7 @@ struct Compare: ParsableCommand {
         commandName: "compare",
         abstract: "Compare two runs of one study: did a change move the science?",
         discussion: """
-        BASE and NEW are results folders of the same study and trial grid (code, commit or machine may differ). \
+        BASE and NEW are results folders (or .tar.gz archives of one) of the same study and trial grid (code, commit or machine may differ). \
         Steps axis, per configuration and event: k/n on each side, Kaplan-Meier medians, the speed-up of NEW over \
         BASE with a bootstrap interval and the log-rank test. Size axis, per configuration: the interpolation \
         threshold, the peak's size and height, the classical minimum and the far-right error, each as NEW − BASE \
@@ -20,10 +20,10 @@ struct Compare: ParsableCommand {
         64 for bad input.
         """)
 
-    @Argument(help: "The baseline results folder.")
+    @Argument(help: "The baseline results folder, or a .tar.gz of one (such as results/reference/<study>/ci.tar.gz).")
     var base: String
 
-    @Argument(help: "The new results folder, of the same study.")
+    @Argument(help: "The new results folder, of the same study (or a .tar.gz of one, with --out).")
     var new: String
 
     @Option(name: .long, help: "Exit 1 on these verdicts: changed (better, worse or changed), worse, or never.")
@@ -54,7 +54,10 @@ struct Compare: ParsableCommand {
     var failing: Set<Verdict> { failOn == "changed" ? [.better, .worse, .changed] : failOn == "worse" ? [.worse] : [] }
 
     func run() throws {
-        let a = try loadResults(base), b = try loadResults(new)
+        if Compare.isArchive(new) && out == nil { throw fail("NEW '\(new)' is an archive: say where to write the comparison with --out", code: 64) }
+        var temporaries: [URL] = []
+        defer { for t in temporaries { try? FileManager.default.removeItem(at: t) } }
+        let a = try loadResults(Compare.unpacked(base, &temporaries)), b = try loadResults(Compare.unpacked(new, &temporaries))
         let c: StudyComparison
         do { c = try StudyComparison(base: a, new: b, alpha: alpha, margin: margin) } catch let e as StudyError { throw fail(e.description, code: 64) }
         let dir = URL(fileURLWithPath: out ?? URL(fileURLWithPath: new).appendingPathComponent("comparison").path)
@@ -83,6 +86,27 @@ struct Compare: ParsableCommand {
 
     static func label(_ configuration: String, _ item: String) -> String { (configuration.isEmpty ? "" : configuration + ": ") + item }
     static func configuration(_ key: String) -> String { key.isEmpty ? "(single configuration)" : key }
+
+    static func isArchive(_ path: String) -> Bool { path.hasSuffix(".tar.gz") || path.hasSuffix(".tgz") }
+
+    /// A results folder given as a .tar.gz of its contents (the committed ci baselines, made by
+    /// scripts/ci-baselines) is unpacked with tar into a temporary folder that `temporaries` lists.
+    static func unpacked(_ path: String, _ temporaries: inout [URL]) throws -> String {
+        guard isArchive(path) else { return path }
+        guard FileManager.default.isReadableFile(atPath: path) else { throw fail("no readable archive '\(path)'", code: 64) }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("descent-compare-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        temporaries.append(dir)
+        let tar = Process(), err = Pipe()
+        tar.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        tar.arguments = ["tar", "-xzf", path, "-C", dir.path]
+        tar.standardError = err
+        try tar.run()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        tar.waitUntilExit()
+        guard tar.terminationStatus == 0 else { throw fail("cannot unpack '\(path)' (tar: \(message.isEmpty ? "exit \(tar.terminationStatus)" : message))", code: 64) }
+        return dir.path
+    }
 
     static func num(_ d: Double?, _ f: String = "%.0f") -> String { d.map { String(format: f, $0) } ?? "—" }
 

@@ -6,7 +6,7 @@
 // profiles are run in-process by ReportsTests (SizeReportTests, TeacherStudyTests), and here through the
 // binary only to compare them with their baselines.
 //
-// Every ci run here is compared with its committed baseline (results/reference/<study>/ci, made by
+// Every ci run here is compared with its committed baseline (results/reference/<study>/ci.tar.gz, made by
 // scripts/ci-baselines) by `descent compare`: the same code gives "identical". Runs and baselines use
 // OpenBLAS's Haswell kernel, which every CPU with AVX2 runs, so the bits do not depend on the machine; on
 // a CPU without AVX2 the runs use another kernel, and only "no better, worse or changed" is asserted.
@@ -32,31 +32,20 @@ final class ShippedStudiesTests: XCTestCase {
 
     override class func tearDown() { try? FileManager.default.removeItem(at: work) }
 
-    /// The environment of every run here: OpenBLAS's Haswell kernel, the baselines' (nil without AVX2: the process's own).
-    static let environment: [String: String]? = {
-        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-              flags.split(separator: " ").contains("avx2") else { return nil }
-        var env = ProcessInfo.processInfo.environment
-        env["OPENBLAS_CORETYPE"] = "Haswell"
-        env["DESCENT_BLAS_REEXEC"] = nil
-        return env
-    }()
-
     /// `descent` in the class's folder with the baselines' kernel.
-    func run(_ args: [String]) throws -> Output { try runProcess(descentBinary(), args, env: Self.environment, in: Self.work) }
+    func run(_ args: [String]) throws -> Output { try runProcess(descentBinary(), args, env: baselineEnvironment, in: Self.work) }
 
     /// The ci run in results/<name>-ci against its committed baseline: identical with the baselines'
     /// kernel; with another kernel, no verdict that --fail-on changed names.
     func compareWithBaseline(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let baseline = packageRoot().appendingPathComponent("results/reference/\(name)/ci")
-        guard FileManager.default.fileExists(atPath: baseline.appendingPathComponent("study.yaml").path) else {
+        let baseline = packageRoot().appendingPathComponent("results/reference/\(name)/ci.tar.gz")
+        guard FileManager.default.fileExists(atPath: baseline.path) else {
             return XCTFail("\(name) has no committed ci baseline: make it with scripts/ci-baselines \(name)", file: file, line: line)
         }
         let r = try run(["compare", baseline.path, "results/\(name)-ci", "--out", "results/\(name)-ci-comparison"])
-        let why = "\(name): the ci run is not what results/reference/\(name)/ci holds; if a change is meant to move the numbers, remake it with scripts/ci-baselines \(name) and say why in the commit\n\(r.stdout)\(r.stderr)"
+        let why = "\(name): the ci run is not what results/reference/\(name)/ci.tar.gz holds; if a change is meant to move the numbers, remake it with scripts/ci-baselines \(name) and say why in the commit\n\(r.stdout)\(r.stderr)"
         XCTAssertEqual(r.status, 0, why, file: file, line: line)
-        if Self.environment != nil { XCTAssertTrue(r.stdout.contains("(the runs are identical)"), why, file: file, line: line) }
+        if baselineEnvironment != nil { XCTAssertTrue(r.stdout.contains("(the runs are identical)"), why, file: file, line: line) }
     }
 
     static func studyText(_ name: String) throws -> String {
@@ -124,14 +113,17 @@ final class ShippedStudiesTests: XCTestCase {
             if try Self.studyText(name).contains("axis: contrast") { continue }
             // Run into a copy of the baseline: the same ci profile finds every trial done and trains nothing;
             // another one is refused as a folder of a different study.
-            let baseline = root.appendingPathComponent("results/reference/\(name)/ci")
+            let baseline = root.appendingPathComponent("results/reference/\(name)/ci.tar.gz")
             guard FileManager.default.fileExists(atPath: baseline.path) else { XCTFail("\(name) has no ci baseline; make it with scripts/ci-baselines \(name)"); continue }
+            // Run into an unpacked copy of the baseline: the same ci profile finds every trial done and
+            // trains nothing; another one is refused as a folder of a different study.
             let copy = Self.work.appendingPathComponent("baseline-\(name)")
             try? FileManager.default.removeItem(at: copy)
-            try FileManager.default.copyItem(at: baseline, to: copy)
+            try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+            XCTAssertEqual(try runProcess(URL(fileURLWithPath: "/usr/bin/env"), ["tar", "-xzf", baseline.path, "-C", copy.path], in: Self.work).status, 0)
             let r = try run(["run", "studies/\(file)", "--profile", "ci", "--no-report", "--out", copy.path])
-            XCTAssertEqual(r.status, 0, "\(name): results/reference/\(name)/ci is not a finished run of the current ci profile; remake it with scripts/ci-baselines \(name)\n\(r.stdout)\(r.stderr)")
-            XCTAssertTrue(r.stdout.contains("0 to train"), "\(name): \(r.stdout)")
+            XCTAssertEqual(r.status, 0, "\(name): results/reference/\(name)/ci.tar.gz is not a finished run of the current ci profile; remake it with scripts/ci-baselines \(name)\n\(r.stdout)\(r.stderr)")
+            XCTAssertTrue(r.stdout.contains("descent: 0 trials trained,"), "\(name): \(r.stdout)")
         }
         let name = "double-descent-random-features-digits"
         let text = try Self.studyText(name)
@@ -139,7 +131,7 @@ final class ShippedStudiesTests: XCTestCase {
         try text.replacingOccurrences(of: "method: min_norm", with: "method: ridge\n  lambda: 0.01")
             .write(to: Self.work.appendingPathComponent("ridge.yaml"), atomically: true, encoding: .utf8)
         XCTAssertEqual(try run(["run", "ridge.yaml", "--profile", "ci", "--jobs", "2", "--no-report", "--out", "results/ridge-ci"]).status, 0)
-        let r = try run(["compare", root.appendingPathComponent("results/reference/\(name)/ci").path, "results/ridge-ci"])
+        let r = try run(["compare", root.appendingPathComponent("results/reference/\(name)/ci.tar.gz").path, "results/ridge-ci"])
         XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
         let c = try XCTUnwrap(json(Self.work.appendingPathComponent("results/ridge-ci/comparison/comparison.json")))
         for item in try XCTUnwrap(c["sizes"] as? [[String: Any]]) {

@@ -59,6 +59,19 @@ func json(_ url: URL) -> [String: Any]? {
     (try? Data(contentsOf: url)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
 }
 
+/// This process's environment with OpenBLAS's Haswell kernel, the one the committed ci baselines were made
+/// with (scripts/ci-baselines), so that runs compared with them give the same bits on any CPU with AVX2;
+/// nil on a CPU without AVX2 (runs keep the process's environment, and are not byte-identical).
+let baselineEnvironment: [String: String]? = {
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let flags = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
+          flags.split(separator: " ").contains("avx2") else { return nil }
+    var env = ProcessInfo.processInfo.environment
+    env["OPENBLAS_CORETYPE"] = "Haswell"
+    env["DESCENT_BLAS_REEXEC"] = nil
+    return env
+}()
+
 /// Runs a program to the end with the given environment (default: this process's), capturing its output.
 func runProcess(_ executable: URL, _ args: [String], env: [String: String]? = nil, in dir: URL) throws -> Output {
     let p = Process()
