@@ -7,13 +7,17 @@ import Linalg
 import Models
 import Training
 
-/// What a probe may read: the operand embeddings, the training loss's sharpness, the operation's Fourier
-/// basis, and a random stream of its own.
+/// What a probe may read: the operand embeddings, the training loss's sharpness, Hessian and local
+/// learning coefficient, the operation's Fourier basis, and a random stream of its own.
 struct ProbeContext {
     /// The operand embeddings as rows (values [count, width]), or nil when the model has none.
     let embeddings: () -> (values: [Double], count: Int, width: Int)?
     /// The sharpness of the training loss (Trainer.sharpness), or nil before training starts.
     let sharpness: (_ relative: Double, _ samples: Int, _ rng: RNG) -> Double?
+    /// The training loss's Hessian top eigenvalue (Trainer.hessianTopEigenvalue), or nil before training starts.
+    var hessian: (_ iterations: Int, _ relativeStep: Double, _ rng: RNG) -> PowerIterationResult? = { _, _, _ in nil }
+    /// The local learning coefficient (Trainer.localLearningCoefficient), or nil before training starts.
+    var llc: (_ settings: LLCSettings, _ rng: RNG) -> LocalLearningCoefficient? = { _, _ in nil }
     let basis: FourierBasis
     let rng: RNG
 }
@@ -39,6 +43,12 @@ extension TrainingProbe {
 protocol ProbeKind {
     static var keys: [KeySpec] { get }
     static func make(_ v: KeyValues) -> (any TrainingProbe)?
+    /// Whether the probe is off with these values; then its keys leave no trace in the trials' ids.
+    static func isOff(_ values: [String: Value]) -> Bool
+}
+
+extension ProbeKind {
+    static func isOff(_ values: [String: Value]) -> Bool { false }
 }
 
 /// The probes that `training.probes: true` turns on (the embeddings' spectrum and geometry, sharpness).
@@ -69,9 +79,14 @@ final class ProbeRecorder<M: Classifier & OperandEmbedding> {
 
     /// The context with the trainer's sharpness (the trainer is made after the recorder).
     var live: ProbeContext {
-        ProbeContext(embeddings: context.embeddings,
-                     sharpness: { [weak self] rel, n, rng in self?.trainer?.sharpness(relative: rel, samples: n, rng: rng) },
-                     basis: context.basis, rng: context.rng)
+        var c = ProbeContext(embeddings: context.embeddings,
+                             sharpness: { [weak self] rel, n, rng in self?.trainer?.sharpness(relative: rel, samples: n, rng: rng) },
+                             basis: context.basis, rng: context.rng)
+        c.hessian = { [weak self] k, h, rng in self?.trainer?.hessianTopEigenvalue(iterations: k, relativeStep: h, rng: rng) }
+        c.llc = { [weak self] s, rng in
+            self?.trainer?.localLearningCoefficient(gamma: s.gamma, epsilon: s.epsilon, chains: s.chains, steps: s.steps, burnIn: s.burnIn, rng: rng)
+        }
+        return c
     }
 
     var columns: [String] { probes.flatMap(\.columns) }
@@ -120,6 +135,8 @@ final class ProbeRecorder<M: Classifier & OperandEmbedding> {
         func value(_ v: Any) -> JSON? {
             if let s = v as? String, s.hasPrefix("#") { return Double(s.dropFirst()).map { .number($0) } }   // renders as the original did
             if let a = v as? [Any] { let m = a.compactMap(value); return m.count == a.count ? .array(m) : nil }
+            if let b = v as? Bool { return .bool(b) }     // numbers are "#" strings, so only true and false come here
+            if v is NSNull { return .null }              // an estimate that could not be made
             return nil
         }
         guard let list = JSON.parse(data) as? [[Any]] else { return [] }

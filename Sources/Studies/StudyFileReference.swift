@@ -179,6 +179,7 @@ public enum StudyFileReference {
         "training": "The training loop: batch, budget, loss, precision, evaluation schedule, stopping, checkpoints.",
         "regularization": "One regularizer at a common strength, to compare weight decay, dropout and gradient noise at matched strength.",
         "solver": "How the closed-form families (`random_features`, `linear`) are fitted.",
+        "probes": "Measurements that cost more than `training.probes`, taken at its snapshots (initialization, each event's first evaluation, the end) into probes.json; off by default, and then in no trial's id.",
     ]
 
     static let applicability = #"""
@@ -278,7 +279,10 @@ public enum StudyFileReference {
           spectrum is taken over the discrete logarithm (operands in the order g⁰, g¹, … for a primitive
           root g), where multiplication is addition and the learned structure shows; for the additive
           operations over x mod p. The snapshots ride with a trial's checkpoint, so a killed and resumed
-          trial writes the same `probes.json`.
+          trial writes the same `probes.json`. Each snapshot also holds the training loss's Hessian top
+          eigenvalue (power iteration on central differences of gradients over the whole training set).
+          `probes.llc: true` adds the local learning coefficient by SGLD (Lau et al. 2023), with its
+          standard error over the chains and the chains that diverged.
         - Optimizers: `adamw` (decoupled weight decay), `adam` (L2 in the gradient), `sgd` (momentum).
         - Training stops at `training.max_steps`, or `training.patience` steps after the
           `training.stop_after` event (or never). A non-finite loss ends the trial with status `diverged`,

@@ -70,6 +70,11 @@ extension Study {
         var c: [String: Value] = [:]
         for spec in Schema.applicable(shape) { c[spec.path] = values[spec.path]! }
         if values[TrainingKeys.probes.path] == .bool(false) { c[TrainingKeys.probes.path] = nil }   // off: no trace in the id (ids predate the key)
+        // Likewise for a probe that is off everywhere (not turned on by a sweep or an arm).
+        let varied = Set(sweep.map(\.path) + arms.flatMap { $0.overrides.map(\.path) })
+        for kind in Registry.probes where kind.isOff(values) && !kind.keys.contains(where: { varied.contains($0.path) }) {
+            for k in kind.keys where k.path != TrainingKeys.probes.path { c[k.path] = nil }
+        }
         for e in events {
             c["events.\(e.name).metric"] = .string(e.rule.metric.rawValue)
             if let a = e.rule.atLeast { c["events.\(e.name).at_least"] = .double(a) }

@@ -36,6 +36,16 @@ public func topFrequencies(_ spectrum: [Double], count n: Int) -> (share: Double
     return (share, order.map { $0 + 1 })
 }
 
+/// The Gini coefficient of the non-constant power (k ≥ 1) over the frequencies: Σ_i Σ_j |s_i − s_j| / (2 m Σ s)
+/// for the m shares s; 0 when every frequency has the same power, (m − 1)/m when one has it all.
+public func spectrumGini(_ spectrum: [Double]) -> Double {
+    let s = Array(spectrum.dropFirst()).sorted(), m = Double(s.count), total = s.reduce(0, +)
+    guard s.count >= 1, total > 0 else { return 0 }
+    // With the shares sorted ascending, Σ_i Σ_j |s_i − s_j| = 2 Σ_i (2i − m + 1) s_i (i from 0).
+    let weighted = s.enumerated().reduce(0) { $0 + (2 * Double($1.offset) - m + 1) * $1.element }
+    return weighted / (m * total)
+}
+
 /// The rows of E [p, C] projected on the plane of one frequency k: the unit vectors along
 /// a_c = Σ_x E[x,c] cos(2πkx/p) and b_c = Σ_x E[x,c] sin(2πkx/p). Embeddings that use frequency k
 /// (Nanda et al. 2023) put operand x at angle 2πkx/p on a circle in this plane; others give a cloud.
@@ -104,5 +114,55 @@ extension Trainer {
             store.load(saved)
         }
         return total / Double(samples)
+    }
+}
+
+extension Trainer {
+    /// The mean training loss and its gradient (in Double, in the store's layout) at `theta`, or at the
+    /// current parameters when nil: the whole training set, without dropout, transforms or weight decay.
+    /// The parameters and their gradients are left as they were.
+    public func trainingLossAndGradient(at theta: [Double]? = nil) -> (value: Double, gradient: [Double]) {
+        let store = model.store
+        let saved = store.valueArray, savedGrads = store.gradArray
+        if let theta { store.load(theta.map { T($0) }) }
+        defer { store.load(saved); store.grads.update(from: savedGrads, count: savedGrads.count) }
+        let split = data.train, N = split.count
+        var gradient = [Double](repeating: 0, count: store.count)
+        var total = LossSums()
+        onTeam {
+            var start = 0
+            while start < N {
+                let n = min(model.capacity, N - start)
+                let input = split.batch(from: start, count: n)
+                let logits = model.forward(input)
+                total.add(loss(logits: logits, labels: split.labels + start, B: n, dlogits: dlogits))
+                store.zeroGrads()
+                model.backward(input, dlogits: dlogits)
+                // dlogits were scaled by 1/n: weigh this chunk's mean gradient by n/N.
+                let w = Double(n) / Double(N)
+                for i in 0..<store.count { gradient[i] += w * Double(store.grads[i]) }
+                start += n
+            }
+        }
+        return (total.meanLoss, gradient)
+    }
+
+    /// The training loss's Hessian top eigenvalue at the current parameters (Curvature.swift): power
+    /// iteration on central differences of `trainingLossAndGradient`, with step h = `relativeStep` · ‖θ‖.
+    public func hessianTopEigenvalue(iterations: Int, relativeStep: Double, tolerance: Double = 1e-3, rng: RNG) -> PowerIterationResult {
+        let theta = model.store.valueArray.map { Double($0) }
+        let norm = theta.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let h = relativeStep * max(norm, 1)
+        return powerIteration(dimension: theta.count, iterations: iterations, tolerance: tolerance, rng: rng) { v in
+            hessianVectorProduct(at: theta, direction: v, step: h) { self.trainingLossAndGradient(at: $0).gradient }
+        }
+    }
+
+    /// The local learning coefficient at the current parameters (Curvature.swift), with the full training
+    /// set's loss and gradient, n = the training set's size.
+    public func localLearningCoefficient(gamma: Double, epsilon: Double, chains: Int, steps: Int, burnIn: Int, rng: RNG) -> LocalLearningCoefficient {
+        let w0 = model.store.valueArray.map { Double($0) }
+        return Training.localLearningCoefficient(at: w0, n: data.train.count, gamma: gamma, epsilon: epsilon, chains: chains,
+                                                 steps: steps, burnIn: burnIn, rng: rng) { self.trainingLossAndGradient(at: $0) }
     }
 }

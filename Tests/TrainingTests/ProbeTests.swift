@@ -23,6 +23,17 @@ final class ProbeTests: XCTestCase {
         let top = topFrequencies(s, count: 2)
         XCTAssertEqual(top.frequencies, [5, 12])
         XCTAssertEqual(top.share, 1, accuracy: 1e-9)
+        // The Gini coefficient over the 15 non-constant frequencies, by its definition written out here.
+        let shares = Array(s.dropFirst())
+        var pairs = 0.0
+        for a in shares { for b in shares { pairs += abs(a - b) } }
+        XCTAssertEqual(spectrumGini(s), pairs / (2 * 15 * shares.reduce(0, +)), accuracy: 1e-12)
+        // One frequency alone: all the power in it, the largest Gini for 15 frequencies, 14/15.
+        let single = (0..<(p * C)).map { i in cos(2 * .pi * 7 * Double(i / C) / Double(p) + Double(i % C)) }
+        let one = embeddingSpectrum(single, p: p, C: C)
+        XCTAssertEqual(topFrequencies(one, count: 1).share, 1, accuracy: 1e-12)
+        XCTAssertEqual(spectrumGini(one), 14.0 / 15, accuracy: 1e-12)
+        XCTAssertEqual(spectrumGini([0.2] + [Double](repeating: 0.8 / 15, count: 15)), 0, accuracy: 1e-12)
         // Random embeddings spread their power: no frequency dominates.
         var rng = RNG(seed: 1)
         let noise = (0..<(p * C)).map { _ in rng.normal() }

@@ -53,7 +53,8 @@ final class FaultInjectionTests: XCTestCase {
     }
 
     /// A trial with probes killed several times keeps the snapshots taken before each kill (they ride with
-    /// the checkpoint): its probes.json matches an uninterrupted run's, resume metadata aside.
+    /// the checkpoint): its probes.json matches an uninterrupted run's, resume metadata aside, the Hessian's
+    /// top eigenvalue and the local learning coefficient included.
     func testProbeSnapshotsSurviveKills() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -64,6 +65,7 @@ final class FaultInjectionTests: XCTestCase {
         model: { width: 64, embedding: 16 }
         optimizer: { lr: 3e-3, weight_decay: 1.0 }
         training: { max_steps: 40000, batch: 32, stop_after: never, checkpoint_every: 100, probes: true, eval: { points: 80 } }
+        probes: { llc: true, llc_chains: 2, llc_steps: 20, llc_burn_in: 5 }
         events:
           memorization: { metric: train_accuracy, at_least: 0.99 }
           generalization: { metric: val_accuracy, at_least: 0.99 }
@@ -82,6 +84,8 @@ final class FaultInjectionTests: XCTestCase {
         let seconds = Date().timeIntervalSince(start)
         let expected = try probes(reference)
         XCTAssertTrue(expected.contains("\"memorization\""), "the event must happen for the test to mean anything")
+        XCTAssertTrue(expected.contains("\"hessian_top_eigenvalue\""), expected)
+        XCTAssertTrue(expected.contains("\"llc_standard_error\""), expected)
         var kills = 0
         for k in 1...5 {
             let p = Process()

@@ -41,6 +41,7 @@ public enum Registry {
         EmbeddingSpectrum.self,
         EmbeddingGeometry.self,
         Sharpness.self,
+        LocalLearningCoefficientProbe.self,
     ]
 
     static func task(_ name: String) -> (any TaskKind.Type)? { tasks.first { $0.name == name } }
@@ -189,7 +190,7 @@ public enum Schema {
     /// the model's, the optimizer's, the training loop's, the regularizers', the solver's.
     public static let keys: [KeySpec] = {
         let owned = StudyKeys.all + [TaskKeys.kind] + Registry.tasks.flatMap { $0.keys } + [ModelKeys.family] + NetworkKeys.all
-            + OptimizerKeys.all + TrainingKeys.all + Registry.families.flatMap { $0.keys } + Registry.transforms.flatMap { $0.keys } + ClosedFormKeys.all
+            + OptimizerKeys.all + TrainingKeys.all + Registry.families.flatMap { $0.keys } + Registry.transforms.flatMap { $0.keys } + Registry.probes.flatMap { $0.keys } + ClosedFormKeys.all
         var seen = Set<String>()
         let unique = owned.filter { seen.insert($0.path).inserted }
         let order = ["", "task", "model", "optimizer", "training", "regularization", "solver"]
@@ -220,7 +221,7 @@ public enum Schema {
     static func applicable(_ shape: TrialShape) -> [KeySpec] {
         var owned: [KeySpec] = StudyKeys.all + [TaskKeys.kind, ModelKeys.family] + shape.task.keys + shape.family.keys + TrainingKeys.all
         if shape.fit == .optimizer || shape.fit == .gradientDescent { owned += OptimizerKeys.all }
-        if shape.fit == .optimizer { owned += NetworkKeys.all + Registry.transforms.flatMap { $0.keys } }
+        if shape.fit == .optimizer { owned += NetworkKeys.all + Registry.transforms.flatMap { $0.keys } + Registry.probes.flatMap { $0.keys } }
         if shape.fit == .closedForm { owned += ClosedFormKeys.all }
         var seen = Set<String>()
         return owned.filter { $0.trialKey && ($0.when?(shape) ?? true) && seen.insert($0.path).inserted }

@@ -7,7 +7,7 @@ import Training
 
 struct EmbeddingSpectrum: EmbeddingProbe {
     var columns: [String] { ["fourier_top5_share", "fourier_strongest"] }
-    var method: String { "spectrum: share of Σ_c |Σ_x E[x,c] e^(−2πikx/p)|² at each frequency k (k and p−k folded), operand embeddings E [p, C]" }
+    var method: String { "spectrum: share of Σ_c |Σ_x E[x,c] e^(−2πikx/p)|² at each frequency k (k and p−k folded), operand embeddings E [p, C]; gini: the Gini coefficient of the shares of k ≥ 1" }
 
     func measure(_ c: ProbeContext) -> [Double] {
         guard let (e, p, w) = c.embeddings() else { return [] }
@@ -20,7 +20,7 @@ struct EmbeddingSpectrum: EmbeddingProbe {
         let spectrum = c.basis.spectrum(e, p, w)
         let top = topFrequencies(spectrum, count: 5)
         return [("spectrum", .array(spectrum.map { .num($0) })), ("top5_share", .num(top.share)),
-                ("top5_frequencies", .array(top.frequencies.map { .int($0) }))]
+                ("top5_frequencies", .array(top.frequencies.map { .int($0) })), ("gini", .num(spectrumGini(spectrum)))]
     }
 }
 
