@@ -101,7 +101,7 @@ public struct StudyComparison: Codable, Sendable {
     public var trials: Int
     /// Trials with the same id on both sides (the same configuration; a changed setting changes ids).
     public var sameTrialIds: Int
-    /// Trials whose curve.csv and summary.json (wall-clock fields aside) are the same bytes on both sides.
+    /// Trials whose curve.csv and summary.json (wall-clock fields and threads aside) are the same bytes on both sides.
     public var identicalTrials: Int
     public var events: [EventComparison]
     public var sizes: [SizeItemComparison]
@@ -261,16 +261,17 @@ public struct StudyComparison: Codable, Sendable {
         }
     }
 
-    /// Same curve.csv bytes and the same summary.json apart from wall-clock fields.
+    /// Same curve.csv bytes and the same summary.json apart from wall-clock fields and threads.
     static func sameBytes(_ id: String, _ a: ResultsStore, _ b: ResultsStore) -> Bool {
         let fm = FileManager.default
         let ca = fm.contents(atPath: a.trialDir(id).appendingPathComponent("curve.csv").path)
         let cb = fm.contents(atPath: b.trialDir(id).appendingPathComponent("curve.csv").path)
         guard let ca, ca == cb else { return false }
-        // Wall-clock fields at any depth (wall_seconds, a solver's seconds, resumed_at) are left out.
+        // How the run went rather than what it computed, at any depth: wall-clock fields (wall_seconds, a
+        // solver's seconds), resumed_at, and the threads a trial ran on (one or two give the same bits).
         func withoutClock(_ v: Any) -> Any {
             guard let o = v as? [String: Any] else { return (v as? [Any]).map { $0.map(withoutClock) } ?? v }
-            return o.filter { k, _ in !(k.contains("wall") || k.contains("seconds") || k == "resumed_at") }.mapValues(withoutClock)
+            return o.filter { k, _ in !(k.contains("wall") || k.contains("seconds") || k == "resumed_at" || k == "threads") }.mapValues(withoutClock)
         }
         func summary(_ s: ResultsStore) -> NSDictionary? {
             guard let d = fm.contents(atPath: s.trialDir(id).appendingPathComponent("summary.json").path),
