@@ -167,6 +167,12 @@ public enum ReportWriter {
         let probes = ProbeSection.section(r)
         if let p = probes.section { sections.append(p) }
         figures += probes.figures
+        var progressJSON: JSON? = nil
+        if let ranking = ProgressMeasures.rank(r), !ranking.measures.isEmpty {
+            let (section, json) = try ProgressMeasureSection.section(ranking)
+            sections.append(section)
+            progressJSON = json
+        }
         sections.append(trialsSection(r, events: eventNames))
         if let e = SizeReportWriter.epochWiseSection(r, figures: &figures) { sections.append(e) }
         sections.insert(Section("Figures", figures.map { .figure($0) }), at: figuresAt)
@@ -181,7 +187,7 @@ public enum ReportWriter {
             ("statistics", statisticsJSON),
             ("interventions", interventionsJSON),
             ("expectations", expectationsJSON(exps)),
-        ])
+        ] + (progressJSON.map { [("progress_measures", $0)] } ?? []))
         let files = try DocumentWriter.write(doc, to: dir, formats: formats, summary: summary, gates: DocumentWriter.gates(exps), suite: s.name)
         return ReportOutput(directory: dir, files: files, expectations: exps)
     }

@@ -1,0 +1,88 @@
+// Which progress measure predicts when grokking happens: each measure's value at an anchor snapshot of
+// every trial (probes.json; the first evaluation at which the anchor event held, memorization by default)
+// against the trial's generalization step, censored at its budget when it never generalized, by Harrell's
+// concordance index with a bootstrap interval over trials (Analysis/Concordance.swift). C above 1/2: a
+// higher value goes with sooner generalization; below: with later. Measures are ranked by |C − 1/2|, the
+// strength of the ordering whichever its direction. Trials without the anchor snapshot (they never reached
+// the anchor event, or ran without probes) are left out and counted.
+import Analysis
+import Foundation
+import func Linalg.stableHash
+import struct Analysis.EventTime
+import Studies
+
+public struct MeasurePrediction: Codable, Sendable {
+    public var measure: String
+    /// What the measure is, for the report.
+    public var about: String
+    public var trials: Int
+    public var concordance: Concordance
+    public var lower: Double?
+    public var upper: Double?
+    /// "sooner" when a higher value goes with sooner generalization (C > 1/2), "later" when with later, "none" at 1/2.
+    public var higherMeans: String
+    /// |C − 1/2|.
+    public var strength: Double?
+}
+
+public struct ProgressMeasureRanking: Codable, Sendable {
+    public static let method = "Harrell's C between each measure at the anchor snapshot and the censored generalization step (comparable pairs: the earlier time an event; ties in the measure count 1/2), with a 95 % percentile bootstrap interval over trials; ranked by |C − 1/2|"
+    public var anchor: String
+    public var event: String
+    public var method: String
+    /// Trials with the anchor snapshot, and those left out without it.
+    public var trials: Int
+    public var leftOut: Int
+    /// Trials that reached the event (the rest are censored).
+    public var reached: Int
+    /// Best first.
+    public var measures: [MeasurePrediction]
+}
+
+public enum ProgressMeasures {
+    /// The measures read from a snapshot: (name, snapshot field, what it is). The weight norm comes from curve.csv at the snapshot's step.
+    static let fields: [(String, String, String)] = [
+        ("hessian_top_eigenvalue", "hessian_top_eigenvalue", "the training loss's Hessian top eigenvalue (flatness)"),
+        ("sharpness", "sharpness", "the loss increase under random 1 % perturbations (flatness)"),
+        ("llc", "llc", "the local learning coefficient (SGLD)"),
+        ("fourier_top5_share", "top5_share", "the embeddings' Fourier power in their five strongest frequencies"),
+        ("fourier_gini", "gini", "the Gini coefficient of the embeddings' Fourier spectrum"),
+        ("weight_norm", "", "the total weight norm"),
+    ]
+
+    /// The ranking at `anchor` for `event`, or nil when fewer than three trials have the anchor snapshot.
+    public static func rank(_ r: StudyResults, anchor: String = "memorization", event: String = "generalization",
+                            resamples: Int = 2000) -> ProgressMeasureRanking? {
+        var times: [EventTime] = [], values: [[Double]] = []
+        var leftOut = 0
+        for t in r.trials {
+            guard let s = r.summaries[t.id] else { continue }
+            let url = r.store.trialDir(t.id).appendingPathComponent("probes.json")
+            guard let data = try? Data(contentsOf: url), let doc = JSON.parse(data) as? [String: Any],
+                  let snap = (doc["snapshots"] as? [String: Any])?[anchor] as? [String: Any], let step = snap["step"] as? Int else { leftOut += 1; continue }
+            times.append(s.events[event]?.step.map { EventTime.event(Double($0)) } ?? EventTime.censored(Double(s.stepsRun)))
+            values.append(fields.map { name, field, _ in
+                if name == "weight_norm" {
+                    guard let c = r.store.curve(t.id), let st = c.column("step"), let w = c.column("weight_norm"),
+                          let i = st.firstIndex(of: Double(step)) else { return .nan }
+                    return w[i]
+                }
+                return (snap[field] as? NSNumber)?.doubleValue ?? .nan
+            })
+        }
+        guard times.count >= 3 else { return nil }
+        var measures: [MeasurePrediction] = []
+        for (j, (name, _, about)) in fields.enumerated() {
+            let scores = values.map { $0[j] }
+            guard scores.filter(\.isFinite).count >= 3 else { continue }
+            let (c, boot) = harrellCInterval(times: times, scores: scores, seed: stableHash("progress|\(anchor)|\(event)|\(name)"), resamples: resamples)
+            guard let value = c.c else { continue }
+            measures.append(MeasurePrediction(measure: name, about: about, trials: scores.filter(\.isFinite).count, concordance: c,
+                                              lower: boot?.percentile?.lower, upper: boot?.percentile?.upper,
+                                              higherMeans: value > 0.5 ? "sooner" : value < 0.5 ? "later" : "none", strength: abs(value - 0.5)))
+        }
+        measures.sort { ($0.strength ?? 0) > ($1.strength ?? 0) }
+        return ProgressMeasureRanking(anchor: anchor, event: event, method: ProgressMeasureRanking.method, trials: times.count, leftOut: leftOut,
+                                      reached: times.filter(\.observed).count, measures: measures)
+    }
+}
