@@ -14,7 +14,7 @@ enum ProgressMeasureSection {
         for (i, m) in k.measures.enumerated() {
             let interval = m.lower.map { lo in String(format: "[%.2f, %.2f]", lo, m.upper ?? .nan) } ?? "—"
             table.add([String(i + 1), "`\(m.measure)`", m.about, String(m.trials), String(m.concordance.comparable),
-                       m.concordance.c.map { String(format: "%.2f", $0) } ?? "—", interval, "\(m.higherMeans) \(k.event)"])
+                       m.concordance.c.map { String(format: "%.2f", $0) } ?? "—", interval, m.higherMeans == "none" ? "no order" : "\(m.higherMeans) \(k.event)"])
         }
         blocks.append(.table(table))
         if let best = k.measures.first, let c = best.concordance.c {

@@ -20,7 +20,7 @@ final class ShippedStudiesTests: XCTestCase {
     static let stepsStudies = [
         "data-efficiency-operations", "epochwise-double-descent-linear", "grokking-modular-addition", "grokking-regularization",
         "grokking-transformer-nanda", "grokking-transformer-power", "grokking-vs-dataset-size", "grokking-vs-fraction",
-        "grokking-interventions", "grokking-without-weight-decay", "grokfast-transformer",
+        "grokking-interventions", "grokking-without-weight-decay", "grokfast-transformer", "grokking-progress-measures",
     ]
 
     /// The class's working folder, made on first use and removed after the last test.
@@ -90,6 +90,15 @@ final class ShippedStudiesTests: XCTestCase {
     func testGrokkingVsFraction() throws { try reproduce("grokking-vs-fraction") }
     func testGrokkingInterventions() throws { try reproduce("grokking-interventions"); try interventions("grokking-interventions", arms: 5) }
     func testGrokkingWithoutWeightDecay() throws { try reproduce("grokking-without-weight-decay"); try interventions("grokking-without-weight-decay", arms: 4) }
+    func testGrokkingProgressMeasures() throws {
+        try reproduce("grokking-progress-measures")
+        let out = Self.work.appendingPathComponent("results/grokking-progress-measures-ci/report")
+        let md = try String(contentsOf: out.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(md.contains("## Which measure predicts generalization"), md)
+        let ranking = try XCTUnwrap(json(out.appendingPathComponent("summary.json"))?["progress_measures"] as? [String: Any])
+        let names = Set(try XCTUnwrap(ranking["measures"] as? [[String: Any]]).compactMap { $0["measure"] as? String })
+        XCTAssertTrue(names.isSuperset(of: ["hessian_top_eigenvalue", "sharpness", "llc", "fourier_top5_share", "weight_norm"]), "\(names)")
+    }
     func testGrokfastTransformer() throws { try reproduce("grokfast-transformer"); try interventions("grokfast-transformer", arms: 3) }
 
     /// The size-axis studies and the study marked not_reproduced: their ci runs match their baselines.
