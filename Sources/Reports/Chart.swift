@@ -77,6 +77,8 @@ public struct Chart: Sendable {
     public var xLabel: String
     public var yLabel: String
     public var xLog = false
+    /// A log y axis (values ≤ 0 are not drawn).
+    public var yLog = false
     public var yRange: (Double, Double)? = nil
     public var series: [Series] = []
     public var bands: [Band] = []
@@ -97,10 +99,10 @@ public struct Chart: Sendable {
         var xs: [Double] = []
         var ys: [Double] = []
         for se in series {
-            for (x, y) in se.points where x.isFinite && y.isFinite && (!xLog || x > 0) { xs.append(x); ys.append(y) }
+            for (x, y) in se.points where x.isFinite && y.isFinite && (!xLog || x > 0) && (!yLog || y > 0) { xs.append(x); ys.append(y) }
         }
         for b in bands {
-            for (x, lo, hi) in b.points where x.isFinite && lo.isFinite && hi.isFinite && (!xLog || x > 0) { xs.append(x); ys += [lo, hi] }
+            for (x, lo, hi) in b.points where x.isFinite && lo.isFinite && hi.isFinite && (!xLog || x > 0) && (!yLog || lo > 0) { xs.append(x); ys += [lo, hi] }
         }
         for m in markers where m.x.isFinite && (!xLog || m.x > 0) { xs.append(m.x) }
         var x0 = xs.min() ?? 1, x1 = xs.max() ?? 10
@@ -108,11 +110,12 @@ public struct Chart: Sendable {
         // A linear one gets the same room, so that points on the ends are not cut in half.
         if xLog { x0 /= 1.15; x1 *= 1.15 } else if x1 > x0 { let pad = (x1 - x0) * 0.04; x0 -= pad; x1 += pad }
         if x1 <= x0 { x1 = xLog ? x0 * 10 : x0 + 1 }
-        var (y0, y1) = yRange ?? (ys.min() ?? 0, ys.max() ?? 1)
-        if y1 <= y0 { y1 = y0 + 1 }
-        if yRange == nil { let pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad }
-        let lx0 = log10(x0), lx1 = log10(x1)
+        var (y0, y1) = yRange ?? (ys.min() ?? (yLog ? 1 : 0), ys.max() ?? (yLog ? 10 : 1))
+        if y1 <= y0 { y1 = yLog ? y0 * 10 : y0 + 1 }
+        if yRange == nil { if yLog { y0 /= 1.15; y1 *= 1.15 } else { let pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad } }
+        let lx0 = log10(x0), lx1 = log10(x1), ly0 = log10(y0), ly1 = log10(y1)
         func tx(_ x: Double) -> Double { xLog ? (log10(x) - lx0) / (lx1 - lx0) : (x - x0) / (x1 - x0) }
+        func ty(_ y: Double) -> Double { yLog ? (log10(y) - ly0) / (ly1 - ly0) : (y - y0) / (y1 - y0) }
 
         // Marker labels sit in rows above the plot, each in the first row where it overlaps no other.
         var labelRows: [[(Double, Double)]] = []
@@ -130,7 +133,7 @@ public struct Chart: Sendable {
         }
         let top = 40.0 + 15 * Double(labelRows.count)
         func px(_ x: Double) -> Double { left + tx(x) * pw }
-        func py(_ y: Double) -> Double { top + (1 - (min(max(y, y0 - (y1 - y0)), y1 + (y1 - y0)) - y0) / (y1 - y0)) * ph }
+        func py(_ y: Double) -> Double { top + (1 - min(max(ty(y), -1), 2)) * ph }
 
         // The legend below the plot, wrapping; its rows set the height.
         var items: [(String, String, String)] = []   // (name, colour, kind: line, dashed, dot, ring, area)
@@ -154,9 +157,9 @@ public struct Chart: Sendable {
         s += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
         s += "<text x=\"\(fmt(width / 2))\" y=\"22\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">\(esc(title))</text>\n"
         // Grid and ticks.
-        for t in ticks(y0, y1, log: false) {
+        for t in ticks(y0, y1, log: yLog) {
             s += "<line x1=\"\(fmt(left))\" y1=\"\(fmt(py(t)))\" x2=\"\(fmt(left + pw))\" y2=\"\(fmt(py(t)))\" stroke=\"#e5e5e5\"/>\n"
-            s += "<text x=\"\(fmt(left - 6))\" y=\"\(fmt(py(t) + 4))\" text-anchor=\"end\">\(tickLabel(t))</text>\n"
+            s += "<text x=\"\(fmt(left - 6))\" y=\"\(fmt(py(t) + 4))\" text-anchor=\"end\">\(yLog ? tickLabel(t, log: true) : tickLabel(t))</text>\n"
         }
         for t in ticks(x0, x1, log: xLog) {
             s += "<line x1=\"\(fmt(px(t)))\" y1=\"\(fmt(top))\" x2=\"\(fmt(px(t)))\" y2=\"\(fmt(top + ph))\" stroke=\"#e5e5e5\"/>\n"
@@ -169,7 +172,7 @@ public struct Chart: Sendable {
         s += "<clipPath id=\"\(clip)\"><rect x=\"\(fmt(left))\" y=\"\(fmt(top))\" width=\"\(fmt(pw))\" height=\"\(fmt(ph))\"/></clipPath>\n"
         s += "<g clip-path=\"url(#\(clip))\">\n"
         for b in bands {
-            let pts = b.points.filter { $0.0.isFinite && $0.1.isFinite && $0.2.isFinite && (!xLog || $0.0 > 0) }
+            let pts = b.points.filter { $0.0.isFinite && $0.1.isFinite && $0.2.isFinite && (!xLog || $0.0 > 0) && (!yLog || $0.1 > 0) }
             guard pts.count >= 1 else { continue }
             var upper: [(Double, Double)] = [], lower: [(Double, Double)] = []
             for (i, p) in pts.enumerated() {
@@ -188,7 +191,7 @@ public struct Chart: Sendable {
         // Series.
         s += "<g fill=\"none\" stroke-linejoin=\"round\">\n"
         for se in series {
-            let pts = se.points.filter { $0.0.isFinite && $0.1.isFinite && (!xLog || $0.0 > 0) }
+            let pts = se.points.filter { $0.0.isFinite && $0.1.isFinite && (!xLog || $0.0 > 0) && (!yLog || $0.1 > 0) }
             guard !pts.isEmpty else { continue }
             if se.dots {
                 for (x, y) in pts {

@@ -113,6 +113,29 @@ public enum ReportWriter {
             }
             guard !chart.series.isEmpty else { continue }
             figures.append(Figure(file: "figures/accuracy-\(gi + 1).svg", caption: "Train (dashed) and validation (solid) accuracy per seed; dotted verticals mark each seed's \([memo, gen].compactMap { $0 }.joined(separator: " and ")) steps.", svg: chart.svg()))
+            // The losses on log-log axes (the validation loss rises after memorization and falls at grokking),
+            // and the total weight norm, with the same event lines.
+            var loss = Chart(title: "Loss against training steps" + (c.key.isEmpty ? "" : " (\(c.key))"),
+                             xLabel: "training step (log scale; step 0 not shown)", yLabel: "cross-entropy loss (log scale)", xLog: true)
+            loss.yLog = true
+            var norm = Chart(title: "Weight norm against training steps" + (c.key.isEmpty ? "" : " (\(c.key))"),
+                             xLabel: "training step (log scale; step 0 not shown)", yLabel: "total weight norm ‖θ‖", xLog: true)
+            for (si, trial) in c.trials.enumerated() {
+                guard let curve = r.store.curve(trial.id), let st = curve.column("step") else { continue }
+                let color = Palette.color(si)
+                if let tl = curve.column("train_loss"), let vl = curve.column("val_loss") {
+                    loss.series.append(Series(name: "seed \(trial.seedIndex) train", points: Array(zip(st, tl)), color: color, dashed: true))
+                    loss.series.append(Series(name: "seed \(trial.seedIndex) validation", points: Array(zip(st, vl)), color: color))
+                }
+                if let w = curve.column("weight_norm") { norm.series.append(Series(name: "seed \(trial.seedIndex)", points: Array(zip(st, w)), color: color)) }
+            }
+            loss.markers = chart.markers; norm.markers = chart.markers
+            if !loss.series.isEmpty {
+                figures.append(Figure(file: "figures/loss-\(gi + 1).svg", caption: "Train (dashed) and validation (solid) loss per seed on log-log axes; dotted verticals mark the events.", svg: loss.svg()))
+            }
+            if norm.series.contains(where: { $0.points.contains { $0.1.isFinite && $0.1 > 0 } }) {
+                figures.append(Figure(file: "figures/weight-norm-\(gi + 1).svg", caption: "Total weight norm per seed; dotted verticals mark the events.", svg: norm.svg()))
+            }
             // Softmax collapse per seed, where any training row collapsed (curves before 2026-11-23 lack the column).
             var collapse = Chart(title: "Softmax collapse against training steps" + (c.key.isEmpty ? "" : " (\(c.key))"),
                                  xLabel: "training step (log scale; step 0 not shown)", yLabel: "share of training rows in softmax collapse", xLog: true, yRange: (0, 1))

@@ -126,6 +126,23 @@ final class ChartTests: XCTestCase {
         XCTAssertFalse(linearSVG.contains("cx=\"64.00\""), "a point sits on the left edge of the plot")
     }
 
+    /// A log y axis: points a decade apart are evenly spaced, decade ticks are labelled, and values ≤ 0
+    /// are left out rather than drawn at minus infinity.
+    func testLogYAxis() throws {
+        var c = Chart(title: "t", xLabel: "x", yLabel: "y", xLog: true)
+        c.yLog = true
+        c.series = [Series(name: "s", points: [(1, 1e-4), (10, 1e-2), (100, 1), (1000, 0)], color: "#000000", dots: true)]
+        let svg = c.svg()
+        // The data's dots (the legend's dot has no stroke attribute).
+        let dots = svg.components(separatedBy: "<circle").dropFirst().filter { $0.contains("stroke=\"none\"") }
+        let ys = dots.compactMap { d in d.components(separatedBy: "cy=\"").dropFirst().first.flatMap { Double($0.prefix { $0 != "\"" }) } }
+        XCTAssertEqual(ys.count, 3, "the point at 0 is not drawn")
+        XCTAssertEqual(ys[0] - ys[1], ys[1] - ys[2], accuracy: 0.02)
+        XCTAssertGreaterThan(ys[0], ys[2], "larger values higher up")
+        let labels = Set(texts(svg).map(\.text))
+        XCTAssertTrue(labels.contains("1") && labels.contains("0.01"), "\(labels)")
+    }
+
     /// Viridis from dark purple to yellow, getting lighter all the way (readable in grey).
     func testSequentialScale() {
         XCTAssertEqual(Palette.sequential(0), "#440154")

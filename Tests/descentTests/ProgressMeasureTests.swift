@@ -23,6 +23,9 @@ final class ProgressMeasureTests: XCTestCase {
         let out = dir.appendingPathComponent("results/pm")
         let md = try String(contentsOf: out.appendingPathComponent("report/report.md"), encoding: .utf8)
         XCTAssertTrue(md.contains("## Which measure predicts generalization"), md)
+        for f in ["loss-1.svg", "weight-norm-1.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("report/figures/\(f)").path), f)
+        }
         let summary = try XCTUnwrap(json(out.appendingPathComponent("report/summary.json")))
         let ranking = try XCTUnwrap(summary["progress_measures"] as? [String: Any])
         let measures = try XCTUnwrap(ranking["measures"] as? [[String: Any]])
