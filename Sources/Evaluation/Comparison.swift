@@ -20,10 +20,11 @@
 //   same          the interval of NEW / BASE (a speed-up, or (BASE + difference) / BASE) lies within
 //                 [1/margin, margin]: a change smaller than the margin does not count, however significant
 //                 (another BLAS kernel moves a deterministic error by 1e-7 in every resample); or neither
-//                 side ever reached the event
+//                 side ever reached the event, or has the size measure (no threshold on either side)
 //   better/worse  Holm-adjusted p < alpha; better when NEW reaches the event sooner or has the lower error
 //   changed       Holm-adjusted p < alpha for a location (threshold, peak size), which has no better side;
-//                 or a size measure defined on one side only (a threshold reached on one side only)
+//                 or a size measure defined on one side only, in at least 1 − alpha of that side's bootstrap
+//                 replicates and at most alpha of the other's (a threshold no size reaches any more)
 //   inconclusive  otherwise: the seeds cannot tell a change of the margin's size from none
 import Analysis
 import Foundation
@@ -101,7 +102,7 @@ public struct StudyComparison: Codable, Sendable {
     public var trials: Int
     /// Trials with the same id on both sides (the same configuration; a changed setting changes ids).
     public var sameTrialIds: Int
-    /// Trials whose curve.csv and summary.json (wall-clock fields and threads aside) are the same bytes on both sides.
+    /// Trials whose curve.csv, summary.json (wall-clock fields and threads aside) and probes.json are the same on both sides.
     public var identicalTrials: Int
     public var events: [EventComparison]
     public var sizes: [SizeItemComparison]
@@ -252,16 +253,25 @@ public struct StudyComparison: Codable, Sendable {
             let interval = diffs.count >= 2 ? (quantileSorted(diffs, alpha / 2), quantileSorted(diffs, 1 - alpha / 2)) : nil
             let p = diffs.isEmpty ? nil : min(1, 2 * Double(min(diffs.filter { $0 <= 0 }.count, diffs.filter { $0 >= 0 }.count)) / Double(diffs.count))
             let (eb, en) = (sb.estimate[j], sn.estimate[j])
-            // A measure that exists on one side only (a threshold that appeared, a peak that moved to the first size) changed.
-            let verdict: Verdict = identical ? .identical : (eb == nil) != (en == nil) ? .changed : .inconclusive
+            // A measure that exists on one side only (a threshold no size reaches any more, a peak that moved to
+            // the first size) changed when the replicates agree: defined in at least 1 − α of one side's
+            // replicates and at most α of the other's. Undefined on both sides, it is the same.
+            func definedShare(_ r: [[Double?]]) -> Double { r.isEmpty ? 0 : Double(r.filter { $0[j] != nil }.count) / Double(r.count) }
+            let (db, dn) = (definedShare(rb), definedShare(rn))
+            let oneSided = (eb == nil) != (en == nil)
+            let verdict: Verdict = identical ? .identical
+                : eb == nil && en == nil ? .same
+                : oneSided && max(db, dn) >= 1 - alpha && min(db, dn) <= alpha ? .changed
+                : .inconclusive
             return SizeItemComparison(configuration: b.key, measure: names[j], base: eb, new: en,
                                       difference: eb.flatMap { x in en.map { $0 - x } }, lower: interval?.0, upper: interval?.1,
-                                      undefinedResamples: undefined, p: (eb == nil) != (en == nil) ? nil : p, holmP: nil,
+                                      undefinedResamples: undefined, p: oneSided ? nil : p, holmP: nil,
                                       verdict: verdict, lowerIsBetter: j >= 2)
         }
     }
 
-    /// Same curve.csv bytes and the same summary.json apart from wall-clock fields and threads.
+    /// Same curve.csv bytes, the same summary.json apart from wall-clock fields and threads, and the same
+    /// probes.json (resume metadata aside) where either side has one.
     static func sameBytes(_ id: String, _ a: ResultsStore, _ b: ResultsStore) -> Bool {
         let fm = FileManager.default
         let ca = fm.contents(atPath: a.trialDir(id).appendingPathComponent("curve.csv").path)
@@ -278,8 +288,15 @@ public struct StudyComparison: Codable, Sendable {
                   let o = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any] else { return nil }
             return withoutClock(o) as? NSDictionary
         }
-        guard let sa = summary(a), let sb = summary(b) else { return false }
-        return sa.isEqual(sb)
+        guard let sa = summary(a), let sb = summary(b), sa.isEqual(sb) else { return false }
+        // probes.json, where either side has one: the same snapshots (resume metadata aside).
+        func probes(_ s: ResultsStore) -> NSDictionary? {
+            guard let d = fm.contents(atPath: s.trialDir(id).appendingPathComponent("probes.json").path),
+                  let o = (try? JSONSerialization.jsonObject(with: d)) as? [String: Any] else { return nil }
+            return o.filter { $0.key != "resumed_at" && $0.key != "note" } as NSDictionary
+        }
+        let (pa, pb) = (probes(a), probes(b))
+        return pa == nil && pb == nil || (pa != nil && pb != nil && pa!.isEqual(pb!))
     }
 
     /// A metric's values per step over the given trials' curves.

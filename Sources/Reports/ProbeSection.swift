@@ -6,7 +6,7 @@ import Foundation
 import Studies
 
 enum ProbeSection {
-    struct Snapshot { let name: String; let step: Int; let spectrum: [Double]; let top: [Int]; let share: Double; let pca: [(Double, Double)]; let tsne: [(Double, Double)]; let plane: (frequency: Int, points: [(Double, Double)])?; let explained: Double?; let sharpness: Double? }
+    struct Snapshot { let name: String; let step: Int; let spectrum: [Double]; let top: [Int]; let share: Double; let pca: [(Double, Double)]; let tsne: [(Double, Double)]; let plane: (frequency: Int, points: [(Double, Double)])?; let explained: Double?; let sharpness: Double?; let hessian: Double?; let llc: Double?; let llcSE: Double?; let llcDiverged: Int? }
 
     static func snapshots(_ url: URL) -> [Snapshot] {
         guard let data = try? Data(contentsOf: url), let doc = JSON.parse(data) as? [String: Any],
@@ -24,7 +24,9 @@ enum ProbeSection {
             return Snapshot(name: name, step: step, spectrum: spectrum, top: s["top5_frequencies"] as? [Int] ?? [],
                             share: (s["top5_share"] as? NSNumber)?.doubleValue ?? 0, pca: points("pca"), tsne: points("tsne"),
                             plane: (s["fourier_plane_frequency"] as? Int).map { ($0, points("fourier_plane")) },
-                            explained: (s["pca_explained"] as? NSNumber)?.doubleValue, sharpness: (s["sharpness"] as? NSNumber)?.doubleValue)
+                            explained: (s["pca_explained"] as? NSNumber)?.doubleValue, sharpness: (s["sharpness"] as? NSNumber)?.doubleValue,
+                            hessian: (s["hessian_top_eigenvalue"] as? NSNumber)?.doubleValue, llc: (s["llc"] as? NSNumber)?.doubleValue,
+                            llcSE: (s["llc_standard_error"] as? NSNumber)?.doubleValue, llcDiverged: s["llc_diverged"] as? Int)
         }
     }
 
@@ -41,14 +43,22 @@ enum ProbeSection {
             let snaps = snapshots(r.store.trialDir(t.id).appendingPathComponent("probes.json"))
             guard !snaps.isEmpty else { continue }
             if blocks.isEmpty {
-                blocks.append(.paragraph("Probes of the operand embeddings (trials run with `training.probes: true`): the share of their non-constant Fourier power in the five strongest frequencies, the spectrum, a projection on their two principal components and a t-SNE map (before and after grokking), and the sharpness (mean training-loss increase under random perturbations of 1 % of each tensor's norm)."))
+                blocks.append(.paragraph("Probes of the operand embeddings (trials run with `training.probes: true`): the share of their non-constant Fourier power in the five strongest frequencies, the spectrum, a projection on their two principal components and a t-SNE map (before and after grokking), and the sharpness (mean training-loss increase under random perturbations of 1 % of each tensor's norm) with the training loss's Hessian top eigenvalue, and with `probes.llc` the local learning coefficient (SGLD; its standard error over chains, and how many chains diverged)."))
             }
             blocks.append(.paragraph("**\(g.key.isEmpty ? "Trial" : g.key) (seed \(t.seedIndex), `\(t.id)`)**"))
             if let basis = fourierBasis(r.store.trialDir(t.id).appendingPathComponent("probes.json")) { blocks.append(.paragraph("Fourier basis: \(basis).")) }
-            var table = Table(["snapshot", "step", "top-5 share", "strongest frequencies", "PCA variance explained", "sharpness"])
+            let hasHessian = snaps.contains { $0.hessian != nil }, hasLLC = snaps.contains { $0.llc != nil || $0.llcDiverged != nil }
+            var table = Table(["snapshot", "step", "top-5 share", "strongest frequencies", "PCA variance explained", "sharpness"]
+                              + (hasHessian ? ["Hessian top eigenvalue"] : []) + (hasLLC ? ["LLC ± SE (chains diverged)"] : []))
             for s in snaps {
-                table.add([s.name, String(s.step), String(format: "%.3f", s.share), s.top.map(String.init).joined(separator: ", "),
-                           s.explained.map { String(format: "%.3f", $0) } ?? "—", s.sharpness.map { String(format: "%.3g", $0) } ?? "—"])
+                var row = [s.name, String(s.step), String(format: "%.3f", s.share), s.top.map(String.init).joined(separator: ", "),
+                           s.explained.map { String(format: "%.3f", $0) } ?? "—", s.sharpness.map { String(format: "%.3g", $0) } ?? "—"]
+                if hasHessian { row.append(s.hessian.map { String(format: "%.4g", $0) } ?? "—") }
+                if hasLLC {
+                    let value = s.llc.map { v in String(format: "%.3g", v) + (s.llcSE.map { String(format: " ± %.2g", $0) } ?? "") } ?? "—"
+                    row.append(value + (s.llcDiverged.map { $0 > 0 ? " (\($0))" : "" } ?? ""))
+                }
+                table.add(row)
             }
             blocks.append(.table(table))
             // The concentration over training, from the curve.

@@ -116,7 +116,7 @@ public enum ReportWriter {
             // The losses on log-log axes (the validation loss rises after memorization and falls at grokking),
             // and the total weight norm, with the same event lines.
             var loss = Chart(title: "Loss against training steps" + (c.key.isEmpty ? "" : " (\(c.key))"),
-                             xLabel: "training step (log scale; step 0 not shown)", yLabel: "cross-entropy loss (log scale)", xLog: true)
+                             xLabel: "training step (log scale; step 0 not shown)", yLabel: "training loss (log scale)", xLog: true)
             loss.yLog = true
             var norm = Chart(title: "Weight norm against training steps" + (c.key.isEmpty ? "" : " (\(c.key))"),
                              xLabel: "training step (log scale; step 0 not shown)", yLabel: "total weight norm ‖θ‖", xLog: true)

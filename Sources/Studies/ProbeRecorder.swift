@@ -45,10 +45,13 @@ protocol ProbeKind {
     static func make(_ v: KeyValues) -> (any TrainingProbe)?
     /// Whether the probe is off with these values; then its keys leave no trace in the trials' ids.
     static func isOff(_ values: [String: Value]) -> Bool
+    /// Combinations of its keys that make no sense, reported at the key that makes them so.
+    static func check(_ s: StudyDraft) throws
 }
 
 extension ProbeKind {
     static func isOff(_ values: [String: Value]) -> Bool { false }
+    static func check(_ s: StudyDraft) throws {}
 }
 
 /// The probes that `training.probes: true` turns on (the embeddings' spectrum and geometry, sharpness).

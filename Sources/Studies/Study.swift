@@ -232,7 +232,7 @@ struct Parser {
         let draft = StudyDraft(file: file, values: values, locations: locations, sweep: sweep)
         guard let shape = Schema.shape(draft.keys) else { return }   // kind and family are checked choices
         try shape.family.check(draft)
-        if shape.fit == .optimizer { for t in Registry.transforms { try t.check(draft) } }
+        if shape.fit == .optimizer { for t in Registry.transforms { try t.check(draft) }; for p in Registry.probes { try p.check(draft) } }
         let applicable = Schema.applicable(shape)
         let paths = Set(applicable.map(\.path))
         let set = locations.map { ($0.key, $0.value) } + sweep.map { ($0.path, $0.location) }

@@ -268,6 +268,17 @@ final class StudyParserTests: XCTestCase {
         assertError(armsStudy + "\nexpect:\n  - { event: generalization, reached_in_fraction_of_trials: 1.0, where: { arm: emma } }\n", line: 16, "where: no arm 'emma'")
     }
 
+    /// The LLC probe's chains need draws after their burn-in; off, its keys leave the ids alone.
+    func testLLCProbeKeys() throws {
+        let head = "task: { modulus: 11 }\nmodel: { width: 16, embedding: 8 }\n"
+        assertError(head + "probes: { llc: true, llc_steps: 30 }\n", line: 3, "probes.llc_burn_in (50) must be below probes.llc_steps (30)")
+        assertError(head + "probes: { llc: true, llc_burn_in: 10 }\nsweep: { probes.llc_steps: [5, 100] }\n", line: 3, "must be below probes.llc_steps (5)")
+        XCTAssertNoThrow(try parse(head + "probes: { llc_steps: 30 }\n"))   // off: nothing to check
+        let plain = try parse(head), off = try parse(head + "probes: { llc: false, llc_chains: 9 }\n"), on = try parse(head + "probes: { llc: true }\n")
+        XCTAssertEqual(plain.trials.map(\.id), off.trials.map(\.id), "a probe that is off changes no id")
+        XCTAssertNotEqual(plain.trials.map(\.id), on.trials.map(\.id))
+    }
+
     func testArmErrors() {
         let head = "task: { modulus: 11 }\nmodel: { width: 16, embedding: 8 }\n"
         assertError(head + "baseline: wd\n", line: 3, "the study has no arms")

@@ -101,6 +101,14 @@ final class CompareTests: XCTestCase {
             XCTAssertGreaterThanOrEqual(try XCTUnwrap(speed["upper"] as? Double), 0.5)
         }
 
+        // A probes.json on one side only: that trial is no longer byte-identical.
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("T"), to: dir.appendingPathComponent("TP"))
+        let tp = dir.appendingPathComponent("TP/trials")
+        let first = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: tp.path).first { !$0.hasPrefix(".") })
+        try #"{"method": "m", "snapshots": {}}"#.write(to: tp.appendingPathComponent("\(first)/probes.json"), atomically: true, encoding: .utf8)
+        let probes = try descent(["compare", "T", "TP"], in: dir)
+        XCTAssertTrue(probes.stdout.contains("1 of 2 trials byte-identical"), probes.stdout)
+
         let two = try descent(["compare", "T", "T2"], in: dir)
         XCTAssertEqual(two.status, 0, two.stdout + two.stderr)
         let t = try XCTUnwrap(json(dir.appendingPathComponent("T2/comparison/comparison.json")))

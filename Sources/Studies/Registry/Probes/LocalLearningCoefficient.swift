@@ -31,6 +31,17 @@ struct LocalLearningCoefficientProbe: ProbeKind, TrainingProbe {
 
     static func isOff(_ values: [String: Value]) -> Bool { values[on.path] != .bool(true) }
 
+    /// The burn-in must leave draws: every combination of the swept values of steps and burn-in.
+    static func check(_ s: StudyDraft) throws {
+        guard s.values(of: on).contains(.bool(true)) else { return }
+        let stepValues = s.values(of: steps).compactMap(\.asInt), burnValues = s.values(of: burnIn).compactMap(\.asInt)
+        guard let most = burnValues.max(), let fewest = stepValues.min(), most >= fewest else { return }
+        let loc = s.locations[burnIn.path] ?? s.sweep.first(where: { $0.path == burnIn.path })?.location
+            ?? s.locations[steps.path] ?? s.sweep.first(where: { $0.path == steps.path })?.location
+        throw StudyError(loc, "probes.llc_burn_in (\(most)) must be below probes.llc_steps (\(fewest)): the chains would have no draws left",
+                         hint: "lower probes.llc_burn_in or raise probes.llc_steps (defaults 50 and 200)")
+    }
+
     let settings: LLCSettings
 
     var method: String {
