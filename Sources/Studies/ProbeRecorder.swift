@@ -87,10 +87,13 @@ final class ProbeRecorder<M: Classifier & OperandEmbedding> {
                              basis: context.basis, rng: context.rng)
         c.hessian = { [weak self] k, h, rng in self?.trainer?.hessianTopEigenvalue(iterations: k, relativeStep: h, rng: rng) }
         c.llc = { [weak self] s, rng in
-            self?.trainer?.localLearningCoefficient(gamma: s.gamma, epsilon: s.epsilon, chains: s.chains, steps: s.steps, burnIn: s.burnIn, rng: rng)
+            self?.trainer?.localLearningCoefficient(gamma: s.gamma, epsilon: s.epsilon, chains: s.chains, steps: s.steps, burnIn: s.burnIn, rng: rng) ?? nil
         }
         return c
     }
+
+    /// Whether the run was asked to stop (the trainer then drops this evaluation, and a resume takes it again).
+    var stopping: Bool { trainer?.stopRequested?() ?? false }
 
     var columns: [String] { probes.flatMap(\.columns) }
 
@@ -109,7 +112,11 @@ final class ProbeRecorder<M: Classifier & OperandEmbedding> {
     func snapshot(_ name: String, step: Int) {
         guard context.embeddings() != nil else { return }
         let c = live
-        snapshots.append((name, .object([("step", .int(step))] + probes.flatMap { $0.snapshot(c, name: name) })))
+        let fields = probes.flatMap { $0.snapshot(c, name: name) }
+        // Asked to stop meanwhile: the long probes may have given up, so nothing of this snapshot is kept and
+        // the evaluation that takes it is taken again on resume.
+        if stopping { seen.remove(name); return }
+        snapshots.append((name, .object([("step", .int(step))] + fields)))
     }
 
     /// The snapshots so far, for the sidecar of a checkpoint (`<id>.ckpt.probes.json`), fields in order:

@@ -91,7 +91,9 @@ public enum TrialRunner {
         // they must not be snapshotted again, under their names, at a later step.
         if let probes, let resume, let ck = checkpointing {
             if let data = try? Data(contentsOf: ck.probesFile(trial.id)) { probes.restore(sidecar: data, upTo: resume.step) }
-            let behind = ["init"] + rules.filter { r in resume.records.contains(where: r.1.holds) }.map(\.0)
+            // Initialization is behind unless the run was stopped during its first evaluation's probes (then
+            // the checkpoint holds no record, and that evaluation, with its snapshot, is taken again).
+            let behind = (resume.records.isEmpty ? [] : ["init"]) + rules.filter { r in resume.records.contains(where: r.1.holds) }.map(\.0)
             probes.lost = behind.filter { !probes.seen.contains($0) }
             probes.seen.formUnion(behind)
         }
@@ -105,7 +107,8 @@ public enum TrialRunner {
                                  metricColumns: model.store.layout.views.map(\.name), threads: BLAS.threads)
         result.resumedAt = resume?.step
         if let probes {
-            probes.snapshot("final", step: outcome.stepsRun)
+            // An interrupted trial is not finished: its end is not a snapshot (and would not stop for the signal).
+            if outcome.status != .interrupted { probes.snapshot("final", step: outcome.stepsRun) }
             result.probeColumns = probes.columns
             result.probeSnapshots = probes.json(resumedAt: resume?.step)
         }

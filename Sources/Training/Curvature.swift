@@ -28,13 +28,14 @@ public struct PowerIterationResult: Codable, Sendable {
 
 /// The largest-magnitude eigenvalue of the symmetric operator `multiply` on R^n (file header).
 public func powerIteration(dimension n: Int, iterations: Int = 30, tolerance: Double = 1e-3, rng: RNG,
-                           multiply: ([Double]) -> [Double]) -> PowerIterationResult {
+                           shouldStop: () -> Bool = { false }, multiply: ([Double]) -> [Double]) -> PowerIterationResult {
     precondition(n > 0 && iterations > 0)
     var r = rng
     var v = (0..<n).map { _ in r.normal() }
     normalize(&v)
     var value = 0.0
     for k in 1...iterations {
+        if shouldStop() { return PowerIterationResult(value: .nan, iterations: k - 1, converged: false) }
         let w = multiply(v)
         let next = zip(v, w).reduce(0) { $0 + $1.0 * $1.1 }
         let norm = w.reduce(0) { $0 + $1 * $1 }.squareRoot()
@@ -72,10 +73,12 @@ public struct LocalLearningCoefficient: Codable, Sendable {
 }
 
 /// The local learning coefficient at `w0` by SGLD (file header). `loss` gives the mean training loss
-/// (a negative log-likelihood per example) and its gradient at a parameter vector.
+/// (a negative log-likelihood per example) and its gradient at a parameter vector. Nil when `shouldStop`
+/// said to give up (checked before every SGLD step); a power iteration told to stop returns NaN.
 public func localLearningCoefficient(at w0: [Double], n: Int, beta: Double? = nil, gamma: Double = 100,
                                      epsilon: Double = 1e-4, chains: Int = 4, steps: Int = 200, burnIn: Int = 50,
-                                     rng: RNG, loss: ([Double]) -> (value: Double, gradient: [Double])) -> LocalLearningCoefficient {
+                                     rng: RNG, shouldStop: () -> Bool = { false },
+                                     loss: ([Double]) -> (value: Double, gradient: [Double])) -> LocalLearningCoefficient? {
     precondition(n > 1 && chains > 0 && steps > burnIn && burnIn >= 0 && epsilon > 0 && gamma >= 0)
     let b = beta ?? 1 / log(Double(n))
     let nb = Double(n) * b
@@ -89,6 +92,7 @@ public func localLearningCoefficient(at w0: [Double], n: Int, beta: Double? = ni
         var ok = base.isFinite
         var (value, gradient) = loss(w)
         for t in 0..<steps where ok {
+            if shouldStop() { return nil }
             for i in w.indices {
                 w[i] -= epsilon / 2 * (nb * gradient[i] + gamma * (w[i] - w0[i]))
                 w[i] += noise * r.normal()

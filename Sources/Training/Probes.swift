@@ -153,16 +153,19 @@ extension Trainer {
         let theta = model.store.valueArray.map { Double($0) }
         let norm = theta.reduce(0) { $0 + $1 * $1 }.squareRoot()
         let h = relativeStep * max(norm, 1)
-        return powerIteration(dimension: theta.count, iterations: iterations, tolerance: tolerance, rng: rng) { v in
+        return powerIteration(dimension: theta.count, iterations: iterations, tolerance: tolerance, rng: rng,
+                              shouldStop: { self.stopRequested?() ?? false }) { v in
             hessianVectorProduct(at: theta, direction: v, step: h) { self.trainingLossAndGradient(at: $0).gradient }
         }
     }
 
     /// The local learning coefficient at the current parameters (Curvature.swift), with the full training
-    /// set's loss and gradient, n = the training set's size.
-    public func localLearningCoefficient(gamma: Double, epsilon: Double, chains: Int, steps: Int, burnIn: Int, rng: RNG) -> LocalLearningCoefficient {
+    /// set's loss and gradient, n = the training set's size; nil when a stop was asked for during it.
+    public func localLearningCoefficient(gamma: Double, epsilon: Double, chains: Int, steps: Int, burnIn: Int, rng: RNG) -> LocalLearningCoefficient? {
         let w0 = model.store.valueArray.map { Double($0) }
         return Training.localLearningCoefficient(at: w0, n: data.train.count, gamma: gamma, epsilon: epsilon, chains: chains,
-                                                 steps: steps, burnIn: burnIn, rng: rng) { self.trainingLossAndGradient(at: $0) }
+                                                 steps: steps, burnIn: burnIn, rng: rng, shouldStop: { self.stopRequested?() ?? false }) {
+            self.trainingLossAndGradient(at: $0)
+        }
     }
 }

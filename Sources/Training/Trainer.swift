@@ -107,6 +107,9 @@ public final class Trainer<M: Classifier> {
     public let data: TrainingData<T>
     public private(set) var rng: RNG
 
+    /// While `run` runs: whether a stop was asked for (long probes check it and give up).
+    public private(set) var stopRequested: (() -> Bool)? = nil
+
     // Minibatch workspaces (unused in full batch).
     let batchTokens: UnsafeMutablePointer<Int32>
     let batchValues: UnsafeMutablePointer<T>
@@ -313,6 +316,8 @@ public final class Trainer<M: Classifier> {
 
     func runSteps(progress: ((TrainingProgress) -> Void)?, shouldStop: (() -> Bool)?, resume: State?, checkpointEvery: Int,
                   checkpoint: ((State) -> Void)?) -> TrainingOutcome {
+        stopRequested = shouldStop
+        defer { stopRequested = nil }
         var out = TrainingOutcome()
         let start = DispatchTime.now().uptimeNanoseconds
         let offset = resume?.wallSeconds.last ?? 0
@@ -334,7 +339,19 @@ public final class Trainer<M: Classifier> {
             if nextEval < evalAt.count && evalAt[nextEval] == step {
                 nextEval += 1
                 var r = record(step: step)
-                if let probe = config.probe { r.probes = probe(r) }
+                if let probe = config.probe {
+                    r.probes = probe(r)
+                    // Stopped during the probes (long snapshots give up when asked): this evaluation is not
+                    // kept, and the checkpoint at this step makes a resumed run take it again, whole.
+                    if let shouldStop, shouldStop() {
+                        out.status = .interrupted
+                        out.message = "interrupted at step \(step), during its evaluation's probes"
+                        if checkpointEvery > 0, let checkpoint, step != resume?.step {
+                            checkpoint(capture(step: step, records: out.records, wallSeconds: out.wallSeconds, eventStep: eventStep))
+                        }
+                        break
+                    }
+                }
                 out.records.append(r)
                 out.wallSeconds.append(elapsed())
                 progress?(TrainingProgress(step: step, maxSteps: config.maxSteps, last: r))

@@ -70,7 +70,7 @@ final class CurvatureTests: XCTestCase {
             }
             return (value / Double(n), g.map { $0 / Double(n) })
         }
-        let llc = localLearningCoefficient(at: fit, n: n, gamma: 1, epsilon: 1e-4, chains: 8, steps: 4000, burnIn: 800, rng: RNG(seed: 5), loss: loss)
+        let llc = try XCTUnwrap(localLearningCoefficient(at: fit, n: n, gamma: 1, epsilon: 1e-4, chains: 8, steps: 4000, burnIn: 800, rng: RNG(seed: 5), loss: loss))
         XCTAssertEqual(llc.diverged, 0)
         let value = try XCTUnwrap(llc.value), se = try XCTUnwrap(llc.standardError)
         XCTAssertEqual(value, Double(d) / 2, accuracy: 3 * se + 0.03, "λ̂ = \(value) ± \(se)")
@@ -93,14 +93,20 @@ final class CurvatureTests: XCTestCase {
             }
             return (value / Double(n), [ga / Double(n), gb / Double(n)])
         }
-        let llc = localLearningCoefficient(at: [0, 0], n: n, gamma: 1, epsilon: 1e-4, chains: 8, steps: 4000, burnIn: 800, rng: RNG(seed: 6), loss: loss)
+        let llc = try XCTUnwrap(localLearningCoefficient(at: [0, 0], n: n, gamma: 1, epsilon: 1e-4, chains: 8, steps: 4000, burnIn: 800, rng: RNG(seed: 6), loss: loss))
         let value = try XCTUnwrap(llc.value), se = try XCTUnwrap(llc.standardError)
         XCTAssertLessThan(value + 3 * se, 0.85, "λ̂ = \(value) ± \(se): not below the regular value 1")
         XCTAssertGreaterThan(value - 3 * se, 0.2, "λ̂ = \(value) ± \(se)")
 
-        let wild = localLearningCoefficient(at: [0, 0], n: n, gamma: 1, epsilon: 10, chains: 3, steps: 50, burnIn: 10, rng: RNG(seed: 7), loss: loss)
+        let wild = try XCTUnwrap(localLearningCoefficient(at: [0, 0], n: n, gamma: 1, epsilon: 10, chains: 3, steps: 50, burnIn: 10, rng: RNG(seed: 7), loss: loss))
         XCTAssertEqual(wild.diverged, 3)
         XCTAssertNil(wild.value)
+        // Asked to stop, the estimate and the power iteration give up at once.
+        var calls = 0
+        XCTAssertNil(localLearningCoefficient(at: [0, 0], n: n, rng: RNG(seed: 8), shouldStop: { calls += 1; return calls > 5 }, loss: loss))
+        XCTAssertEqual(calls, 6)
+        let stopped = powerIteration(dimension: 2, iterations: 50, rng: RNG(seed: 9), shouldStop: { true }) { $0 }
+        XCTAssertTrue(stopped.value.isNaN); XCTAssertEqual(stopped.iterations, 0)
     }
 }
 

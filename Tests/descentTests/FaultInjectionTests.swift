@@ -102,4 +102,52 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertEqual(try descent(["run", file.path, "--out", killed.path, "--no-report"], in: dir).status, 0)
         XCTAssertEqual(try probes(killed), expected)
     }
+
+    /// SIGTERM while the local learning coefficient of the init snapshot is being estimated (seconds of
+    /// SGLD): the run stops at once (exit 143), the interrupted evaluation is not kept, and the resumed run
+    /// takes it again: its probes.json and curve.csv are those of an uninterrupted run.
+    func testSIGTERMDuringALongProbeActsAtOnceAndTheResumedRunIsTheSame() throws {
+        let dir = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("llc.yaml")
+        try """
+        name: llc-stop
+        task: { operation: x+y, modulus: 13, train_fraction: 0.6 }
+        model: { width: 32, embedding: 8 }
+        optimizer: { lr: 3e-3, weight_decay: 1.0 }
+        training: { max_steps: 3000, stop_after: never, probes: true, eval: { points: 20 } }
+        probes: { llc: true, llc_chains: 2, llc_steps: 10000, llc_burn_in: 10 }
+        seeds: 1
+
+        """.write(to: file, atomically: true, encoding: .utf8)
+        func files(_ root: URL) throws -> (probes: String, curve: Data) {
+            let trials = root.appendingPathComponent("trials")
+            let id = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: trials.path).first { !$0.hasPrefix(".") })
+            let text = try String(contentsOf: trials.appendingPathComponent("\(id)/probes.json"), encoding: .utf8)
+            return (text.split(separator: "\n").filter { !$0.contains("\"resumed_at\"") && !$0.contains("\"note\"") }.joined(separator: "\n"),
+                    try Data(contentsOf: trials.appendingPathComponent("\(id)/curve.csv")))
+        }
+        let reference = dir.appendingPathComponent("reference"), stopped = dir.appendingPathComponent("stopped")
+        let start = Date()
+        XCTAssertEqual(try descent(["run", file.path, "--out", reference.path, "--no-report"], in: dir).status, 0)
+        let seconds = Date().timeIntervalSince(start)     // three snapshots of SGLD: the init one is the first third
+        let p = Process()
+        p.executableURL = descentBinary()
+        p.arguments = ["run", file.path, "--out", stopped.path, "--no-report"]
+        p.currentDirectoryURL = dir
+        p.standardOutput = FileHandle.nullDevice; p.standardError = FileHandle.nullDevice
+        try p.run()
+        usleep(UInt32(seconds * 1e6 / 6))
+        XCTAssertTrue(p.isRunning)
+        let signalled = Date()
+        kill(p.processIdentifier, SIGTERM)
+        p.waitUntilExit()
+        let latency = Date().timeIntervalSince(signalled)
+        XCTAssertEqual(p.terminationStatus, 143)
+        XCTAssertLessThan(latency, 2, "SIGTERM during the LLC took \(latency) s to act (the run took \(seconds) s)")
+        XCTAssertEqual(try descent(["run", file.path, "--out", stopped.path, "--no-report"], in: dir).status, 0)
+        let (a, b) = (try files(reference), try files(stopped))
+        XCTAssertEqual(a.probes, b.probes)
+        XCTAssertEqual(a.curve, b.curve)
+    }
 }
