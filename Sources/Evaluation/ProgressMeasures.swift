@@ -5,6 +5,12 @@
 // higher value goes with sooner generalization; below: with later. Measures are ranked by |C − 1/2|, the
 // strength of the ordering whichever its direction. Trials without the anchor snapshot (they never reached
 // the anchor event, or ran without probes) are left out and counted.
+//
+// Landmarks: the measures that curve.csv records at every evaluation (weight norm, Fourier top-5 share,
+// softmax collapse, training loss) are also read at later landmarks, the first evaluation at or after
+// k × each trial's anchor step (k = 2, 4, 8), over the trials still at risk there (landmark analysis: a
+// trial that reached the event by its landmark, or stopped before it, is left out, so no measure is read
+// after the event it is to predict).
 import Analysis
 import Foundation
 import func Linalg.stableHash
@@ -25,6 +31,16 @@ public struct MeasurePrediction: Codable, Sendable {
     public var strength: Double?
 }
 
+/// The curve measures at one landmark, k × the anchor step.
+public struct LandmarkRanking: Codable, Sendable {
+    public var multiple: Int
+    /// Trials still at risk at their landmark, and of them those that later reached the event.
+    public var atRisk: Int
+    public var reached: Int
+    /// Best first.
+    public var measures: [MeasurePrediction]
+}
+
 public struct ProgressMeasureRanking: Codable, Sendable {
     public static let method = "Harrell's C between each measure at the anchor snapshot and the censored generalization step (comparable pairs: the earlier time an event; ties in the measure count 1/2), with a 95 % percentile bootstrap interval over trials; ranked by |C − 1/2|"
     public var anchor: String
@@ -37,9 +53,34 @@ public struct ProgressMeasureRanking: Codable, Sendable {
     public var reached: Int
     /// Best first.
     public var measures: [MeasurePrediction]
+    /// The curve measures at later landmarks.
+    public var landmarks: [LandmarkRanking]
 }
 
 public enum ProgressMeasures {
+    /// The measures curve.csv records at every evaluation, on training data only: (column, what it is).
+    static let curveFields: [(String, String)] = [
+        ("weight_norm", "the total weight norm"),
+        ("fourier_top5_share", "the embeddings' Fourier power in their five strongest frequencies"),
+        ("softmax_collapse", "the share of training rows in softmax collapse"),
+        ("train_loss", "the training loss"),
+    ]
+    static let landmarkMultiples = [2, 4, 8]
+
+    /// Measures ranked by Harrell's C, strongest first (those with fewer than three finite values or no comparable pair left out).
+    static func predictions(_ times: [EventTime], _ values: [[Double]], _ fields: [(String, String)], seed: String, resamples: Int) -> [MeasurePrediction] {
+        var measures: [MeasurePrediction] = []
+        for (j, (name, about)) in fields.enumerated() {
+            let scores = values.map { $0[j] }
+            guard scores.filter(\.isFinite).count >= 3 else { continue }
+            let (c, boot) = harrellCInterval(times: times, scores: scores, seed: stableHash("progress|\(seed)|\(name)"), resamples: resamples)
+            guard let value = c.c else { continue }
+            measures.append(MeasurePrediction(measure: name, about: about, trials: scores.filter(\.isFinite).count, concordance: c,
+                                              lower: boot?.percentile?.lower, upper: boot?.percentile?.upper,
+                                              higherMeans: value > 0.5 ? "sooner" : value < 0.5 ? "later" : "none", strength: abs(value - 0.5)))
+        }
+        return measures.sorted { ($0.strength ?? 0) > ($1.strength ?? 0) }
+    }
     /// The measures read from a snapshot: (name, snapshot field, what it is). The weight norm comes from curve.csv at the snapshot's step.
     static let fields: [(String, String, String)] = [
         ("hessian_top_eigenvalue", "hessian_top_eigenvalue", "the training loss's Hessian top eigenvalue (flatness)"),
@@ -71,18 +112,24 @@ public enum ProgressMeasures {
             })
         }
         guard times.count >= 3 else { return nil }
-        var measures: [MeasurePrediction] = []
-        for (j, (name, _, about)) in fields.enumerated() {
-            let scores = values.map { $0[j] }
-            guard scores.filter(\.isFinite).count >= 3 else { continue }
-            let (c, boot) = harrellCInterval(times: times, scores: scores, seed: stableHash("progress|\(anchor)|\(event)|\(name)"), resamples: resamples)
-            guard let value = c.c else { continue }
-            measures.append(MeasurePrediction(measure: name, about: about, trials: scores.filter(\.isFinite).count, concordance: c,
-                                              lower: boot?.percentile?.lower, upper: boot?.percentile?.upper,
-                                              higherMeans: value > 0.5 ? "sooner" : value < 0.5 ? "later" : "none", strength: abs(value - 0.5)))
+        let measures = predictions(times, values, fields.map { ($0.0, $0.2) }, seed: "\(anchor)|\(event)", resamples: resamples)
+        // Landmarks at k × each trial's anchor step, over the trials still at risk there.
+        var landmarks: [LandmarkRanking] = []
+        for k in landmarkMultiples {
+            var lt: [EventTime] = [], lv: [[Double]] = []
+            for t in r.trials {
+                guard let s = r.summaries[t.id], let a = s.events[anchor]?.step, a > 0, let c = r.store.curve(t.id), let st = c.column("step"),
+                      let i = st.firstIndex(where: { $0 >= Double(k * a) }) else { continue }
+                let landmark = st[i]
+                if let e = s.events[event]?.step, Double(e) <= landmark { continue }       // no longer at risk
+                lt.append(s.events[event]?.step.map { EventTime.event(Double($0)) } ?? EventTime.censored(Double(s.stepsRun)))
+                lv.append(curveFields.map { name, _ in c.column(name).map { $0[i] } ?? .nan })
+            }
+            guard lt.count >= 3 else { continue }
+            let m = predictions(lt, lv, curveFields, seed: "\(anchor)×\(k)|\(event)", resamples: resamples)
+            if !m.isEmpty { landmarks.append(LandmarkRanking(multiple: k, atRisk: lt.count, reached: lt.filter(\.observed).count, measures: m)) }
         }
-        measures.sort { ($0.strength ?? 0) > ($1.strength ?? 0) }
         return ProgressMeasureRanking(anchor: anchor, event: event, method: ProgressMeasureRanking.method, trials: times.count, leftOut: leftOut,
-                                      reached: times.filter(\.observed).count, measures: measures)
+                                      reached: times.filter(\.observed).count, measures: measures, landmarks: landmarks)
     }
 }

@@ -10,13 +10,16 @@ enum ProgressMeasureSection {
     static func section(_ k: ProgressMeasureRanking) throws -> (Section, JSON) {
         var blocks: [Block] = []
         blocks.append(.paragraph("Each measure's value at the trial's \(k.anchor) snapshot (probes.json) against the step at which it reached \(k.event), censored at its budget when it never did, by Harrell's concordance index C over \(k.trials) trials (\(k.reached) of them reached \(k.event)\(k.leftOut > 0 ? "; \(k.leftOut) without the snapshot left out" : "")): C = 1 when a higher value always means sooner \(k.event), 0 when it always means later, 1/2 when the measure orders nothing. Ranked by |C − 1/2|, with a 95 % bootstrap interval over trials; an interval that holds 1/2 cannot tell the measure from noise."))
-        var table = Table(["rank", "measure", "what it is", "trials", "comparable pairs", "C", "95 % interval", "a higher value means"])
-        for (i, m) in k.measures.enumerated() {
-            let interval = m.lower.map { lo in String(format: "[%.2f, %.2f]", lo, m.upper ?? .nan) } ?? "—"
-            table.add([String(i + 1), "`\(m.measure)`", m.about, String(m.trials), String(m.concordance.comparable),
-                       m.concordance.c.map { String(format: "%.2f", $0) } ?? "—", interval, m.higherMeans == "none" ? "no order" : "\(m.higherMeans) \(k.event)"])
+        func table(_ measures: [MeasurePrediction]) -> Table {
+            var table = Table(["rank", "measure", "what it is", "trials", "comparable pairs", "C", "95 % interval", "a higher value means"])
+            for (i, m) in measures.enumerated() {
+                let interval = m.lower.map { lo in String(format: "[%.2f, %.2f]", lo, m.upper ?? .nan) } ?? "—"
+                table.add([String(i + 1), "`\(m.measure)`", m.about, String(m.trials), String(m.concordance.comparable),
+                           m.concordance.c.map { String(format: "%.2f", $0) } ?? "—", interval, m.higherMeans == "none" ? "no order" : "\(m.higherMeans) \(k.event)"])
+            }
+            return table
         }
-        blocks.append(.table(table))
+        blocks.append(.table(table(k.measures)))
         if let best = k.measures.first, let c = best.concordance.c {
             let decisive = k.measures.filter { m in m.lower.map { $0 > 0.5 } == true || m.upper.map { $0 < 0.5 } == true }.map(\.measure)
             var s = "At \(k.anchor) the measure that best predicts \(k.event) is `\(best.measure)` (C = \(String(format: "%.2f", c)): a higher value means \(best.higherMeans) \(k.event)). "
@@ -27,6 +30,13 @@ enum ProgressMeasureSection {
             s += decisive.isEmpty ? "No measure's interval excludes 1/2: these trials cannot tell the measures from noise."
                                   : "Intervals that exclude 1/2: " + decisive.map { "`\($0)`" }.joined(separator: ", ") + "."
             blocks.append(.paragraph(s))
+        }
+        if !k.landmarks.isEmpty {
+            blocks.append(.paragraph("Later landmarks: the measures curve.csv records at every evaluation, read at the first evaluation at or after a multiple of each trial's \(k.anchor) step, over the trials that had not yet reached \(k.event) there (landmark analysis: no value is read after the event it is to predict)."))
+            for l in k.landmarks {
+                blocks.append(.paragraph("**At \(l.multiple) × the \(k.anchor) step**: \(l.atRisk) trials still at risk, \(l.reached) of them reached \(k.event) later."))
+                blocks.append(.table(table(l.measures)))
+            }
         }
         let json = JSON.raw(String(decoding: try JSONEncoder.sorted.encode(k), as: UTF8.self))
         return (Section("Which measure predicts \(k.event)", blocks), json)

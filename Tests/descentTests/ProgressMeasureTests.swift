@@ -55,6 +55,22 @@ final class ProgressMeasureTests: XCTestCase {
                 concordant += a.w > b.w ? 1 : a.w == b.w ? 0.5 : 0
             }
         }
+        // Landmark 2 × memorization: the trials still at risk there, counted here from the same files.
+        let landmarks = try XCTUnwrap(ranking["landmarks"] as? [[String: Any]])
+        let two = try XCTUnwrap(landmarks.first { $0["multiple"] as? Int == 2 })
+        var atRisk = 0
+        for id in try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("trials").path) where !id.hasPrefix(".") {
+            let t = out.appendingPathComponent("trials/\(id)")
+            let events = try XCTUnwrap(json(t.appendingPathComponent("summary.json"))?["events"] as? [String: Any])
+            guard let mem = (events["memorization"] as? [String: Any])?["step"] as? Int else { continue }
+            let steps = try String(contentsOf: t.appendingPathComponent("curve.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+                .compactMap { Int($0.split(separator: ",")[0]) }
+            guard let landmark = steps.first(where: { $0 >= 2 * mem }) else { continue }
+            if let gen = (events["generalization"] as? [String: Any])?["step"] as? Int, gen <= landmark { continue }
+            atRisk += 1
+        }
+        XCTAssertEqual(two["at_risk"] as? Int, atRisk)
+
         let weight = try XCTUnwrap(measures.first { $0["measure"] as? String == "weight_norm" })
         let c = try XCTUnwrap((weight["concordance"] as? [String: Any])?["c"] as? Double)
         XCTAssertEqual(c, concordant / comparable, accuracy: 1e-12)
