@@ -51,15 +51,18 @@ enum InterventionsSection {
         return p < 1e-4 ? String(format: "%.1e", p) : String(format: "%.4f", p)
     }
 
-    /// The seed mean of a curve column over the trials, at every step any of them evaluated (the mean of
-    /// the seeds that have that step).
-    static func seedMean(_ trials: [Trial], _ column: String, _ store: ResultsStore) -> [(Double, Double)] {
-        var sums: [Double: (Double, Int)] = [:]
+    /// The seed mean of each curve column over the trials, at every step any of them evaluated (the mean of
+    /// the seeds that have that step), each trial's curve read once for all the columns.
+    static func seedMeans(_ trials: [Trial], _ columns: [String], _ store: ResultsStore) -> [String: [(Double, Double)]] {
+        var sums: [String: [Double: (Double, Int)]] = [:]
         for t in trials {
-            guard let c = store.curve(t.id), let st = c.column("step"), let v = c.column(column) else { continue }
-            for (s, x) in zip(st, v) where x.isFinite && s > 0 { let o = sums[s] ?? (0, 0); sums[s] = (o.0 + x, o.1 + 1) }
+            guard let c = store.curve(t.id), let st = c.column("step") else { continue }
+            for column in columns {
+                guard let v = c.column(column) else { continue }
+                for (s, x) in zip(st, v) where x.isFinite && s > 0 { let o = sums[column, default: [:]][s] ?? (0, 0); sums[column, default: [:]][s] = (o.0 + x, o.1 + 1) }
+            }
         }
-        return sums.keys.sorted().map { ($0, sums[$0]!.0 / Double(sums[$0]!.1)) }
+        return sums.mapValues { m in m.keys.sorted().map { ($0, m[$0]!.0 / Double(m[$0]!.1)) } }
     }
 
     static func section(_ r: StudyResults, _ table: InterventionTable) -> (section: Section, figures: [Figure], json: JSON) {
@@ -99,10 +102,11 @@ enum InterventionsSection {
                 let chart = Figures.kaplanMeier(title: "Time to \(table.event) per arm" + suffix, event: table.event, curves: curves)
                 figures.append(Figure(file: "figures/interventions-km-\(gi + 1).svg", caption: "Kaplan-Meier estimate of the share of trials of each arm that have not reached \(table.event) by each step, with 95 % pointwise bands; rings: trials censored at their budget.", svg: chart.svg()))
             }
+            let means = Dictionary(uniqueKeysWithValues: g.rows.map { ($0.arm, seedMeans(trialsOf[$0.arm]!, ["softmax_collapse", "weight_norm"], r.store)) })
             for (column, label, file, range) in [("softmax_collapse", "softmax collapse (share of training rows)", "collapse", (0.0, 1.0) as (Double, Double)?), ("weight_norm", "total weight norm", "weight-norm", nil)] {
                 var chart = Chart(title: "\(label.prefix(1).uppercased() + label.dropFirst()) per arm" + suffix, xLabel: "training step (log scale)", yLabel: label, xLog: true, yRange: range)
                 for (i, row) in g.rows.enumerated() {
-                    let pts = seedMean(trialsOf[row.arm]!, column, r.store)
+                    let pts = means[row.arm]?[column] ?? []
                     if !pts.isEmpty { chart.series.append(Series(name: row.arm, points: pts, color: Palette.color(i), width: row.arm == table.baseline ? 2.4 : 1.6)) }
                 }
                 guard !chart.series.isEmpty else { continue }
