@@ -96,6 +96,14 @@ public enum ProgressMeasures {
                             resamples: Int = 2000) -> ProgressMeasureRanking? {
         var times: [EventTime] = [], values: [[Double]] = []
         var leftOut = 0
+        // Each trial's curve is read once, for the anchor and every landmark.
+        var read: [String: TrialCurve?] = [:]
+        func curve(_ id: String) -> TrialCurve? {
+            if let c = read[id] { return c }
+            let c = r.store.curve(id)
+            read[id] = c
+            return c
+        }
         for t in r.trials {
             guard let s = r.summaries[t.id] else { continue }
             let url = r.store.trialDir(t.id).appendingPathComponent("probes.json")
@@ -104,7 +112,7 @@ public enum ProgressMeasures {
             times.append(s.events[event]?.step.map { EventTime.event(Double($0)) } ?? EventTime.censored(Double(s.stepsRun)))
             values.append(fields.map { name, field, _ in
                 if name == "weight_norm" {
-                    guard let c = r.store.curve(t.id), let st = c.column("step"), let w = c.column("weight_norm"),
+                    guard let c = curve(t.id), let st = c.column("step"), let w = c.column("weight_norm"),
                           let i = st.firstIndex(of: Double(step)) else { return .nan }
                     return w[i]
                 }
@@ -118,7 +126,7 @@ public enum ProgressMeasures {
         for k in landmarkMultiples {
             var lt: [EventTime] = [], lv: [[Double]] = []
             for t in r.trials {
-                guard let s = r.summaries[t.id], let a = s.events[anchor]?.step, a > 0, let c = r.store.curve(t.id), let st = c.column("step"),
+                guard let s = r.summaries[t.id], let a = s.events[anchor]?.step, a > 0, let c = curve(t.id), let st = c.column("step"),
                       let i = st.firstIndex(where: { $0 >= Double(k * a) }) else { continue }
                 let landmark = st[i]
                 if let e = s.events[event]?.step, Double(e) <= landmark { continue }       // no longer at risk
