@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis"]),
         .testTarget(name: "EvaluationTests", dependencies: ["Evaluation"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"]),
-        .testTarget(name: "descentTests", dependencies: ["Studies"]),
+        .testTarget(name: "descentTests", dependencies: ["Studies", "Analysis"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -31,6 +31,24 @@ public struct MeasurePrediction: Codable, Sendable {
     public var strength: Double?
 }
 
+/// How far a curve measure's change of regime comes before validation accuracy's, over the trials that
+/// reached the event: each change point the knot of the hinge fit (Analysis/ChangePoint.swift) in log10 step
+/// over the evaluations from the anchor step to the end of the run.
+public struct LeadTime: Codable, Sendable {
+    public var measure: String
+    public var about: String
+    public var trials: Int
+    /// The median over trials of (validation accuracy's change-point step − the measure's), with its bootstrap interval:
+    /// positive when the measure changes first.
+    public var medianLead: Double
+    public var lower: Double?
+    public var upper: Double?
+    /// The median of the lead as a share of validation accuracy's change-point step.
+    public var medianShare: Double
+    /// Trials whose measure changed at or before validation accuracy did.
+    public var first: Int
+}
+
 /// The curve measures at one landmark, k × the anchor step.
 public struct LandmarkRanking: Codable, Sendable {
     public var multiple: Int
@@ -55,6 +73,12 @@ public struct ProgressMeasureRanking: Codable, Sendable {
     public var measures: [MeasurePrediction]
     /// The curve measures at later landmarks.
     public var landmarks: [LandmarkRanking]
+    /// Each curve measure's change point against validation accuracy's, longest lead first.
+    public var leads: [LeadTime]
+    /// The median over those trials of validation accuracy's change-point step, and of the event's step.
+    public var medianValidationChange: Double?
+    public var medianEventStep: Double?
+    public static let leadMethod = "change point: the knot of the least-squares continuous two-segment linear fit (gsl_multifit_linear) of the measure against log10(step), over the evaluations from the anchor step to the end, at least 3 on each side; lead: validation accuracy's change-point step minus the measure's, per trial that reached the event; the median with a 95 % percentile bootstrap interval over trials"
 }
 
 public enum ProgressMeasures {
@@ -64,6 +88,8 @@ public enum ProgressMeasures {
         ("fourier_top5_share", "the embeddings' Fourier power in their five strongest frequencies"),
         ("softmax_collapse", "the share of training rows in softmax collapse"),
         ("train_loss", "the training loss"),
+        ("excluded_loss", "the training loss without the key frequencies (Nanda et al.)"),
+        ("restricted_loss", "the whole-table loss of the key frequencies alone (Nanda et al.)"),
     ]
     static let landmarkMultiples = [2, 4, 8]
 
@@ -81,7 +107,8 @@ public enum ProgressMeasures {
         }
         return measures.sorted { ($0.strength ?? 0) > ($1.strength ?? 0) }
     }
-    /// The measures read from a snapshot: (name, snapshot field, what it is). The weight norm comes from curve.csv at the snapshot's step.
+    /// The measures read from a snapshot: (name, snapshot field, what it is). Those without a field (the weight norm, the
+    /// frequency losses) come from curve.csv at the snapshot's step.
     static let fields: [(String, String, String)] = [
         ("hessian_top_eigenvalue", "hessian_top_eigenvalue", "the training loss's Hessian top eigenvalue (flatness)"),
         ("sharpness", "sharpness", "the loss increase under random 1 % perturbations (flatness)"),
@@ -89,6 +116,8 @@ public enum ProgressMeasures {
         ("fourier_top5_share", "top5_share", "the embeddings' Fourier power in their five strongest frequencies"),
         ("fourier_gini", "gini", "the Gini coefficient of the embeddings' Fourier spectrum"),
         ("weight_norm", "", "the total weight norm"),
+        ("excluded_loss", "", "the training loss without the key frequencies (Nanda et al.)"),
+        ("restricted_loss", "", "the whole-table loss of the key frequencies alone (Nanda et al.)"),
     ]
 
     /// The ranking at `anchor` for `event`, or nil when fewer than three trials have the anchor snapshot.
@@ -111,8 +140,8 @@ public enum ProgressMeasures {
                   let snap = (doc["snapshots"] as? [String: Any])?[anchor] as? [String: Any], let step = snap["step"] as? Int else { leftOut += 1; continue }
             times.append(s.events[event]?.step.map { EventTime.event(Double($0)) } ?? EventTime.censored(Double(s.stepsRun)))
             values.append(fields.map { name, field, _ in
-                if name == "weight_norm" {
-                    guard let c = curve(t.id), let st = c.column("step"), let w = c.column("weight_norm"),
+                if field.isEmpty {          // read from curve.csv at the snapshot's step
+                    guard let c = curve(t.id), let st = c.column("step"), let w = c.column(name),
                           let i = st.firstIndex(of: Double(step)) else { return .nan }
                     return w[i]
                 }
@@ -137,7 +166,37 @@ public enum ProgressMeasures {
             let m = predictions(lt, lv, curveFields, seed: "\(anchor)×\(k)|\(event)", resamples: resamples)
             if !m.isEmpty { landmarks.append(LandmarkRanking(multiple: k, atRisk: lt.count, reached: lt.filter(\.observed).count, measures: m)) }
         }
+        // Lead times: each measure's change point against validation accuracy's, over the trials that reached the event.
+        var changes: [String: [(measure: Double, validation: Double)]] = [:]
+        var validationSteps: [Double] = [], eventSteps: [Double] = []
+        for t in r.trials {
+            guard let s = r.summaries[t.id], let a = s.events[anchor]?.step, let e = s.events[event]?.step, let c = curve(t.id),
+                  let st = c.column("step"), let va = c.column("val_accuracy") else { continue }
+            let window = st.indices.filter { st[$0] >= Double(max(a, 1)) }
+            // The step of a column's change point over the window's finite values.
+            func change(_ col: [Double]) -> Double? {
+                let rows = window.filter { col[$0].isFinite }
+                return hingeChangePoint(x: rows.map { log10(st[$0]) }, y: rows.map { col[$0] }).map { st[rows[$0.index]] }
+            }
+            guard let vStep = change(va) else { continue }
+            validationSteps.append(vStep); eventSteps.append(Double(e))
+            for (name, _) in curveFields {
+                guard let col = c.column(name), let mStep = change(col) else { continue }
+                changes[name, default: []].append((mStep, vStep))
+            }
+        }
+        var leads: [LeadTime] = []
+        for (name, about) in curveFields {
+            guard let pairs = changes[name], pairs.count >= 3 else { continue }
+            let lead = pairs.map { $0.validation - $0.measure }
+            let b = bootstrap(lead, seed: stableHash("lead|\(anchor)|\(event)|\(name)"), resamples: resamples, statistic: medianOf)
+            leads.append(LeadTime(measure: name, about: about, trials: pairs.count, medianLead: b.estimate, lower: b.percentile?.lower, upper: b.percentile?.upper,
+                                  medianShare: medianOf(pairs.map { ($0.validation - $0.measure) / $0.validation }), first: lead.filter { $0 >= 0 }.count))
+        }
+        leads.sort { $0.medianLead > $1.medianLead }
         return ProgressMeasureRanking(anchor: anchor, event: event, method: ProgressMeasureRanking.method, trials: times.count, leftOut: leftOut,
-                                      reached: times.filter(\.observed).count, measures: measures, landmarks: landmarks)
+                                      reached: times.filter(\.observed).count, measures: measures, landmarks: landmarks, leads: leads,
+                                      medianValidationChange: validationSteps.isEmpty ? nil : medianOf(validationSteps),
+                                      medianEventStep: eventSteps.isEmpty ? nil : medianOf(eventSteps))
     }
 }

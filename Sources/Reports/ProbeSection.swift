@@ -44,6 +44,13 @@ enum ProbeSection {
             guard !snaps.isEmpty else { continue }
             if blocks.isEmpty {
                 blocks.append(.paragraph("Probes of the operand embeddings (trials run with `training.probes: true`): the share of their non-constant Fourier power in the five strongest frequencies, the spectrum, a projection on their two principal components and a t-SNE map (before and after grokking), and the sharpness (mean training-loss increase under random perturbations of 1 % of each tensor's norm) with the training loss's Hessian top eigenvalue, and with `probes.llc` the local learning coefficient (SGLD; its standard error over chains, and how many chains diverged)."))
+                // What the probes cost: summary.json's probe_seconds against the trials' wall time.
+                let timed = r.summaries.values.compactMap { s in (s.raw["probe_seconds"] as? NSNumber).map { ($0.doubleValue, s.wallSeconds) } }
+                let probeTotal = timed.reduce(0) { $0 + $1.0 }, wallTotal = timed.reduce(0) { $0 + $1.1 }
+                if !timed.isEmpty, wallTotal > 0 {
+                    blocks.append(.paragraph(String(format: "The probes took %.1f s of the %.1f s these %d trials ran (%.1f %%; summary.json's `probe_seconds` against `wall_seconds`).",
+                                                    probeTotal, wallTotal, timed.count, 100 * probeTotal / wallTotal)))
+                }
             }
             blocks.append(.paragraph("**\(g.key.isEmpty ? "Trial" : g.key) (seed \(t.seedIndex), `\(t.id)`)**"))
             if let basis = fourierBasis(r.store.trialDir(t.id).appendingPathComponent("probes.json")) { blocks.append(.paragraph("Fourier basis: \(basis).")) }

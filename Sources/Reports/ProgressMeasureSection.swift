@@ -38,6 +38,23 @@ enum ProgressMeasureSection {
                 blocks.append(.table(table(l.measures)))
             }
         }
+        if !k.leads.isEmpty {
+            var text = "Lead times: where each measure's trajectory changes regime against where validation accuracy's does, per trial that reached \(k.event) (\(ProgressMeasureRanking.leadMethod))."
+            if let v = k.medianValidationChange, let e = k.medianEventStep {
+                text += String(format: " Validation accuracy's change point has median step %.0f; the %@ event, %.0f.", v, k.event, e)
+            }
+            blocks.append(.paragraph(text))
+            var table = Table(["measure", "what it is", "trials", "median lead (steps)", "95 % interval", "median lead / validation change step", "changed first"])
+            for l in k.leads {
+                let interval = l.lower.map { lo in String(format: "[%.0f, %.0f]", lo, l.upper ?? .nan) } ?? "—"
+                table.add(["`\(l.measure)`", l.about, String(l.trials), String(format: "%.0f", l.medianLead), interval,
+                           String(format: "%.2f", l.medianShare), "\(l.first)/\(l.trials)"])
+            }
+            blocks.append(.table(table))
+            let leading = k.leads.filter { ($0.lower ?? -1) > 0 }.map { String(format: "`%@` (median %.0f steps)", $0.measure, $0.medianLead) }
+            blocks.append(.paragraph(leading.isEmpty ? "No measure's change point comes before validation accuracy's with an interval above 0."
+                                                     : "Measures whose change comes before validation accuracy's, the interval above 0: " + leading.joined(separator: ", ") + "."))
+        }
         let json = JSON.raw(String(decoding: try JSONEncoder.sorted.encode(k), as: UTF8.self))
         return (Section("Which measure predicts \(k.event)", blocks), json)
     }

@@ -43,6 +43,12 @@ public enum ReportWriter {
         return d == d.rounded() ? String(Int(d)) : String(format: "%.1f", d)
     }
 
+    /// The columns of a curve.csv that probes added: those after the loop's own (the required ones, softmax
+    /// collapse or its earlier name, the per-tensor norms).
+    static func measureColumns(_ c: TrialCurve) -> [String] {
+        c.columns.filter { !ResultsStore.requiredCurveColumns.contains($0) && $0 != "softmax_collapse" && $0 != "train_saturated" && !$0.hasPrefix("norm_") }
+    }
+
     /// `<results>/report` (or `out`) with its figures/ folder, created.
     static func reportDirectory(_ r: StudyResults, _ out: URL?) throws -> URL {
         let dir = out ?? r.store.root.appendingPathComponent("report")
@@ -118,6 +124,8 @@ public enum ReportWriter {
             var loss = Chart(title: "Loss against training steps" + (c.key.isEmpty ? "" : " (\(c.key))"),
                              xLabel: "training step (log scale; step 0 not shown)", yLabel: "training loss (log scale)", xLog: true)
             loss.yLog = true
+            // Each measure a probe records in curve.csv (probes.json's method says how), with the same event lines.
+            var measures: [String: Chart] = [:], measureOrder: [String] = []
             var norm = Chart(title: "Weight norm against training steps" + (c.key.isEmpty ? "" : " (\(c.key))"),
                              xLabel: "training step (log scale; step 0 not shown)", yLabel: "total weight norm ‖θ‖", xLog: true)
             for (si, trial) in c.trials.enumerated() {
@@ -128,6 +136,16 @@ public enum ReportWriter {
                     loss.series.append(Series(name: "seed \(trial.seedIndex) validation", points: Array(zip(st, vl)), color: color))
                 }
                 if let w = curve.column("weight_norm") { norm.series.append(Series(name: "seed \(trial.seedIndex)", points: Array(zip(st, w)), color: color)) }
+                for name in ReportWriter.measureColumns(curve) {
+                    guard let v = curve.column(name), v.contains(where: \.isFinite) else { continue }
+                    if measures[name] == nil {
+                        measureOrder.append(name)
+                        measures[name] = Chart(title: "`\(name)` against training steps" + (c.key.isEmpty ? "" : " (\(c.key))"),
+                                               xLabel: "training step (log scale; step 0 not shown)", yLabel: name + (name.hasSuffix("_loss") ? " (log scale)" : ""), xLog: true)
+                        measures[name]!.yLog = name.hasSuffix("_loss")
+                    }
+                    measures[name]!.series.append(Series(name: "seed \(trial.seedIndex)", points: Array(zip(st, v)), color: color))
+                }
             }
             loss.markers = chart.markers; norm.markers = chart.markers
             if !loss.series.isEmpty {
@@ -135,6 +153,12 @@ public enum ReportWriter {
             }
             if norm.series.contains(where: { $0.points.contains { $0.1.isFinite && $0.1 > 0 } }) {
                 figures.append(Figure(file: "figures/weight-norm-\(gi + 1).svg", caption: "Total weight norm per seed; dotted verticals mark the events.", svg: norm.svg()))
+            }
+            for name in measureOrder {
+                var m = measures[name]!
+                m.markers = chart.markers
+                figures.append(Figure(file: "figures/measure-\(name.replacingOccurrences(of: "_", with: "-"))-\(gi + 1).svg",
+                                      caption: "`\(name)` per seed, as the probes record it at every evaluation (probes.json gives the method); dotted verticals mark the events.", svg: m.svg()))
             }
             // Softmax collapse per seed, where any training row collapsed (curves before 2026-11-23 lack the column).
             var collapse = Chart(title: "Softmax collapse against training steps" + (c.key.isEmpty ? "" : " (\(c.key))"),

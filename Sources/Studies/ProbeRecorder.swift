@@ -8,7 +8,7 @@ import Models
 import Training
 
 /// What a probe may read: the operand embeddings, the training loss's sharpness, Hessian and local
-/// learning coefficient, the operation's Fourier basis, and a random stream of its own.
+/// learning coefficient, the logits over the whole table, the operation's Fourier basis, and a random stream of its own.
 struct ProbeContext {
     /// The operand embeddings as rows (values [count, width]), or nil when the model has none.
     let embeddings: () -> (values: [Double], count: Int, width: Int)?
@@ -18,7 +18,12 @@ struct ProbeContext {
     var hessian: (_ iterations: Int, _ relativeStep: Double, _ rng: RNG) -> PowerIterationResult? = { _, _, _ in nil }
     /// The local learning coefficient (Trainer.localLearningCoefficient), or nil before training starts.
     var llc: (_ settings: LLCSettings, _ rng: RNG) -> LocalLearningCoefficient? = { _, _ in nil }
+    /// The logits over the whole operation table (Trainer.tableLogits), or nil before training starts or for other inputs.
+    var table: () -> TableLogits? = { nil }
     let basis: FourierBasis
+    /// The task's operation (nil for other tasks) and modulus.
+    var operation: BinaryOperation? = nil
+    var modulus = 0
     let rng: RNG
 }
 
@@ -73,11 +78,15 @@ final class ProbeRecorder<M: Classifier & OperandEmbedding> {
     var snapshots: [(String, JSON)] = []
     /// Snapshots a resume could not take back (a checkpoint without its sidecar).
     var lost: [String] = []
+    /// Wall-clock seconds spent measuring in this run (columns and snapshots): summary.json's probe_seconds.
+    var seconds = 0.0
 
     init(model: M, probes: [any TrainingProbe], rules: [(String, EventRule)], rng: RNG, operation: BinaryOperation?, modulus: Int) {
         self.probes = probes; self.rules = rules
-        context = ProbeContext(embeddings: { model.operandEmbeddingRows() }, sharpness: { _, _, _ in nil },
-                               basis: FourierBasis(operation: operation, modulus: modulus), rng: rng)
+        var c = ProbeContext(embeddings: { model.operandEmbeddingRows() }, sharpness: { _, _, _ in nil },
+                             basis: FourierBasis(operation: operation, modulus: modulus), rng: rng)
+        c.operation = operation; c.modulus = modulus
+        context = c
     }
 
     /// The context with the trainer's sharpness (the trainer is made after the recorder).
@@ -86,6 +95,9 @@ final class ProbeRecorder<M: Classifier & OperandEmbedding> {
                              sharpness: { [weak self] rel, n, rng in self?.trainer?.sharpness(relative: rel, samples: n, rng: rng) },
                              basis: context.basis, rng: context.rng)
         c.hessian = { [weak self] k, h, rng in self?.trainer?.hessianTopEigenvalue(iterations: k, relativeStep: h, rng: rng) }
+        c.operation = context.operation; c.modulus = context.modulus
+        let p = context.modulus
+        c.table = { [weak self] in self?.trainer?.tableLogits(modulus: p) }
         c.llc = { [weak self] s, rng in
             self?.trainer?.localLearningCoefficient(gamma: s.gamma, epsilon: s.epsilon, chains: s.chains, steps: s.steps, burnIn: s.burnIn, rng: rng) ?? nil
         }
@@ -99,8 +111,10 @@ final class ProbeRecorder<M: Classifier & OperandEmbedding> {
 
     func measure(_ r: EvalRecord) -> [Double] {
         guard context.embeddings() != nil else { return [] }
+        let started = DispatchTime.now().uptimeNanoseconds
         let c = live
         let values = probes.flatMap { $0.measure(c) }
+        seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9     // the snapshots time themselves
         if r.step == 0 && !seen.contains("init") { seen.insert("init"); snapshot("init", step: 0) }
         for (name, rule) in rules where !seen.contains(name) && rule.holds(r) {
             seen.insert(name)
@@ -111,6 +125,8 @@ final class ProbeRecorder<M: Classifier & OperandEmbedding> {
 
     func snapshot(_ name: String, step: Int) {
         guard context.embeddings() != nil else { return }
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer { seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9 }
         let c = live
         let fields = probes.flatMap { $0.snapshot(c, name: name) }
         // Asked to stop meanwhile: the long probes may have given up, so nothing of this snapshot is kept and

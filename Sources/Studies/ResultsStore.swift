@@ -351,7 +351,7 @@ public final class ResultsStore: @unchecked Sendable {
             ("numerics", numerics(r.outcome.records)),
             ("wall_seconds", .num(r.outcome.totalSeconds)),
             ("threads", .int(r.threads)),
-        ] + (r.size.map { [("size", $0.json)] } ?? []))
+        ] + (r.probeSeconds.map { [("probe_seconds", .num($0))] } ?? []) + (r.size.map { [("size", $0.json)] } ?? []))
     }
 
     /// Float precision trouble in a curve: the largest share of saturated softmax rows, and loss spikes

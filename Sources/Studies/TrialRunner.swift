@@ -26,6 +26,8 @@ public struct TrialResult: Sendable {
     /// Names of the probe columns in the curve (empty without probes), and the snapshots at events.
     public var probeColumns: [String] = []
     public var probeSnapshots: JSON? = nil
+    /// The wall-clock seconds this run spent in the probes (columns and snapshots), part of the trial's time.
+    public var probeSeconds: Double? = nil
     /// Size-axis trials: errors, convergence and the solve record (summary.json "size").
     public var size: SizeOutcome? = nil
     /// The step of the checkpoint the trial resumed from (nil: it ran from step 0).
@@ -111,6 +113,7 @@ public enum TrialRunner {
             if outcome.status != .interrupted { probes.snapshot("final", step: outcome.stepsRun) }
             result.probeColumns = probes.columns
             result.probeSnapshots = probes.json(resumedAt: resume?.step)
+            result.probeSeconds = probes.seconds
         }
         return result
     }

@@ -42,6 +42,7 @@ public enum Registry {
         EmbeddingGeometry.self,
         Sharpness.self,
         LocalLearningCoefficientProbe.self,
+        FrequencyLossesProbe.self,
     ]
 
     static func task(_ name: String) -> (any TaskKind.Type)? { tasks.first { $0.name == name } }
