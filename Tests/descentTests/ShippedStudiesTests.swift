@@ -97,7 +97,9 @@ final class ShippedStudiesTests: XCTestCase {
         XCTAssertTrue(md.contains("## Which measure predicts generalization"), md)
         let ranking = try XCTUnwrap(json(out.appendingPathComponent("summary.json"))?["progress_measures"] as? [String: Any])
         let names = Set(try XCTUnwrap(ranking["measures"] as? [[String: Any]]).compactMap { $0["measure"] as? String })
-        XCTAssertTrue(names.isSuperset(of: ["hessian_top_eigenvalue", "sharpness", "llc", "fourier_top5_share", "weight_norm"]), "\(names)")
+        XCTAssertTrue(names.isSuperset(of: ["hessian_top_eigenvalue", "sharpness", "llc", "fourier_top5_share", "weight_norm", "excluded_loss", "restricted_loss"]), "\(names)")
+        let leads = Set(try XCTUnwrap(ranking["leads"] as? [[String: Any]]).compactMap { $0["measure"] as? String })
+        XCTAssertTrue(leads.isSuperset(of: ["weight_norm", "excluded_loss", "restricted_loss", "fourier_top5_share"]), "\(leads)")
     }
     func testGrokfastTransformer() throws { try reproduce("grokfast-transformer"); try interventions("grokfast-transformer", arms: 3) }
 
