@@ -6,8 +6,8 @@
 // strength of the ordering whichever its direction. Trials without the anchor snapshot (they never reached
 // the anchor event, or ran without probes) are left out and counted.
 //
-// Landmarks: the measures that curve.csv records at every evaluation (weight norm, Fourier top-5 share,
-// softmax collapse, training loss) are also read at later landmarks, the first evaluation at or after
+// Landmarks: the measures that curve.csv records over training (weight norm, Fourier top-5 share,
+// softmax collapse, training loss; the frequency losses and flatness when their probes are on) are also read at later landmarks, the first evaluation at or after
 // k × each trial's anchor step (k = 2, 4, 8), over the trials still at risk there (landmark analysis: a
 // trial that reached the event by its landmark, or stopped before it, is left out, so no measure is read
 // after the event it is to predict).
@@ -90,7 +90,14 @@ public enum ProgressMeasures {
         ("train_loss", "the training loss"),
         ("excluded_loss", "the training loss without the key frequencies (Nanda et al.)"),
         ("restricted_loss", "the whole-table loss of the key frequencies alone (Nanda et al.)"),
+        ("hessian_top_eigenvalue", "the training loss's Hessian top eigenvalue (flatness; probes.curvature_points)"),
+        ("sharpness", "the loss increase under random 1 % perturbations (flatness; probes.curvature_points)"),
     ]
+    /// A curve column's value at row i: the last one measured at or before it (a probe on a sparser schedule leaves
+    /// the rows between its measurements empty).
+    static func latest(_ column: [Double], at i: Int) -> Double {
+        column[...i].last(where: \.isFinite) ?? .nan
+    }
     static let landmarkMultiples = [2, 4, 8]
 
     /// Measures ranked by Harrell's C, strongest first (those with fewer than three finite values or no comparable pair left out).
@@ -160,7 +167,7 @@ public enum ProgressMeasures {
                 let landmark = st[i]
                 if let e = s.events[event]?.step, Double(e) <= landmark { continue }       // no longer at risk
                 lt.append(s.events[event]?.step.map { EventTime.event(Double($0)) } ?? EventTime.censored(Double(s.stepsRun)))
-                lv.append(curveFields.map { name, _ in c.column(name).map { $0[i] } ?? .nan })
+                lv.append(curveFields.map { name, _ in c.column(name).map { latest($0, at: i) } ?? .nan })
             }
             guard lt.count >= 3 else { continue }
             let m = predictions(lt, lv, curveFields, seed: "\(anchor)×\(k)|\(event)", resamples: resamples)

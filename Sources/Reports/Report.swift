@@ -144,7 +144,8 @@ public enum ReportWriter {
                                                xLabel: "training step (log scale; step 0 not shown)", yLabel: name + (name.hasSuffix("_loss") ? " (log scale)" : ""), xLog: true)
                         measures[name]!.yLog = name.hasSuffix("_loss")
                     }
-                    measures[name]!.series.append(Series(name: "seed \(trial.seedIndex)", points: Array(zip(st, v)), color: color))
+                    // Measured on a sparser schedule: the line joins the evaluations that have a value.
+                    measures[name]!.series.append(Series(name: "seed \(trial.seedIndex)", points: zip(st, v).filter { $0.1.isFinite }, color: color))
                 }
             }
             loss.markers = chart.markers; norm.markers = chart.markers

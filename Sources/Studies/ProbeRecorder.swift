@@ -24,6 +24,18 @@ struct ProbeContext {
     /// The task's operation (nil for other tasks) and modulus.
     var operation: BinaryOperation? = nil
     var modulus = 0
+    /// The step being measured, the run's evaluation steps and its budget (a probe with a sparser schedule reads them).
+    var step = 0
+    var evaluationSteps: [Int] = []
+    var maxSteps = 0
+
+    /// Whether a probe with its own log schedule of `points` steps (Training/Schedule.swift, over the budget) measures
+    /// at this evaluation: one of its steps falls after the previous evaluation and at or before this one.
+    func due(points: Int) -> Bool {
+        guard maxSteps >= 1, points >= 2 else { return false }
+        let previous = evaluationSteps.last { $0 < step } ?? -1
+        return Training.evaluationSteps(.log, maxSteps: maxSteps, points: points).contains { $0 > previous && $0 <= step }
+    }
     let rng: RNG
 }
 
@@ -109,10 +121,14 @@ final class ProbeRecorder<M: Classifier & OperandEmbedding> {
 
     var columns: [String] { probes.flatMap(\.columns) }
 
+    /// The run's evaluation steps, computed once.
+    lazy var schedule: [Int] = trainer.map { evaluationSteps($0.config.schedule, maxSteps: $0.config.maxSteps, points: $0.config.evalPoints) } ?? []
+
     func measure(_ r: EvalRecord) -> [Double] {
         guard context.embeddings() != nil else { return [] }
         let started = DispatchTime.now().uptimeNanoseconds
-        let c = live
+        var c = live
+        c.step = r.step; c.evaluationSteps = schedule; c.maxSteps = trainer?.config.maxSteps ?? 0
         let values = probes.flatMap { $0.measure(c) }
         seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9     // the snapshots time themselves
         if r.step == 0 && !seen.contains("init") { seen.insert("init"); snapshot("init", step: 0) }

@@ -279,6 +279,18 @@ final class StudyParserTests: XCTestCase {
         XCTAssertNotEqual(plain.trials.map(\.id), on.trials.map(\.id))
     }
 
+    /// The frequency losses need x + y; the curvature schedule needs 0 or at least 2 steps; off, neither changes an id.
+    func testFrequencyLossAndCurvatureProbeKeys() throws {
+        let head = "task: { modulus: 11 }\nmodel: { width: 16, embedding: 8 }\n"
+        assertError("task: { operation: x*y, modulus: 11 }\nmodel: { width: 16, embedding: 8 }\nprobes: { frequency_losses: true }\n", line: 3, "defined for x+y")
+        assertError(head + "sweep: { task.operation: [x+y, x-y] }\nprobes: { frequency_losses: true }\n", line: 4, "task.operation is 'x-y'")
+        assertError(head + "probes: { curvature_points: 1 }\n", line: 3, "needs at least 2 steps")
+        let plain = try parse(head)
+        XCTAssertEqual(plain.trials.map(\.id), try parse(head + "probes: { frequency_losses: false, curvature_points: 0 }\n").trials.map(\.id))
+        XCTAssertNotEqual(plain.trials.map(\.id), try parse(head + "probes: { frequency_losses: true }\n").trials.map(\.id))
+        XCTAssertNotEqual(plain.trials.map(\.id), try parse(head + "probes: { curvature_points: 30 }\n").trials.map(\.id))
+    }
+
     func testArmErrors() {
         let head = "task: { modulus: 11 }\nmodel: { width: 16, embedding: 8 }\n"
         assertError(head + "baseline: wd\n", line: 3, "the study has no arms")

@@ -54,7 +54,8 @@ final class FaultInjectionTests: XCTestCase {
 
     /// A trial with probes killed several times keeps the snapshots taken before each kill (they ride with
     /// the checkpoint): its probes.json matches an uninterrupted run's, resume metadata aside, the Hessian's
-    /// top eigenvalue and the local learning coefficient included.
+    /// top eigenvalue and the local learning coefficient included, and so does its curve.csv with the probes'
+    /// columns (the frequency losses, and the curvature on its own schedule).
     func testProbeSnapshotsSurviveKills() throws {
         let dir = temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -65,7 +66,7 @@ final class FaultInjectionTests: XCTestCase {
         model: { width: 64, embedding: 16 }
         optimizer: { lr: 3e-3, weight_decay: 1.0 }
         training: { max_steps: 40000, batch: 32, stop_after: never, checkpoint_every: 100, probes: true, eval: { points: 80 } }
-        probes: { llc: true, llc_chains: 2, llc_steps: 20, llc_burn_in: 5 }
+        probes: { llc: true, llc_chains: 2, llc_steps: 20, llc_burn_in: 5, frequency_losses: true, curvature_points: 12 }
         events:
           memorization: { metric: train_accuracy, at_least: 0.99 }
           generalization: { metric: val_accuracy, at_least: 0.99 }
@@ -101,6 +102,15 @@ final class FaultInjectionTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(kills, 3)
         XCTAssertEqual(try descent(["run", file.path, "--out", killed.path, "--no-report"], in: dir).status, 0)
         XCTAssertEqual(try probes(killed), expected)
+        // The probe columns over training (the frequency losses at every evaluation, the curvature on its own schedule) too.
+        func curve(_ root: URL) throws -> String {
+            let trials = root.appendingPathComponent("trials")
+            let id = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: trials.path).first { !$0.hasPrefix(".") })
+            return try String(contentsOf: trials.appendingPathComponent("\(id)/curve.csv"), encoding: .utf8)
+        }
+        let curveText = try curve(reference)
+        XCTAssertTrue(curveText.hasPrefix("step,") && curveText.contains(",excluded_loss,restricted_loss,hessian_top_eigenvalue,sharpness"), String(curveText.prefix(300)))
+        XCTAssertEqual(try curve(killed), curveText)
     }
 
     /// SIGTERM while the local learning coefficient of the init snapshot is being estimated (seconds of

@@ -43,6 +43,7 @@ public enum Registry {
         Sharpness.self,
         LocalLearningCoefficientProbe.self,
         FrequencyLossesProbe.self,
+        CurvatureOverTraining.self,
     ]
 
     static func task(_ name: String) -> (any TaskKind.Type)? { tasks.first { $0.name == name } }
