@@ -126,6 +126,8 @@ public enum ReportWriter {
             loss.yLog = true
             // Each measure a probe records in curve.csv (probes.json's method says how), with the same event lines.
             var measures: [String: Chart] = [:], measureOrder: [String] = []
+            // Where a seed's validation loss rises and falls again (an epoch-wise double descent of the loss).
+            var lossBumps: [String] = [], bumpMarkers: [Marker] = []
             var norm = Chart(title: "Weight norm against training steps" + (c.key.isEmpty ? "" : " (\(c.key))"),
                              xLabel: "training step (log scale; step 0 not shown)", yLabel: "total weight norm ‖θ‖", xLog: true)
             for (si, trial) in c.trials.enumerated() {
@@ -134,6 +136,10 @@ public enum ReportWriter {
                 if let tl = curve.column("train_loss"), let vl = curve.column("val_loss") {
                     loss.series.append(Series(name: "seed \(trial.seedIndex) train", points: Array(zip(st, tl)), color: color, dashed: true))
                     loss.series.append(Series(name: "seed \(trial.seedIndex) validation", points: Array(zip(st, vl)), color: color))
+                    if let bump = EpochWise.validationLossBump(curve) {
+                        lossBumps.append(String(format: "seed %d peaks at step %.0f (rise %.3g, fall %.3g nats)", trial.seedIndex, bump.step, bump.bump.rise, bump.bump.fall))
+                        bumpMarkers.append(Marker(x: bump.step, label: "validation-loss peak seed \(trial.seedIndex)", color: color))
+                    }
                 }
                 if let w = curve.column("weight_norm") { norm.series.append(Series(name: "seed \(trial.seedIndex)", points: Array(zip(st, w)), color: color)) }
                 for name in ReportWriter.measureColumns(curve) {
@@ -148,9 +154,12 @@ public enum ReportWriter {
                     measures[name]!.series.append(Series(name: "seed \(trial.seedIndex)", points: zip(st, v).filter { $0.1.isFinite }, color: color))
                 }
             }
-            loss.markers = chart.markers; norm.markers = chart.markers
+            loss.markers = chart.markers + bumpMarkers; norm.markers = chart.markers
             if !loss.series.isEmpty {
-                figures.append(Figure(file: "figures/loss-\(gi + 1).svg", caption: "Train (dashed) and validation (solid) loss per seed on log-log axes; dotted verticals mark the events.", svg: loss.svg()))
+                let bumps = lossBumps.isEmpty
+                    ? " No seed's validation loss rises and falls again by \(EpochWise.lossBumpProminence) nats or more."
+                    : " The validation loss rises and falls again (an epoch-wise double descent of the loss; its top marked) in \(lossBumps.count) of \(c.trials.count) seeds: " + lossBumps.joined(separator: "; ") + " (the rise from the lowest value before the top, the fall to the lowest after it)."
+                figures.append(Figure(file: "figures/loss-\(gi + 1).svg", caption: "Train (dashed) and validation (solid) loss per seed on log-log axes; dotted verticals mark the events." + bumps, svg: loss.svg()))
             }
             if norm.series.contains(where: { $0.points.contains { $0.1.isFinite && $0.1 > 0 } }) {
                 figures.append(Figure(file: "figures/weight-norm-\(gi + 1).svg", caption: "Total weight norm per seed; dotted verticals mark the events.", svg: norm.svg()))

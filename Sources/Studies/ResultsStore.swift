@@ -46,6 +46,7 @@ extension TrialSummary: @unchecked Sendable {}
 public struct TrialCurve: Sendable {
     public let columns: [String]
     public let rows: [[Double]]
+    public init(columns: [String], rows: [[Double]]) { self.columns = columns; self.rows = rows }
     public func column(_ name: String) -> [Double]? {
         guard let i = columns.firstIndex(of: name) else { return nil }
         return rows.map { $0[i] }

@@ -109,5 +109,7 @@ final class ProgressMeasureTests: XCTestCase {
         let medians = leads.compactMap { $0["median_lead"] as? Double }
         XCTAssertEqual(medians, medians.sorted(by: >), "longest lead first")
         XCTAssertTrue(md.contains("Lead times"), md)
+        // Grokking's validation loss rises after memorization and falls at generalization: the loss figure says so.
+        XCTAssertTrue(md.contains("The validation loss rises and falls again"), md)
     }
 }
