@@ -283,8 +283,8 @@ public final class Trainer<M: Classifier> {
     /// Whether a saved state fits this trainer's transforms: one state per transform of the right size,
     /// or none at all when every transform is stateless (a checkpoint from before transforms had states).
     public func accepts(_ s: State) -> Bool {
-        if s.transformStates.isEmpty { return stages.allSatisfy { $0.state().isEmpty } }
-        return s.transformStates.count == stages.count && zip(stages, s.transformStates).allSatisfy { $0.state().count == $1.count }
+        if s.transformStates.isEmpty { return stages.allSatisfy { $0.stateCount == 0 } }
+        return s.transformStates.count == stages.count && zip(stages, s.transformStates).allSatisfy { $0.stateCount == $1.count }
     }
 
     /// The run's state now (between steps).

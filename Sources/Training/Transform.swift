@@ -42,10 +42,12 @@ public struct TransformStage<T: Scalar> {
     /// The state a checkpoint must carry (empty for a stateless stage), and how to put it back.
     public let state: () -> [T]
     public let restore: ([T]) -> Void
+    /// How many scalars `state` gives, known without copying them (a checkpoint's state is checked against it).
+    public let stateCount: Int
 
     public init(phase: TransformPhase, apply: @escaping (ParameterStore<T>, inout RNG) -> Void,
-                state: @escaping () -> [T] = { [] }, restore: @escaping ([T]) -> Void = { _ in }) {
-        self.phase = phase; self.apply = apply; self.state = state; self.restore = restore
+                stateCount: Int = 0, state: @escaping () -> [T] = { [] }, restore: @escaping ([T]) -> Void = { _ in }) {
+        self.phase = phase; self.apply = apply; self.state = state; self.restore = restore; self.stateCount = stateCount
     }
 }
 

@@ -56,6 +56,7 @@ final class TransformTests: XCTestCase {
             let sa = make().stage(a), sb = make().stage(b)
             var rng = RNG(seed: 3), r = RNG(seed: 0)
             for _ in 0..<5 { setGrads(a, (0..<5).map { _ in rng.normal() }); sa.apply(a, &r) }
+            XCTAssertEqual(sa.stateCount, sa.state().count, "the count a checkpoint is checked against, \(make())")
             sb.restore(sa.state())
             let g = (0..<5).map { _ in rng.normal() }
             setGrads(a, g); setGrads(b, g)

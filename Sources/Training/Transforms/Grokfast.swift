@@ -32,7 +32,7 @@ public struct GrokfastEMA: GradientTransformation {
                 hp[i] = hi
                 g[i] += hi * l
             }
-        }, state: { started.array + h.array }, restore: { s in
+        }, stateCount: 1 + n, state: { started.array + h.array }, restore: { s in
             started.load(s.prefix(1)); h.load(s.dropFirst())
         })
     }
@@ -71,7 +71,7 @@ public struct GrokfastMA: GradientTransformation {
                 for i in 0..<n { acc[i] += row[i] }
             }
             for i in 0..<n { g[i] += acc[i] / wT * l }
-        }, state: { position.array + rows.array }, restore: { s in
+        }, stateCount: 2 + w * n, state: { position.array + rows.array }, restore: { s in
             position.load(s.prefix(2)); rows.load(s.dropFirst(2))
         })
     }
