@@ -45,6 +45,8 @@ public struct InterventionRow: Codable, Sendable {
     public var trials: Int
     public var reachedInterval: Interval?
     public var median: KaplanMeier.Median
+    /// The Kaplan-Meier estimate itself (its rows and bands), drawn per arm.
+    public var kaplanMeier: KaplanMeier?
     /// Largest step any of its trials was censored at (the budget), nil when none was.
     public var censoredAt: Int?
     public var speedUp: SpeedUp?
@@ -106,7 +108,8 @@ public struct InterventionTable: Codable, Sendable {
                 let trials = arms[arm.name] ?? []
                 let data = times(arm.name)
                 let k = data.filter(\.observed).count, n = data.count
-                var km = kaplanMeier(data, level: level).median
+                let estimate = kaplanMeier(data, level: level)
+                var km = estimate.median
                 if 2 * k <= n {
                     km.estimate = nil; km.interval = nil; km.lowerBound = nil; km.upperBound = nil
                     km.note = "\(k) of \(n) reached: not more than half, so no median"
@@ -127,6 +130,7 @@ public struct InterventionTable: Codable, Sendable {
                 let accs = curves.compactMap { $0.column("val_accuracy")?.last(where: \.isFinite) }
                 rows.append(InterventionRow(arm: arm.name, vs: vs, published: arm.published, trialIds: trials.map(\.id), reached: k, trials: n,
                                             reachedInterval: n > 0 ? clopperPearson(k: k, n: n, level: level) : nil, median: km,
+                                            kaplanMeier: n > 0 ? estimate : nil,
                                             censoredAt: data.filter { !$0.observed }.map { Int($0.time) }.max(),
                                             speedUp: speed, logRank: test, holmP: nil,
                                             maxSoftmaxCollapse: collapse.isEmpty ? nil : collapse.reduce(0, +) / Double(collapse.count),

@@ -93,10 +93,7 @@ enum InterventionsSection {
             blocks.append(.paragraph(answer(g, event: table.event)))
             let trialsOf = Dictionary(uniqueKeysWithValues: g.rows.map { row in (row.arm, r.trials.filter { row.trialIds.contains($0.id) }) })
             // Kaplan-Meier curves of every arm.
-            let curves = g.rows.compactMap { row -> (String, KaplanMeier)? in
-                let data = trialsOf[row.arm]!.compactMap { t in r.summaries[t.id].map { sm in sm.events[table.event]?.step.map { EventTime.event(Double($0)) } ?? .censored(Double(sm.stepsRun)) } }
-                return data.isEmpty ? nil : (row.arm, kaplanMeier(data, level: table.level))
-            }
+            let curves = g.rows.compactMap { row in row.kaplanMeier.map { (row.arm, $0) } }
             let suffix = g.configuration.isEmpty ? "" : " (\(g.configuration))"
             if !curves.isEmpty {
                 let chart = Figures.kaplanMeier(title: "Time to \(table.event) per arm" + suffix, event: table.event, curves: curves)
