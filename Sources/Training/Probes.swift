@@ -10,14 +10,16 @@ import Models
 public func embeddingSpectrum(_ embeddings: [Double], p: Int, C: Int) -> [Double] {
     precondition(embeddings.count == p * C && p >= 2, "embeddingSpectrum: \(embeddings.count) values for [\(p), \(C)]")
     var power = [Double](repeating: 0, count: p / 2 + 1)
+    // cos and sin of −2πj/p for each residue j = k·x mod p, once (the same values the loop would compute).
+    let cosines = (0..<p).map { cos(-2 * Double.pi * Double($0) / Double(p)) }, sines = (0..<p).map { sin(-2 * Double.pi * Double($0) / Double(p)) }
     for k in 0..<p {
         var total = 0.0
         for c in 0..<C {
             var re = 0.0, im = 0.0
             for x in 0..<p {
-                let angle = -2 * Double.pi * Double(k * x % p) / Double(p)
-                re += embeddings[x * C + c] * cos(angle)
-                im += embeddings[x * C + c] * sin(angle)
+                let j = k * x % p
+                re += embeddings[x * C + c] * cosines[j]
+                im += embeddings[x * C + c] * sines[j]
             }
             total += re * re + im * im
         }
