@@ -99,13 +99,18 @@ public enum ProgressMeasures {
         column[...i].last(where: \.isFinite) ?? .nan
     }
     static let landmarkMultiples = [2, 4, 8]
+    /// Fewest trials for a concordance (at the anchor or a landmark): with fewer, a bootstrap over trials has too
+    /// few distinct resamples for its interval to mean anything (three trials give intervals like [1, 1]).
+    public static let minimumTrials = 8
+    /// Fewest trials that reached the event for a median lead time.
+    public static let minimumLeadTrials = 5
 
-    /// Measures ranked by Harrell's C, strongest first (those with fewer than three finite values or no comparable pair left out).
+    /// Measures ranked by Harrell's C, strongest first (those with fewer than `minimumTrials` finite values or no comparable pair left out).
     static func predictions(_ times: [EventTime], _ values: [[Double]], _ fields: [(String, String)], seed: String, resamples: Int) -> [MeasurePrediction] {
         var measures: [MeasurePrediction] = []
         for (j, (name, about)) in fields.enumerated() {
             let scores = values.map { $0[j] }
-            guard scores.filter(\.isFinite).count >= 3 else { continue }
+            guard scores.filter(\.isFinite).count >= minimumTrials else { continue }
             let (c, boot) = harrellCInterval(times: times, scores: scores, seed: stableHash("progress|\(seed)|\(name)"), resamples: resamples)
             guard let value = c.c else { continue }
             measures.append(MeasurePrediction(measure: name, about: about, trials: scores.filter(\.isFinite).count, concordance: c,
@@ -127,7 +132,7 @@ public enum ProgressMeasures {
         ("restricted_loss", "", "the whole-table loss of the key frequencies alone (Nanda et al.)"),
     ]
 
-    /// The ranking at `anchor` for `event`, or nil when fewer than three trials have the anchor snapshot.
+    /// The ranking at `anchor` for `event`, or nil when fewer than `minimumTrials` trials have the anchor snapshot.
     public static func rank(_ r: StudyResults, anchor: String = "memorization", event: String = "generalization",
                             resamples: Int = 2000) -> ProgressMeasureRanking? {
         var times: [EventTime] = [], values: [[Double]] = []
@@ -155,7 +160,7 @@ public enum ProgressMeasures {
                 return (snap[field] as? NSNumber)?.doubleValue ?? .nan
             })
         }
-        guard times.count >= 3 else { return nil }
+        guard times.count >= minimumTrials else { return nil }
         let measures = predictions(times, values, fields.map { ($0.0, $0.2) }, seed: "\(anchor)|\(event)", resamples: resamples)
         // Landmarks at k × each trial's anchor step, over the trials still at risk there.
         var landmarks: [LandmarkRanking] = []
@@ -169,7 +174,7 @@ public enum ProgressMeasures {
                 lt.append(s.events[event]?.step.map { EventTime.event(Double($0)) } ?? EventTime.censored(Double(s.stepsRun)))
                 lv.append(curveFields.map { name, _ in c.column(name).map { latest($0, at: i) } ?? .nan })
             }
-            guard lt.count >= 3 else { continue }
+            guard lt.count >= minimumTrials else { continue }
             let m = predictions(lt, lv, curveFields, seed: "\(anchor)×\(k)|\(event)", resamples: resamples)
             if !m.isEmpty { landmarks.append(LandmarkRanking(multiple: k, atRisk: lt.count, reached: lt.filter(\.observed).count, measures: m)) }
         }
@@ -194,7 +199,7 @@ public enum ProgressMeasures {
         }
         var leads: [LeadTime] = []
         for (name, about) in curveFields {
-            guard let pairs = changes[name], pairs.count >= 3 else { continue }
+            guard let pairs = changes[name], pairs.count >= minimumLeadTrials else { continue }
             let lead = pairs.map { $0.validation - $0.measure }
             let b = bootstrap(lead, seed: stableHash("lead|\(anchor)|\(event)|\(name)"), resamples: resamples, statistic: medianOf)
             leads.append(LeadTime(measure: name, about: about, trials: pairs.count, medianLead: b.estimate, lower: b.percentile?.lower, upper: b.percentile?.upper,
