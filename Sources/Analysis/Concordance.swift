@@ -28,13 +28,16 @@ public struct Concordance: Codable, Sendable, Equatable {
 }
 
 /// Harrell's C of `scores` against `times` (definitions in the file header). Subjects with a non-finite
-/// score are left out.
-public func harrellC(times: [EventTime], scores: [Double]) -> Concordance {
+/// score are left out. With `strata`, only pairs of subjects in the same stratum count (a stratified C: the
+/// measure's ordering within groups that share their settings, not between them).
+public func harrellC(times: [EventTime], scores: [Double], strata: [Int]? = nil) -> Concordance {
     precondition(times.count == scores.count, "harrellC: \(times.count) times for \(scores.count) scores")
-    let subjects = zip(times, scores).filter { $0.1.isFinite }
+    precondition(strata == nil || strata!.count == times.count, "harrellC: \(strata?.count ?? 0) strata for \(times.count) subjects")
+    let group = strata ?? [Int](repeating: 0, count: times.count)
+    let subjects = times.indices.filter { scores[$0].isFinite }.map { (times[$0], scores[$0], group[$0]) }
     var concordant = 0, discordant = 0, tied = 0
-    for (i, (ti, si)) in subjects.enumerated() where ti.observed {
-        for (j, (tj, sj)) in subjects.enumerated() where j != i {
+    for (i, (ti, si, gi)) in subjects.enumerated() where ti.observed {
+        for (j, (tj, sj, gj)) in subjects.enumerated() where j != i && gj == gi {
             // i had its event first, and j outlived it (a later time, or censored at the same time).
             guard tj.time > ti.time || (tj.time == ti.time && !tj.observed) else { continue }
             if si > sj { concordant += 1 } else if si < sj { discordant += 1 } else { tied += 1 }
@@ -46,14 +49,14 @@ public func harrellC(times: [EventTime], scores: [Double]) -> Concordance {
 }
 
 /// Harrell's C with a bootstrap interval over subjects (nil intervals with fewer than two subjects).
-public func harrellCInterval(times: [EventTime], scores: [Double], level: Double = 0.95, seed: UInt64,
+public func harrellCInterval(times: [EventTime], scores: [Double], strata: [Int]? = nil, level: Double = 0.95, seed: UInt64,
                              resamples: Int = 2000) -> (concordance: Concordance, bootstrap: BootstrapResult?) {
-    let all = harrellC(times: times, scores: scores)
+    let all = harrellC(times: times, scores: scores, strata: strata)
     guard all.c != nil, times.count >= 2 else { return (all, nil) }
     let indices = times.indices.map(Double.init)
     let result = bootstrap(indices, level: level, seed: seed, resamples: resamples) { sample in
         let rows = sample.map { Int($0) }
-        return harrellC(times: rows.map { times[$0] }, scores: rows.map { scores[$0] }).c ?? .nan
+        return harrellC(times: rows.map { times[$0] }, scores: rows.map { scores[$0] }, strata: strata.map { g in rows.map { g[$0] } }).c ?? .nan
     }
     return (all, result)
 }

@@ -29,6 +29,12 @@ public struct MeasurePrediction: Codable, Sendable {
     public var higherMeans: String
     /// |C − 1/2|.
     public var strength: Double?
+    /// C over the pairs of trials that share their configuration (the sweep point: a stratified C), with its
+    /// bootstrap interval: how well the measure orders seeds beyond what the settings already say. Nil in a
+    /// study of one configuration (then it is C) or when no such pair is comparable.
+    public var withinConfiguration: Concordance?
+    public var withinLower: Double?
+    public var withinUpper: Double?
 }
 
 /// How far a curve measure's change of regime comes before validation accuracy's, over the trials that
@@ -106,16 +112,22 @@ public enum ProgressMeasures {
     public static let minimumLeadTrials = 5
 
     /// Measures ranked by Harrell's C, strongest first (those with fewer than `minimumTrials` finite values or no comparable pair left out).
-    static func predictions(_ times: [EventTime], _ values: [[Double]], _ fields: [(String, String)], seed: String, resamples: Int) -> [MeasurePrediction] {
+    static func predictions(_ times: [EventTime], _ values: [[Double]], _ strata: [Int], _ fields: [(String, String)], seed: String, resamples: Int) -> [MeasurePrediction] {
         var measures: [MeasurePrediction] = []
+        let stratified = Set(strata).count > 1
         for (j, (name, about)) in fields.enumerated() {
             let scores = values.map { $0[j] }
             guard scores.filter(\.isFinite).count >= minimumTrials else { continue }
             let (c, boot) = harrellCInterval(times: times, scores: scores, seed: stableHash("progress|\(seed)|\(name)"), resamples: resamples)
             guard let value = c.c else { continue }
-            measures.append(MeasurePrediction(measure: name, about: about, trials: scores.filter(\.isFinite).count, concordance: c,
-                                              lower: boot?.percentile?.lower, upper: boot?.percentile?.upper,
-                                              higherMeans: value > 0.5 ? "sooner" : value < 0.5 ? "later" : "none", strength: abs(value - 0.5)))
+            var m = MeasurePrediction(measure: name, about: about, trials: scores.filter(\.isFinite).count, concordance: c,
+                                      lower: boot?.percentile?.lower, upper: boot?.percentile?.upper,
+                                      higherMeans: value > 0.5 ? "sooner" : value < 0.5 ? "later" : "none", strength: abs(value - 0.5))
+            if stratified {
+                let (w, wb) = harrellCInterval(times: times, scores: scores, strata: strata, seed: stableHash("progress-within|\(seed)|\(name)"), resamples: resamples)
+                if w.c != nil { m.withinConfiguration = w; m.withinLower = wb?.percentile?.lower; m.withinUpper = wb?.percentile?.upper }
+            }
+            measures.append(m)
         }
         return measures.sorted { ($0.strength ?? 0) > ($1.strength ?? 0) }
     }
@@ -135,8 +147,15 @@ public enum ProgressMeasures {
     /// The ranking at `anchor` for `event`, or nil when fewer than `minimumTrials` trials have the anchor snapshot.
     public static func rank(_ r: StudyResults, anchor: String = "memorization", event: String = "generalization",
                             resamples: Int = 2000) -> ProgressMeasureRanking? {
-        var times: [EventTime] = [], values: [[Double]] = []
+        var times: [EventTime] = [], values: [[Double]] = [], strata: [Int] = []
         var leftOut = 0
+        // Each configuration (the sweep point and arm, without the seed) a stratum.
+        var configurations: [String: Int] = [:]
+        func stratum(_ t: Trial) -> Int {
+            if let k = configurations[t.groupKey] { return k }
+            configurations[t.groupKey] = configurations.count
+            return configurations.count - 1
+        }
         // Each trial's curve is read once, for the anchor and every landmark.
         var read: [String: TrialCurve?] = [:]
         func curve(_ id: String) -> TrialCurve? {
@@ -151,6 +170,7 @@ public enum ProgressMeasures {
             guard let data = try? Data(contentsOf: url), let doc = JSON.parse(data) as? [String: Any],
                   let snap = (doc["snapshots"] as? [String: Any])?[anchor] as? [String: Any], let step = snap["step"] as? Int else { leftOut += 1; continue }
             times.append(s.events[event]?.step.map { EventTime.event(Double($0)) } ?? EventTime.censored(Double(s.stepsRun)))
+            strata.append(stratum(t))
             values.append(fields.map { name, field, _ in
                 if field.isEmpty {          // read from curve.csv at the snapshot's step
                     guard let c = curve(t.id), let st = c.column("step"), let w = c.column(name),
@@ -161,21 +181,22 @@ public enum ProgressMeasures {
             })
         }
         guard times.count >= minimumTrials else { return nil }
-        let measures = predictions(times, values, fields.map { ($0.0, $0.2) }, seed: "\(anchor)|\(event)", resamples: resamples)
+        let measures = predictions(times, values, strata, fields.map { ($0.0, $0.2) }, seed: "\(anchor)|\(event)", resamples: resamples)
         // Landmarks at k × each trial's anchor step, over the trials still at risk there.
         var landmarks: [LandmarkRanking] = []
         for k in landmarkMultiples {
-            var lt: [EventTime] = [], lv: [[Double]] = []
+            var lt: [EventTime] = [], lv: [[Double]] = [], ls: [Int] = []
             for t in r.trials {
                 guard let s = r.summaries[t.id], let a = s.events[anchor]?.step, a > 0, let c = curve(t.id), let st = c.column("step"),
                       let i = st.firstIndex(where: { $0 >= Double(k * a) }) else { continue }
                 let landmark = st[i]
                 if let e = s.events[event]?.step, Double(e) <= landmark { continue }       // no longer at risk
                 lt.append(s.events[event]?.step.map { EventTime.event(Double($0)) } ?? EventTime.censored(Double(s.stepsRun)))
+                ls.append(stratum(t))
                 lv.append(curveFields.map { name, _ in c.column(name).map { latest($0, at: i) } ?? .nan })
             }
             guard lt.count >= minimumTrials else { continue }
-            let m = predictions(lt, lv, curveFields, seed: "\(anchor)×\(k)|\(event)", resamples: resamples)
+            let m = predictions(lt, lv, ls, curveFields, seed: "\(anchor)×\(k)|\(event)", resamples: resamples)
             if !m.isEmpty { landmarks.append(LandmarkRanking(multiple: k, atRisk: lt.count, reached: lt.filter(\.observed).count, measures: m)) }
         }
         // Lead times: each measure's change point against validation accuracy's, over the trials that reached the event.

@@ -11,11 +11,18 @@ enum ProgressMeasureSection {
         var blocks: [Block] = []
         blocks.append(.paragraph("Each measure's value at the trial's \(k.anchor) snapshot (probes.json) against the step at which it reached \(k.event), censored at its budget when it never did, by Harrell's concordance index C over \(k.trials) trials (\(k.reached) of them reached \(k.event)\(k.leftOut > 0 ? "; \(k.leftOut) without the snapshot left out" : "")): C = 1 when a higher value always means sooner \(k.event), 0 when it always means later, 1/2 when the measure orders nothing. Ranked by |C − 1/2|, with a 95 % bootstrap interval over trials; an interval that holds 1/2 cannot tell the measure from noise."))
         func table(_ measures: [MeasurePrediction]) -> Table {
-            var table = Table(["rank", "measure", "what it is", "trials", "comparable pairs", "C", "95 % interval", "a higher value means"])
+            let within = measures.contains { $0.withinConfiguration != nil }
+            var table = Table(["rank", "measure", "what it is", "trials", "comparable pairs", "C", "95 % interval", "a higher value means"]
+                              + (within ? ["C within configurations (pairs) [95 %]"] : []))
             for (i, m) in measures.enumerated() {
                 let interval = m.lower.map { lo in String(format: "[%.2f, %.2f]", lo, m.upper ?? .nan) } ?? "—"
-                table.add([String(i + 1), "`\(m.measure)`", m.about, String(m.trials), String(m.concordance.comparable),
-                           m.concordance.c.map { String(format: "%.2f", $0) } ?? "—", interval, m.higherMeans == "none" ? "no order" : "\(m.higherMeans) \(k.event)"])
+                var row = [String(i + 1), "`\(m.measure)`", m.about, String(m.trials), String(m.concordance.comparable),
+                           m.concordance.c.map { String(format: "%.2f", $0) } ?? "—", interval, m.higherMeans == "none" ? "no order" : "\(m.higherMeans) \(k.event)"]
+                if within {
+                    row.append(m.withinConfiguration.flatMap { w in w.c.map { c in
+                        String(format: "%.2f (%d)", c, w.comparable) + (m.withinLower.map { String(format: " [%.2f, %.2f]", $0, m.withinUpper ?? .nan) } ?? "") } } ?? "—")
+                }
+                table.add(row)
             }
             return table
         }
@@ -29,6 +36,13 @@ enum ProgressMeasureSection {
             }
             s += decisive.isEmpty ? "No measure's interval excludes 1/2: these trials cannot tell the measures from noise."
                                   : "Intervals that exclude 1/2: " + decisive.map { "`\($0)`" }.joined(separator: ", ") + "."
+            // Within configurations: what a measure says about the seeds of one setting, beyond the setting itself.
+            let within = k.measures.filter { $0.withinConfiguration?.c != nil }
+            if let top = within.max(by: { abs($0.withinConfiguration!.c! - 0.5) < abs($1.withinConfiguration!.c! - 0.5) }), let wc = top.withinConfiguration?.c {
+                let holds = within.filter { m in m.withinLower.map { $0 > 0.5 } == true || m.withinUpper.map { $0 < 0.5 } == true }.map { "`\($0.measure)`" }
+                s += String(format: " Within configurations (pairs of seeds of the same setting only, so the sweep's own effect is left out) the strongest is `%@` (C = %.2f over %d pairs); ", top.measure, wc, top.withinConfiguration!.comparable)
+                s += holds.isEmpty ? "no measure's within-configuration interval excludes 1/2." : "intervals that exclude 1/2 there: " + holds.joined(separator: ", ") + "."
+            }
             blocks.append(.paragraph(s))
         }
         if !k.landmarks.isEmpty {

@@ -24,6 +24,25 @@ final class ConcordanceTests: XCTestCase {
         XCTAssertEqual(try XCTUnwrap(c.c), 7.5 / 9, accuracy: 1e-15)
     }
 
+    /// Stratified: only pairs within a stratum count. Strata 0: (1, event, 0.9), (3, event, 0.1); 1: (2, event, 0.2),
+    /// (4, censored, 0.8). Within 0 the earlier event has the higher score (concordant); within 1 the lower
+    /// (discordant): C = 1/2 from 2 pairs. Pooled, the 6 pairs are all comparable: 1 before 2, 3, 4 with 0.9
+    /// the highest (3 concordant), 2 before 3 (0.2 > 0.1, concordant) and 4 (0.2 < 0.8, discordant), 3 before 4
+    /// (discordant): C = 4/6.
+    func testStrataCountOnlyPairsWithinAStratum() {
+        let times: [EventTime] = [.event(1), .event(3), .event(2), .censored(4)]
+        let scores = [0.9, 0.1, 0.2, 0.8]
+        let within = harrellC(times: times, scores: scores, strata: [0, 0, 1, 1])
+        XCTAssertEqual(within.comparable, 2)
+        XCTAssertEqual(within.concordant, 1)
+        XCTAssertEqual(within.c, 0.5)
+        let pooled = harrellC(times: times, scores: scores)
+        XCTAssertEqual(pooled.comparable, 6)
+        XCTAssertEqual(try XCTUnwrap(pooled.c), 4.0 / 6, accuracy: 1e-15)
+        // One stratum for all is the pooled C.
+        XCTAssertEqual(harrellC(times: times, scores: scores, strata: [7, 7, 7, 7]), pooled)
+    }
+
     /// Two events at the same time are not comparable; both censored, neither; a censored shorter time
     /// neither; so none of these pairs counts.
     func testPairsThatAreNotComparable() {

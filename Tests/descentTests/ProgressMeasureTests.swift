@@ -37,7 +37,7 @@ final class ProgressMeasureTests: XCTestCase {
         XCTAssertEqual(strengths, strengths.sorted(by: >), "ranked by |C − 1/2|")
 
         // The weight norm at memorization against the generalization step, counted here.
-        var rows: [(time: Double, event: Bool, w: Double)] = []
+        var rows: [(time: Double, event: Bool, w: Double, decay: Double)] = []
         for id in try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("trials").path) where !id.hasPrefix(".") {
             let t = out.appendingPathComponent("trials/\(id)")
             let s = try XCTUnwrap(json(t.appendingPathComponent("summary.json")))
@@ -48,14 +48,16 @@ final class ProgressMeasureTests: XCTestCase {
             let (si, wi) = (header.firstIndex(of: "step")!, header.firstIndex(of: "weight_norm")!)
             let row = try XCTUnwrap(lines.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false) }.first { Int($0[si]) == mem })
             let gen = ((s["events"] as? [String: Any])?["generalization"] as? [String: Any])?["step"] as? Int
-            rows.append((Double(gen ?? (s["steps_run"] as! Int)), gen != nil, Double(row[wi])!))
+            let decay = try XCTUnwrap((json(t.appendingPathComponent("config.json"))?["optimizer"] as? [String: Any])?["weight_decay"] as? Double)
+            rows.append((Double(gen ?? (s["steps_run"] as! Int)), gen != nil, Double(row[wi])!, decay))
         }
         XCTAssertTrue(rows.contains { $0.event } && rows.contains { !$0.event }, "some trials must generalize and some not for the test to mean anything")
-        var concordant = 0.0, comparable = 0.0
+        var concordant = 0.0, comparable = 0.0, withinConcordant = 0.0, withinComparable = 0.0
         for a in rows where a.event {
             for b in rows where b.time > a.time || (b.time == a.time && !b.event) {
                 comparable += 1
                 concordant += a.w > b.w ? 1 : a.w == b.w ? 0.5 : 0
+                if a.decay == b.decay { withinComparable += 1; withinConcordant += a.w > b.w ? 1 : a.w == b.w ? 0.5 : 0 }
             }
         }
         // Landmark 2 × memorization: the trials still at risk there, counted here from the same files.
@@ -77,6 +79,10 @@ final class ProgressMeasureTests: XCTestCase {
         let weight = try XCTUnwrap(measures.first { $0["measure"] as? String == "weight_norm" })
         let c = try XCTUnwrap((weight["concordance"] as? [String: Any])?["c"] as? Double)
         XCTAssertEqual(c, concordant / comparable, accuracy: 1e-12)
+        // Within configurations: only the pairs of seeds with the same weight decay.
+        let within = try XCTUnwrap(weight["within_configuration"] as? [String: Any])
+        XCTAssertEqual(within["comparable"] as? Int, Int(withinComparable))
+        XCTAssertEqual(try XCTUnwrap(within["c"] as? Double), withinConcordant / withinComparable, accuracy: 1e-12)
 
         // The frequency losses are ranked at memorization like the other measures, read from curve.csv.
         XCTAssertNotNil(measures.first { $0["measure"] as? String == "excluded_loss" })
