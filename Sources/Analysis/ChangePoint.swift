@@ -19,12 +19,14 @@ public struct ChangePoint: Equatable, Sendable {
     public var lineRSS: Double
 }
 
-/// The hinge fit's knot over the finite points of (x, y), x ascending; nil with fewer than 2 × `minimumSide` + 1 points.
+/// The hinge fit's knot over the finite points of (x, y), x ascending; nil with fewer than 2 × `minimumSide` + 1 points,
+/// or when y does not change at all (a constant has no change of regime; every knot would fit it exactly).
 public func hingeChangePoint(x: [Double], y: [Double], minimumSide: Int = 3) -> ChangePoint? {
     let pts = zip(x, y).filter { $0.0.isFinite && $0.1.isFinite }
     let n = pts.count, side = max(2, minimumSide)
     guard n >= 2 * side + 1 else { return nil }
     let xs = pts.map(\.0), ys = pts.map(\.1)
+    guard let low = ys.min(), let high = ys.max(), high > low else { return nil }
     // Each fit by gsl_multifit_linear (SVD), so a knot whose columns are nearly collinear is still solved stably.
     guard let line = try? fitMultilinear(predictors: xs.map { [$0] }, y: ys) else { return nil }
     var best: (k: Int, fit: LinearFit)? = nil

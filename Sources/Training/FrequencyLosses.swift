@@ -73,17 +73,17 @@ public struct TableLogits {
 
     /// The restricted and excluded losses over the frequencies K (each 1 ≤ k < p/2; others are ignored).
     public func losses(frequencies K: [Int]) -> FrequencyLosses {
-        let m = diagonalMeans(), co = coefficients(m)
+        let m = diagonalMeans(), coefficient = coefficients(m)
         let keys = Set(K.filter { $0 >= 1 && $0 < (p + 1) / 2 })
         // part[s][c]: Σ_{k∈K} f_{c,k}(s); mean[c]: the constant.
         var part = [Double](repeating: 0, count: p * classes), mean = [Double](repeating: 0, count: classes)
         for s in 0..<p { for c in 0..<classes { mean[c] += m[s * classes + c] / Double(p) } }
         for k in keys.sorted() {
-            let (cs, sn) = co[k - 1]
+            let (cs, sn) = coefficient[k - 1]
             for s in 0..<p {
                 let angle = 2 * Double.pi * Double(k * s % p) / Double(p)
-                let co = cos(angle), si = sin(angle)
-                for c in 0..<classes { part[s * classes + c] += 2 / Double(p) * (cs[c] * co + sn[c] * si) }
+                let cosine = cos(angle), sine = sin(angle)
+                for c in 0..<classes { part[s * classes + c] += 2 / Double(p) * (cs[c] * cosine + sn[c] * sine) }
             }
         }
         var excluded = 0.0, trainRows = 0, restricted = 0.0

@@ -34,5 +34,7 @@ final class ChangePointTests: XCTestCase {
         let c = try XCTUnwrap(hingeChangePoint(x: x, y: y, minimumSide: 3))
         XCTAssertEqual(c.index, 3)
         XCTAssertNil(hingeChangePoint(x: Array(x.prefix(6)), y: Array(y.prefix(6)), minimumSide: 3))
+        // A constant (a measure that never moves, such as a softmax collapse of 0 throughout) has no change point.
+        XCTAssertNil(hingeChangePoint(x: x, y: x.map { _ in 0 }))
     }
 }
