@@ -285,6 +285,7 @@ final class StudyParserTests: XCTestCase {
         assertError("task: { operation: x*y, modulus: 11 }\nmodel: { width: 16, embedding: 8 }\nprobes: { frequency_losses: true }\n", line: 3, "defined for x+y")
         assertError(head + "sweep: { task.operation: [x+y, x-y] }\nprobes: { frequency_losses: true }\n", line: 4, "task.operation is 'x-y'")
         assertError(head + "probes: { curvature_points: 1 }\n", line: 3, "needs at least 2 steps")
+        assertError("task: { modulus: 1009 }\nmodel: { width: 16, embedding: 8 }\nprobes: { frequency_losses: true }\n", line: 3, "at most 500 is allowed")
         let plain = try parse(head)
         XCTAssertEqual(plain.trials.map(\.id), try parse(head + "probes: { frequency_losses: false, curvature_points: 0 }\n").trials.map(\.id))
         XCTAssertNotEqual(plain.trials.map(\.id), try parse(head + "probes: { frequency_losses: true }\n").trials.map(\.id))

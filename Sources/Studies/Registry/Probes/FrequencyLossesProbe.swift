@@ -25,7 +25,17 @@ struct FrequencyLossesProbe: ProbeKind, TrainingProbe {
             throw StudyError(s.at(on), "probes.frequency_losses is defined for x+y (the Fourier components of a + b), and task.operation is '\(other)'",
                              hint: "set task.operation: x+y, or remove probes.frequency_losses")
         }
+        // It holds the logits of the whole table in Double: p² rows of p classes.
+        if let p = s.values(of: AlgorithmicTask.modulus).compactMap(\.asInt).max(), p > maximumModulus {
+            let gigabytes = Double(p) * Double(p) * Double(p) * 8 / 1e9
+            throw StudyError(s.at(on, or: AlgorithmicTask.modulus),
+                             "probes.frequency_losses keeps the logits of the whole table, p³ = \(p * p * p) numbers (\(String(format: "%.1f", gigabytes)) GB) for task.modulus \(p); at most \(maximumModulus) is allowed",
+                             hint: "use task.modulus ≤ \(maximumModulus) with this probe, or remove probes.frequency_losses")
+        }
     }
+
+    /// The largest modulus whose whole-table logits (p³ doubles) the probe holds: 500³ × 8 bytes = 1 GB.
+    static let maximumModulus = 500
 
     var columns: [String] { ["excluded_loss", "restricted_loss"] }
     var method: String {
