@@ -66,14 +66,26 @@ public struct TableLogits {
     }
 
     /// The `count` frequencies with the most power Σ_c (C² + S²) in the logits' a + b structure, strongest first.
-    public func keyFrequencies(count: Int) -> [Int] {
-        let power = coefficients(diagonalMeans()).map { co in zip(co.cos, co.sin).reduce(0) { $0 + $1.0 * $1.0 + $1.1 * $1.1 } }
+    public func keyFrequencies(count: Int) -> [Int] { Self.strongest(count, coefficients(diagonalMeans())) }
+
+    static func strongest(_ count: Int, _ coefficient: [(cos: [Double], sin: [Double])]) -> [Int] {
+        let power = coefficient.map { co in zip(co.cos, co.sin).reduce(0) { $0 + $1.0 * $1.0 + $1.1 * $1.1 } }
         return power.indices.sorted { power[$0] != power[$1] ? power[$0] > power[$1] : $0 < $1 }.prefix(count).map { $0 + 1 }
     }
 
     /// The restricted and excluded losses over the frequencies K (each 1 ≤ k < p/2; others are ignored).
     public func losses(frequencies K: [Int]) -> FrequencyLosses {
+        let m = diagonalMeans()
+        return losses(frequencies: K, m, coefficients(m))
+    }
+
+    /// The losses over the `count` key frequencies (`keyFrequencies`), the logits' projections computed once for both.
+    public func losses(strongest count: Int) -> FrequencyLosses {
         let m = diagonalMeans(), coefficient = coefficients(m)
+        return losses(frequencies: Self.strongest(count, coefficient), m, coefficient)
+    }
+
+    func losses(frequencies K: [Int], _ m: [Double], _ coefficient: [(cos: [Double], sin: [Double])]) -> FrequencyLosses {
         let keys = Set(K.filter { $0 >= 1 && $0 < (p + 1) / 2 })
         // part[s][c]: Σ_{k∈K} f_{c,k}(s); mean[c]: the constant.
         var part = [Double](repeating: 0, count: p * classes), mean = [Double](repeating: 0, count: classes)

@@ -37,6 +37,7 @@ final class FrequencyLossTests: XCTestCase {
             XCTAssertEqual(l.restricted, log(Double(p)), accuracy: 1e-9, "restricting to \(other)")
         }
         XCTAssertEqual(t.keyFrequencies(count: 1), [k])
+        XCTAssertEqual(t.losses(strongest: 1), withoutK, "the probe's one-pass form chooses k and gives the same losses")
         // k and p − k are the same real frequency: the key is reported as the smaller.
         XCTAssertEqual(table(p: p, k: p - k, beta: 200).keyFrequencies(count: 1), [k])
     }

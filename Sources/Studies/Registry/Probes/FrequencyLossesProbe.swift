@@ -44,13 +44,13 @@ struct FrequencyLossesProbe: ProbeKind, TrainingProbe {
 
     func measure(_ c: ProbeContext) -> [Double] {
         guard c.operation == .add, let t = c.table() else { return [.nan, .nan] }
-        let l = t.losses(frequencies: t.keyFrequencies(count: Self.keyCount))
+        let l = t.losses(strongest: Self.keyCount)
         return [l.excluded, l.restricted]
     }
 
     func snapshot(_ c: ProbeContext, name: String) -> [(String, JSON)] {
         guard c.operation == .add, let t = c.table() else { return [] }
-        let l = t.losses(frequencies: t.keyFrequencies(count: Self.keyCount))
+        let l = t.losses(strongest: Self.keyCount)
         return [("excluded_loss", .num(l.excluded)), ("restricted_loss", .num(l.restricted)), ("key_frequencies", .array(l.frequencies.map { .int($0) }))]
     }
 }
