@@ -65,3 +65,33 @@ extension ClassificationData {
         return LabelErrors(clean: Double(clean) / Double(count), observed: Double(observed) / Double(count))
     }
 }
+
+/// Exact label noise on a fixed set (the operation tables: Hoogland et al.'s pattern-learning sweeps): of
+/// n labels, exactly k = round(fraction · n) are replaced, each by a label drawn uniformly from the
+/// `classes − 1` incorrect ones.
+///
+/// Randomness: one shuffle of 0..<n chooses the corrupted rows (the first k of it), then one offset in
+/// 1..<K per row of 0..<n in order, whether or not the row is corrupted; the noisy label is
+/// (clean + offset) mod K. So the noise is a function of the rng state ("fixed per seed"), and with the
+/// same rng a larger fraction corrupts a superset of the rows a smaller one does, with the same wrong labels.
+///
+/// - Parameters:
+///   - labels: [n] clean labels in 0..<classes.
+///   - classes: K >= 2.
+///   - fraction: in [0, 1].
+/// - Returns: the [n] noisy labels and the corrupted rows, ascending.
+public func corruptExactly(_ labels: [Int], classes: Int, fraction: Double, rng: inout RNG) -> (labels: [Int], corrupted: [Int]) {
+    precondition(classes >= 2, "corruptExactly: need at least 2 classes to draw an incorrect label, got \(classes)")
+    precondition(fraction >= 0 && fraction <= 1, "corruptExactly: fraction \(fraction) is not in [0, 1]")
+    let n = labels.count, k = Int((fraction * Double(n)).rounded())
+    var order = Array(0..<n)
+    rng.shuffle(&order)
+    let offsets = (0..<n).map { _ in 1 + rng.int(below: classes - 1) }
+    let corrupted = order.prefix(k).sorted()
+    var noisy = labels
+    for i in corrupted {
+        precondition((0..<classes).contains(labels[i]), "corruptExactly: label \(labels[i]) outside 0..<\(classes)")
+        noisy[i] = (labels[i] + offsets[i]) % classes
+    }
+    return (noisy, corrupted)
+}

@@ -44,9 +44,29 @@ public enum ReportWriter {
     }
 
     /// The columns of a curve.csv that probes added: those after the loop's own (the required ones, softmax
-    /// collapse or its earlier name, the per-tensor norms).
+    /// collapse or its earlier name, the label-noise accuracies, the per-tensor norms).
     static func measureColumns(_ c: TrialCurve) -> [String] {
-        c.columns.filter { !ResultsStore.requiredCurveColumns.contains($0) && $0 != "softmax_collapse" && $0 != "train_saturated" && !$0.hasPrefix("norm_") }
+        c.columns.filter { !ResultsStore.requiredCurveColumns.contains($0) && $0 != "softmax_collapse" && $0 != "train_saturated" && !$0.hasPrefix("norm_")
+            && !NoiseAccuracy.columns.contains($0) }
+    }
+
+    /// The accuracies on the corrupted rows (against their wrong and true labels), the clean rows and the validation set, per seed
+    /// (nil when no trial of the configuration has label noise on a table).
+    static func labelNoiseChart(_ r: StudyResults, _ trials: [Trial], key: String, markers: [Marker]) -> Chart? {
+        var chart = Chart(title: "Corrupted and clean rows against training steps" + (key.isEmpty ? "" : " (\(key))"),
+                          xLabel: "training step (log scale; step 0 not shown)", yLabel: "accuracy", xLog: true, yRange: (0, 1))
+        let kinds = [("train_accuracy_corrupted", "corrupted rows, wrong label", true), ("train_accuracy_corrupted_true", "corrupted rows, true result", true),
+                     ("train_accuracy_clean", "clean training rows", false), ("val_accuracy", "validation", false)]
+        for trial in trials {
+            guard let curve = r.store.curve(trial.id), let st = curve.column("step"), curve.column(kinds[0].0) != nil else { continue }
+            for (ki, (column, label, dashed)) in kinds.enumerated() {
+                guard let v = curve.column(column) else { continue }
+                chart.series.append(Series(name: "\(label), seed \(trial.seedIndex)", points: zip(st, v).filter { $0.1.isFinite }, color: Palette.color(ki), dashed: dashed))
+            }
+        }
+        guard !chart.series.isEmpty else { return nil }
+        chart.markers = markers
+        return chart
     }
 
     /// `<results>/report` (or `out`) with its figures/ folder, created.
@@ -119,6 +139,9 @@ public enum ReportWriter {
             }
             guard !chart.series.isEmpty else { continue }
             figures.append(Figure(file: "figures/accuracy-\(gi + 1).svg", caption: "Train (dashed) and validation (solid) accuracy per seed; dotted verticals mark each seed's \([memo, gen].compactMap { $0 }.joined(separator: " and ")) steps.", svg: chart.svg()))
+            if let noise = labelNoiseChart(r, c.trials, key: c.key, markers: chart.markers) {
+                figures.append(Figure(file: "figures/label-noise-\(gi + 1).svg", caption: "Label noise: the accuracy on the corrupted training rows against their wrong labels (memorized noise) and against their true results, on the clean training rows, and on the validation set, every seed in the colour of its curve kind; dotted verticals mark each seed's \([memo, gen].compactMap { $0 }.joined(separator: " and ")) steps.", svg: noise.svg()))
+            }
             // The losses on log-log axes (the validation loss rises after memorization and falls at grokking),
             // and the total weight norm, with the same event lines.
             var loss = Chart(title: "Loss against training steps" + (c.key.isEmpty ? "" : " (\(c.key))"),

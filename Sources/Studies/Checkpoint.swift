@@ -2,12 +2,13 @@
 // then rename) every `training.checkpoint_every` steps and removed once the trial's folder is in place.
 // A re-run resumes from it and reaches the same curve, bytes included, as an uninterrupted run.
 //
-// Format (little-endian): "DSCK", version (5), the FNV-1a 64 checksum of everything after it (the
+// Format (little-endian): "DSCK", version (6), the FNV-1a 64 checksum of everything after it (the
 // payload), then the payload: scalar width in bytes (4 or 8), the trial id (length-prefixed UTF-8), then Int64 fields (step, event step or −1, cursor, optimizer step, counts),
 // the RNG seed and state words, the batch order, the records (step and seven Doubles, then the tensor
-// norms and the probes), the wall-clock seconds, the parameters and both optimizer moments as raw scalars,
-// and the state of each gradient transform (count, then each as raw scalars). Version 5; version 4 had no
-// transform states and version 3 no checksum either: both are still read. A checkpoint that does not check out (flipped bits,
+// norms, the probes and the label-noise accuracies, each counted), the wall-clock seconds, the parameters
+// and both optimizer moments as raw scalars, and the state of each gradient transform (count, then each as
+// raw scalars). Version 6; version 5 had no label-noise accuracies, version 4 no transform states and
+// version 3 no checksum either: all are still read. A checkpoint that does not check out (flipped bits,
 // truncation) is reported by name and the trial restarts from step 0: it never resumes from garbage.
 // A checkpoint that cannot be written is recorded (`CheckpointWrites`) for the runner, which stops the
 // run and says so, rather than letting a later "run it again" promise progress that was not saved.
@@ -59,7 +60,7 @@ func fnv1a64<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
 
 enum CheckpointFile {
     static let magic = Data("DSCK".utf8)
-    static let version = 5
+    static let version = 6
     /// Magic, version and checksum: the payload starts here.
     static let headerSize = 4 + 8 + 8
 
@@ -88,6 +89,8 @@ enum CheckpointFile {
             for v in [r.trainLoss, r.trainAccuracy, r.valLoss, r.valAccuracy, r.weightNorm, r.learningRate, r.softmaxCollapse] { w.double(v) }
             w.int(r.tensorNorms.count); for v in r.tensorNorms { w.double(v) }
             w.int(r.probes.count); for v in r.probes { w.double(v) }
+            let noise = r.noise?.values ?? []
+            w.int(noise.count); for v in noise { w.double(v) }
         }
         w.int(s.wallSeconds.count); for v in s.wallSeconds { w.double(v) }
         w.scalars(s.parameters); w.scalars(s.firstMoment); w.scalars(s.secondMoment)
@@ -118,7 +121,7 @@ enum CheckpointFile {
         }
         switch fileVersion {
         case 3: break   // before checksums: read as it is
-        case 4, CheckpointFile.version:
+        case 4, 5, CheckpointFile.version:
             guard data.count >= headerSize, let stored = try? r.u64() else { throw Unusable(description: "it is truncated (\(data.count) bytes)") }
             let actual = data.withUnsafeBytes { fnv1a64($0[headerSize...]) }
             guard stored == actual else {
@@ -127,13 +130,13 @@ enum CheckpointFile {
         default:
             throw Unusable(description: "it has format version \(fileVersion), which this descent does not read")
         }
-        guard let state = decodePayload(&r, data: data, trialID: trialID, transforms: fileVersion >= 5, as: M.self) else {
+        guard let state = decodePayload(&r, data: data, trialID: trialID, transforms: fileVersion >= 5, noise: fileVersion >= 6, as: M.self) else {
             throw Unusable(description: "it does not hold a complete checkpoint of trial \(trialID) in \(MemoryLayout<T>.size == 4 ? "float32" : "float64")")
         }
         return state
     }
 
-    static func decodePayload<M: Classifier>(_ r: inout BinaryReader, data: Data, trialID: String, transforms: Bool, as: M.Type) -> Trainer<M>.State? {
+    static func decodePayload<M: Classifier>(_ r: inout BinaryReader, data: Data, trialID: String, transforms: Bool, noise: Bool, as: M.Type) -> Trainer<M>.State? {
         typealias T = M.T
         do {
             guard try r.int() == MemoryLayout<T>.size, try r.string() == trialID else { return nil }
@@ -158,6 +161,11 @@ enum CheckpointFile {
                 var rec = EvalRecord(step: st, trainLoss: v[0], trainAccuracy: v[1], valLoss: v[2], valAccuracy: v[3],
                                      weightNorm: v[4], tensorNorms: norms, learningRate: v[5], softmaxCollapse: v[6])
                 rec.probes = try (0..<nProbes).map { _ in try r.double() }
+                if noise {
+                    let n = try r.int()
+                    guard n == 0 || n == NoiseAccuracy.columns.count else { return nil }
+                    if n > 0 { rec.noise = NoiseAccuracy(values: try (0..<n).map { _ in try r.double() }) }
+                }
                 records.append(rec)
             }
             let nWall = try r.int()

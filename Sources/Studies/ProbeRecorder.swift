@@ -87,6 +87,8 @@ final class ProbeRecorder<M: Classifier & OperandEmbedding> {
     let context: ProbeContext
     weak var trainer: Trainer<M>?
     var seen: Set<String> = []
+    /// Each event's progress through the run's evaluations (an event `after` another needs the other first).
+    var watches: [(name: String, watch: EventWatch)]
     var snapshots: [(String, JSON)] = []
     /// Snapshots a resume could not take back (a checkpoint without its sidecar).
     var lost: [String] = []
@@ -95,6 +97,7 @@ final class ProbeRecorder<M: Classifier & OperandEmbedding> {
 
     init(model: M, probes: [any TrainingProbe], rules: [(String, EventRule)], rng: RNG, operation: BinaryOperation?, modulus: Int) {
         self.probes = probes; self.rules = rules
+        watches = rules.map { ($0.0, EventWatch($0.1)) }
         var c = ProbeContext(embeddings: { model.operandEmbeddingRows() }, sharpness: { _, _, _ in nil },
                              basis: FourierBasis(operation: operation, modulus: modulus), rng: rng)
         c.operation = operation; c.modulus = modulus
@@ -132,9 +135,9 @@ final class ProbeRecorder<M: Classifier & OperandEmbedding> {
         let values = probes.flatMap { $0.measure(c) }
         seconds += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9     // the snapshots time themselves
         if r.step == 0 && !seen.contains("init") { seen.insert("init"); snapshot("init", step: 0) }
-        for (name, rule) in rules where !seen.contains(name) && rule.holds(r) {
-            seen.insert(name)
-            snapshot(name, step: r.step)
+        for i in watches.indices where watches[i].watch.see(r) && !seen.contains(watches[i].name) {
+            seen.insert(watches[i].name)
+            snapshot(watches[i].name, step: r.step)
         }
         return values
     }
@@ -173,6 +176,9 @@ final class ProbeRecorder<M: Classifier & OperandEmbedding> {
     /// Takes back the snapshots of a sidecar taken at or before `step` (the checkpoint's): a resumed
     /// run then writes the same probes.json as an uninterrupted one. Returns their names.
     @discardableResult
+    /// Takes up the events where a resumed run's curve leaves them.
+    func replay(_ records: [EvalRecord]) { watches = rules.map { ($0.0, EventWatch($0.1, replaying: records)) } }
+
     func restore(sidecar data: Data, upTo step: Int) -> [String] {
         func value(_ v: Any) -> JSON? {
             if let s = v as? String, s.hasPrefix("#") { return Double(s.dropFirst()).map { .number($0) } }   // renders as the original did

@@ -315,10 +315,15 @@ public final class ResultsStore: @unchecked Sendable {
     }
 
     func curveCSV(_ r: TrialResult) -> String {
-        var s = (ResultsStore.curveColumns(tensors: r.metricColumns) + r.probeColumns).joined(separator: ",") + "\n"
+        // With label noise on a table, the accuracies on the corrupted and clean rows follow softmax_collapse.
+        let noisy = r.outcome.records.contains { $0.noise != nil }
+        var columns = ResultsStore.curveColumns(tensors: r.metricColumns)
+        if noisy { columns.insert(contentsOf: NoiseAccuracy.columns, at: ResultsStore.requiredCurveColumns.count + 1) }
+        var s = (columns + r.probeColumns).joined(separator: ",") + "\n"
         for rec in r.outcome.records {
             let probes = rec.probes.count == r.probeColumns.count ? rec.probes : [Double](repeating: .nan, count: r.probeColumns.count)
-            let vals = [rec.trainLoss, rec.trainAccuracy, rec.valLoss, rec.valAccuracy, rec.weightNorm, rec.learningRate, rec.softmaxCollapse] + rec.tensorNorms + probes
+            let noise = noisy ? rec.noise?.values ?? [Double](repeating: .nan, count: NoiseAccuracy.columns.count) : []
+            let vals = [rec.trainLoss, rec.trainAccuracy, rec.valLoss, rec.valAccuracy, rec.weightNorm, rec.learningRate, rec.softmaxCollapse] + noise + rec.tensorNorms + probes
             s += String(rec.step) + "," + vals.map(csvNumber).joined(separator: ",") + "\n"
         }
         return s
@@ -328,7 +333,8 @@ public final class ResultsStore: @unchecked Sendable {
         let last = r.outcome.records.last
         let final: JSON = last.map { l in
             .object([("step", .int(l.step)), ("train_loss", .num(l.trainLoss)), ("train_accuracy", .num(l.trainAccuracy)),
-                     ("val_loss", .num(l.valLoss)), ("val_accuracy", .num(l.valAccuracy)), ("weight_norm", .num(l.weightNorm))])
+                     ("val_loss", .num(l.valLoss)), ("val_accuracy", .num(l.valAccuracy)), ("weight_norm", .num(l.weightNorm))]
+                    + zip(NoiseAccuracy.columns, l.noise?.values ?? []).map { ($0, .num($1)) })
         } ?? .null
         return .object([
             ("id", .string(r.trial.id)),
@@ -342,6 +348,7 @@ public final class ResultsStore: @unchecked Sendable {
             ("parameter_count", .int(r.parameterCount)),
             ("train_size", .int(r.trainSize)),
             ("validation_size", .int(r.validationSize)),
+        ] + (r.corruptedRows.map { [("corrupted_rows", .int($0))] } ?? []) + [
             ("events", .object(r.events.map { e in
                 (e.name, .object([("step", e.step.map { .int($0) } ?? .null),
                                   ("previous_eval_step", e.previousEvalStep.map { .int($0) } ?? .null),
@@ -379,7 +386,7 @@ public final class ResultsStore: @unchecked Sendable {
         var s = header.joined(separator: ",") + "\n"
         for t in trials {
             let sum = summary(t.id)
-            var row = [t.id, sum?.status ?? "pending"] + configKeys.map { csvField(t.config[$0]?.description ?? "") }
+            var row = [t.id, sum?.status ?? "pending"] + configKeys.map { csvField(t.value(at: $0)?.description ?? "") }
             row += [sum.map { String($0.stepsRun) } ?? "", sum.map { String($0.parameterCount) } ?? "", sum.map { csvNumber($0.wallSeconds) } ?? ""]
             for e in eventNames {
                 let ev = sum?.events[e]

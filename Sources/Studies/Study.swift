@@ -7,6 +7,8 @@ import Yams
 public struct EventSpec: Sendable, Equatable {
     public let name: String
     public let rule: EventRule
+    /// The event that must have happened first (its condition is the rule's `after`), or nil.
+    public var after: String? = nil
 }
 
 /// A comparison on a swept key, from `where:` ("≥ 0.5", ">= 0.5", "< 3", "== 97" or a bare value).
@@ -141,6 +143,8 @@ struct Parser {
     var baseline: (String, SourceLocation)? = nil
     var events: [String: (EventSpec, SourceLocation)] = [:]
     var eventsGiven = false
+    /// Events that follow another (`after:`), with where it was written.
+    var afterNames: [String: (String, SourceLocation)] = [:]
     var eventOrder: [String] = []
     var expectations: [(Node, SourceLocation)] = []
     var profiles: [String: (Node, SourceLocation)] = [:]
@@ -208,6 +212,7 @@ struct Parser {
         }
         try checkCombinations()
         try checkArms()
+        try checkNoiseMetrics()
         let exps = try expectations.map { try parseExpectation($0.0) }
         let stop = KeyValues(values: values).string(TrainingKeys.stopAfter)
         if stop != "never" && events[stop] == nil {
@@ -516,6 +521,9 @@ struct Parser {
             for (fk, fv) in fields {
                 let f = try keyString(fk)
                 switch f {
+                case "after":
+                    guard let (t, q) = scalar(fv), !t.isEmpty || q else { throw fail(fv, "event '\(name)': after must name another event") }
+                    afterNames[name] = (t, loc(fv))
                 case "metric":
                     guard let (t, _) = scalar(fv), let mm = Metric(rawValue: t) else {
                         throw fail(fv, "event '\(name)': metric must be one of \(Metric.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -525,13 +533,39 @@ struct Parser {
                     guard let (t, q) = scalar(fv), !q, let d = Double(t), d.isFinite else { throw fail(fv, "event '\(name)': \(f) must be a number") }
                     if f == "at_least" { atLeast = d } else { atMost = d }
                 default:
-                    throw fail(fk, "event '\(name)': unknown key '\(f)'", hint: "an event has metric, and at_least or at_most")
+                    throw fail(fk, "event '\(name)': unknown key '\(f)'", hint: "an event has metric, at_least or at_most, and optionally after (another event's name)")
                 }
             }
             guard let metric else { throw fail(body, "event '\(name)': metric is missing", hint: "for example 'metric: val_accuracy'") }
             guard atLeast != nil || atMost != nil else { throw fail(body, "event '\(name)': give at_least or at_most") }
             if events[name] == nil { eventOrder.append(name) }
             events[name] = (EventSpec(name: name, rule: EventRule(metric: metric, atLeast: atLeast, atMost: atMost)), loc(k))
+        }
+        // `after` names an event of the same block, which has no `after` of its own (one level).
+        for (name, (other, at)) in afterNames.sorted(by: { $0.key < $1.key }) {
+            guard let first = events[other]?.0, other != name else {
+                throw StudyError(at, "event '\(name)': after: '\(other)' is not another event of the study", hint: "events: " + eventOrder.filter { $0 != name }.joined(separator: ", "))
+            }
+            guard afterNames[other] == nil else {
+                throw StudyError(at, "event '\(name)': after: '\(other)' has an after of its own", hint: "an event may follow one event that has none")
+            }
+            var rule = events[name]!.0.rule
+            rule.after = first.rule.condition
+            events[name]!.0 = EventSpec(name: name, rule: rule, after: other)
+        }
+    }
+
+    /// Metrics that exist only with label noise on an operation table (the corrupted and clean rows' accuracy) need it.
+    func checkNoiseMetrics() throws {
+        let used = events.values.filter { ($0.0.rule.metric.needsCorruptedRows || $0.0.rule.after?.metric.needsCorruptedRows == true) }
+        guard let (e, at) = used.sorted(by: { $0.0.name < $1.0.name }).first else { return }
+        let noise = TaskKeys.labelNoise.path
+        let noisy = values[TaskKeys.kind.path] == .string(AlgorithmicTask.name)
+            && ((values[noise]?.asDouble ?? 0) > 0 || sweep.contains { $0.path == noise && $0.values.contains { ($0.asDouble ?? 0) > 0 } }
+                || arms.contains { $0.overrides.contains { $0.path == noise && ($0.value.asDouble ?? 0) > 0 } })
+        guard noisy else {
+            throw StudyError(at, "event '\(e.name)' reads the accuracy on corrupted or clean training rows, which only an operation table with label noise has",
+                             hint: "set task.label_noise above 0 (task.kind: algorithmic), or use train_accuracy")
         }
     }
 

@@ -383,6 +383,19 @@ public enum StudyFileReference {
         of letters, digits and `_`, other than `never`. `training.stop_after` names one of them, or `never`.
         The events' rules are part of every trial's configuration.
 
+        `after: <event>` makes an event wait for another: it happens at the first evaluation, at or after the
+        first one where the other event's rule held, where its own rule holds. So "the noise is forgotten"
+        is `{ metric: train_accuracy_corrupted, at_most: 0.5, after: noise_memorized }`. The other event
+        must be of the same block and have no `after` of its own.
+
+        With `task.label_noise` above 0 on an operation table, exactly round(q·n) of the n training pairs
+        get a wrong result (uniform over the other classes, fixed per seed; the validation pairs stay clean),
+        and every evaluation records three more columns: `train_accuracy_corrupted` (the corrupted pairs
+        predicted as their wrong label: memorized noise), `train_accuracy_corrupted_true` (the same pairs
+        predicted as their true result) and `train_accuracy_clean` (the other training pairs). Events may
+        name them only in such a study; the report draws them per configuration
+        (`studies/grokking-label-noise.yaml`).
+
 
         """#
 

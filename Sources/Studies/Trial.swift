@@ -19,9 +19,9 @@ public struct Trial: Sendable {
     /// The typed trial.
     public let spec: TrialSpec
 
-    /// The value of a key in the trial's encoding (nil when the key does not configure it), for
-    /// conditions and sweep axes that name a key.
-    public func value(at path: String) -> Value? { config[path] }
+    /// The value of a key in the trial's encoding, or its swept value when the encoding leaves it out as off
+    /// (label noise 0 on a table); nil when the key does not configure the trial. For conditions and sweep axes.
+    public func value(at path: String) -> Value? { config[path] ?? point.first { $0.0 == path }?.1 }
     /// The configuration without the seed: trials that differ only by seed share it.
     public var groupKey: String { groupKey(without: nil) }
     /// The same without one key of the point (the size key, the arm): the trials that key tells apart share it.
@@ -79,6 +79,7 @@ extension Study {
             c["events.\(e.name).metric"] = .string(e.rule.metric.rawValue)
             if let a = e.rule.atLeast { c["events.\(e.name).at_least"] = .double(a) }
             if let b = e.rule.atMost { c["events.\(e.name).at_most"] = .double(b) }
+            if let a = e.after { c["events.\(e.name).after"] = .string(a) }
         }
         return c
     }

@@ -32,6 +32,8 @@ public struct TrialResult: Sendable {
     public var size: SizeOutcome? = nil
     /// The step of the checkpoint the trial resumed from (nil: it ran from step 0).
     public var resumedAt: Int? = nil
+    /// Training rows whose label was corrupted (label noise on an operation table; nil without).
+    public var corruptedRows: Int? = nil
 }
 
 /// What a family's `run` is handed besides the trial: where to checkpoint, whom to tell, when to stop.
@@ -91,11 +93,12 @@ public enum TrialRunner {
         }
         // Events (and initialization) already behind a resumed run keep the snapshots they had, or none:
         // they must not be snapshotted again, under their names, at a later step.
+        if let probes, let resume { probes.replay(resume.records) }
         if let probes, let resume, let ck = checkpointing {
             if let data = try? Data(contentsOf: ck.probesFile(trial.id)) { probes.restore(sidecar: data, upTo: resume.step) }
             // Initialization is behind unless the run was stopped during its first evaluation's probes (then
             // the checkpoint holds no record, and that evaluation, with its snapshot, is taken again).
-            let behind = (resume.records.isEmpty ? [] : ["init"]) + rules.filter { r in resume.records.contains(where: r.1.holds) }.map(\.0)
+            let behind = (resume.records.isEmpty ? [] : ["init"]) + rules.filter { $0.1.first(in: resume.records) != nil }.map(\.0)
             probes.lost = behind.filter { !probes.seen.contains($0) }
             probes.seen.formUnion(behind)
         }
@@ -108,6 +111,7 @@ public enum TrialRunner {
                                  trainSize: data.train.count, validationSize: data.validation.count,
                                  metricColumns: model.store.layout.views.map(\.name), threads: BLAS.threads)
         result.resumedAt = resume?.step
+        result.corruptedRows = data.corrupted?.rows.count
         if let probes {
             // An interrupted trial is not finished: its end is not a snapshot (and would not stop for the signal).
             if outcome.status != .interrupted { probes.snapshot("final", step: outcome.stepsRun) }
@@ -124,8 +128,8 @@ public enum TrialRunner {
     }
 
     static func eventTime(_ name: String, _ rule: EventRule, _ o: TrainingOutcome) -> EventTime {
-        for (i, r) in o.records.enumerated() where rule.holds(r) {
-            return EventTime(name: name, step: r.step, previousEvalStep: i > 0 ? o.records[i - 1].step : nil, censoredAt: nil)
+        if let i = rule.first(in: o.records) {
+            return EventTime(name: name, step: o.records[i].step, previousEvalStep: i > 0 ? o.records[i - 1].step : nil, censoredAt: nil)
         }
         return EventTime(name: name, step: nil, previousEvalStep: nil, censoredAt: o.stepsRun)
     }

@@ -48,7 +48,28 @@ public struct TrainingData<T: Scalar> {
     public let train: ClassificationSplit<T>
     public let validation: ClassificationSplit<T>
     public let classes: Int
-    public init(train: ClassificationSplit<T>, validation: ClassificationSplit<T>, classes: Int) {
-        self.train = train; self.validation = validation; self.classes = classes
+    /// The training rows whose labels were corrupted (nil without label noise on a fixed set).
+    public let corrupted: CorruptedRows<T>?
+    public init(train: ClassificationSplit<T>, validation: ClassificationSplit<T>, classes: Int, corrupted: CorruptedRows<T>? = nil) {
+        precondition(corrupted.map { $0.rows.count <= train.count } ?? true, "more corrupted rows than training rows")
+        self.train = train; self.validation = validation; self.classes = classes; self.corrupted = corrupted
     }
+}
+
+/// The corrupted rows of a training split (label noise on an operation table): their inputs with the wrong
+/// labels the model is trained on, and the true labels of the same rows. Evaluating them apart tells
+/// memorized noise (accuracy against the wrong labels) from the clean rows' accuracy.
+public final class CorruptedRows<T: Scalar> {
+    /// The corrupted rows with their training (wrong) labels, [k].
+    public let rows: ClassificationSplit<T>
+    /// Their true labels, [k].
+    public let trueLabels: UnsafeMutablePointer<Int32>
+
+    public init(rows: ClassificationSplit<T>, trueLabels: [Int32]) {
+        precondition(trueLabels.count == rows.count, "corrupted rows: \(trueLabels.count) true labels for \(rows.count) rows")
+        self.rows = rows
+        self.trueLabels = .allocate(capacity: max(1, rows.count)); self.trueLabels.initialize(from: trueLabels, count: trueLabels.count)
+    }
+
+    deinit { trueLabels.deallocate() }
 }

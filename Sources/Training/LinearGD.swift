@@ -158,6 +158,7 @@ public func trainLinearGD(_ gd0: LinearGradientDescent, config: TrainingConfig, 
     let evalAt = evaluationSteps(config.schedule, maxSteps: config.maxSteps, points: config.evalPoints)
     var nextEval = 0, step = 0
     var eventStep: Int? = nil
+    var stopWatch = config.stopEvent.map { EventWatch($0) }
     while true {
         if nextEval < evalAt.count && evalAt[nextEval] == step {
             nextEval += 1
@@ -173,8 +174,8 @@ public func trainLinearGD(_ gd0: LinearGradientDescent, config: TrainingConfig, 
                 out.message = "loss or weights not finite at step \(step) (train loss \(r.trainLoss)); HINT: lower optimizer.lr below 1/λ_max of xᵀx/n"
                 break
             }
-            if let rule = config.stopEvent {
-                if eventStep == nil && rule.holds(r) { eventStep = step }
+            if stopWatch != nil {
+                if stopWatch!.see(r) && eventStep == nil { eventStep = step }
                 if let e = eventStep, step >= e + config.patience { out.stoppedByEvent = true; break }
             }
         }

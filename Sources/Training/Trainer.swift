@@ -7,20 +7,83 @@ import Models
 public enum Metric: String, CaseIterable, Sendable, Codable {
     case trainLoss = "train_loss", trainAccuracy = "train_accuracy"
     case valLoss = "val_loss", valAccuracy = "val_accuracy"
+    /// With label noise on an operation table: the corrupted training rows predicted as their wrong label
+    /// (memorized noise), the same rows predicted as their true result, and the clean training rows' accuracy.
+    case trainAccuracyCorrupted = "train_accuracy_corrupted", trainAccuracyCorruptedTrue = "train_accuracy_corrupted_true"
+    case trainAccuracyClean = "train_accuracy_clean"
+
+    /// Whether the metric exists only with label noise on an operation table.
+    public var needsCorruptedRows: Bool { self == .trainAccuracyCorrupted || self == .trainAccuracyCorruptedTrue || self == .trainAccuracyClean }
+}
+
+/// The training accuracy split by label noise (EvalRecord.noise).
+public struct NoiseAccuracy: Sendable, Equatable {
+    /// The share of the corrupted training rows predicted as their (wrong) training label: memorized noise.
+    public var corrupted: Double
+    /// The share of the corrupted training rows predicted as their true result.
+    public var corruptedTrue: Double
+    /// The share of the clean training rows predicted correctly.
+    public var clean: Double
+    public init(corrupted: Double, corruptedTrue: Double, clean: Double) { self.corrupted = corrupted; self.corruptedTrue = corruptedTrue; self.clean = clean }
+    /// The curve.csv columns, in the order of `values`.
+    public static let columns = [Metric.trainAccuracyCorrupted, .trainAccuracyCorruptedTrue, .trainAccuracyClean].map(\.rawValue)
+    public var values: [Double] { [corrupted, corruptedTrue, clean] }
+    public init(values v: [Double]) { self.init(corrupted: v[0], corruptedTrue: v[1], clean: v[2]) }
 }
 
 /// A threshold event on a metric: the first evaluation at which the metric is ≥ atLeast
-/// (or ≤ atMost, for losses and errors).
+/// (or ≤ atMost, for losses and errors), at or after the first evaluation at which `after` held (when given:
+/// "the noise is forgotten" is corrupted-row accuracy falling back below a threshold after memorization).
 public struct EventRule: Sendable, Equatable, Codable {
     public var metric: Metric
     public var atLeast: Double?
     public var atMost: Double?
-    public init(metric: Metric, atLeast: Double? = nil, atMost: Double? = nil) { self.metric = metric; self.atLeast = atLeast; self.atMost = atMost }
-    public func holds(_ r: EvalRecord) -> Bool {
-        let v = r.value(metric)
-        if let a = atLeast, !(v >= a) { return false }
-        if let b = atMost, !(v <= b) { return false }
-        return true
+    /// Another event's condition that must have held first (at this evaluation or an earlier one).
+    public var after: Condition?
+    public init(metric: Metric, atLeast: Double? = nil, atMost: Double? = nil, after: Condition? = nil) {
+        self.metric = metric; self.atLeast = atLeast; self.atMost = atMost; self.after = after
+    }
+    /// The threshold alone (whether `after` held before is the caller's: EventWatch).
+    public func holds(_ r: EvalRecord) -> Bool { condition.holds(r) }
+    public var condition: Condition { Condition(metric: metric, atLeast: atLeast, atMost: atMost) }
+
+    /// A threshold on a metric.
+    public struct Condition: Sendable, Equatable, Codable {
+        public var metric: Metric
+        public var atLeast: Double?
+        public var atMost: Double?
+        public init(metric: Metric, atLeast: Double? = nil, atMost: Double? = nil) { self.metric = metric; self.atLeast = atLeast; self.atMost = atMost }
+        public func holds(_ r: EvalRecord) -> Bool {
+            let v = r.value(metric)
+            if let a = atLeast, !(v >= a) { return false }
+            if let b = atMost, !(v <= b) { return false }
+            return true
+        }
+    }
+
+    /// The index of the first record at which the event happened (nil: not in these records).
+    public func first(in records: [EvalRecord]) -> Int? {
+        var w = EventWatch(self)
+        return records.firstIndex { w.see($0) }
+    }
+}
+
+/// Follows one event through a run's evaluations in order: whether it has happened yet.
+public struct EventWatch: Sendable {
+    public let rule: EventRule
+    var armed: Bool
+    public private(set) var happened = false
+    /// A watch that has seen `records` (a resumed run's curve so far).
+    public init(_ rule: EventRule, replaying records: [EvalRecord] = []) {
+        self.rule = rule; armed = rule.after == nil
+        for r in records { _ = see(r) }
+    }
+    /// Whether the event first happens at this evaluation.
+    public mutating func see(_ r: EvalRecord) -> Bool {
+        guard !happened else { return false }
+        if !armed, let a = rule.after, a.holds(r) { armed = true }
+        if armed && rule.holds(r) { happened = true }
+        return happened
     }
 }
 
@@ -60,6 +123,8 @@ public struct EvalRecord: Sendable, Equatable {
     public var softmaxCollapse: Double
     /// Values of the probes (TrainingConfig.probe), in the order of their names; empty without probes.
     public var probes: [Double] = []
+    /// The training accuracy on the corrupted and the clean rows (nil without label noise on a fixed set).
+    public var noise: NoiseAccuracy? = nil
 
     public init(step: Int, trainLoss: Double, trainAccuracy: Double, valLoss: Double, valAccuracy: Double,
                 weightNorm: Double, tensorNorms: [Double], learningRate: Double, softmaxCollapse: Double = 0) {
@@ -74,6 +139,9 @@ public struct EvalRecord: Sendable, Equatable {
         case .trainAccuracy: return trainAccuracy
         case .valLoss: return valLoss
         case .valAccuracy: return valAccuracy
+        case .trainAccuracyCorrupted: return noise?.corrupted ?? .nan
+        case .trainAccuracyCorruptedTrue: return noise?.corruptedTrue ?? .nan
+        case .trainAccuracyClean: return noise?.clean ?? .nan
         }
     }
 }
@@ -234,25 +302,41 @@ public final class Trainer<M: Classifier> {
     /// Loss and accuracy over a whole split, in chunks of the workspace capacity.
     public func evaluate(_ split: ClassificationSplit<T>) -> LossSums { onTeam { evaluateSplit(split) } }
 
-    func evaluateSplit(_ split: ClassificationSplit<T>) -> LossSums {
-        var total = LossSums()
+    func evaluateSplit(_ split: ClassificationSplit<T>) -> LossSums { evaluateSplit(split, alsoAgainst: nil).labels }
+
+    /// Loss and accuracy over a split against its labels and, from the same logits, against `other` labels of the same rows.
+    func evaluateSplit(_ split: ClassificationSplit<T>, alsoAgainst other: UnsafePointer<Int32>?) -> (labels: LossSums, other: LossSums) {
+        var total = LossSums(), second = LossSums()
         var start = 0
         while start < split.count {
             let n = min(model.capacity, split.count - start)
             let logits = model.forward(split.batch(from: start, count: n))
             total.add(loss(logits: logits, labels: split.labels + start, B: n, dlogits: nil))
+            if let other { second.add(loss(logits: logits, labels: other + start, B: n, dlogits: nil)) }
             start += n
         }
-        return total
+        return (total, second)
+    }
+
+    /// The training accuracy on the corrupted rows (against their wrong and their true labels) and on the clean
+    /// rows, given the whole training split's sums (nil without corrupted rows).
+    func noiseAccuracy(train: LossSums) -> NoiseAccuracy? {
+        guard let c = data.corrupted else { return nil }
+        let (wrong, truth) = onTeam { evaluateSplit(c.rows, alsoAgainst: c.trueLabels) }
+        let cleanRows = train.rows - wrong.rows
+        return NoiseAccuracy(corrupted: wrong.rows == 0 ? .nan : wrong.accuracy, corruptedTrue: truth.rows == 0 ? .nan : truth.accuracy,
+                             clean: cleanRows == 0 ? .nan : Double(train.correct - wrong.correct) / Double(cleanRows))
     }
 
     public func record(step: Int) -> EvalRecord {
         let tr = evaluate(data.train), va = evaluate(data.validation)
         let store = model.store
-        return EvalRecord(step: step, trainLoss: tr.meanLoss, trainAccuracy: tr.accuracy, valLoss: va.meanLoss,
-                          valAccuracy: va.accuracy, weightNorm: store.totalNorm,
-                          tensorNorms: store.layout.views.map { store.norm($0) },
-                          learningRate: optimizer.config.learningRate(atStep: max(1, step)), softmaxCollapse: tr.saturatedFraction)
+        var r = EvalRecord(step: step, trainLoss: tr.meanLoss, trainAccuracy: tr.accuracy, valLoss: va.meanLoss,
+                           valAccuracy: va.accuracy, weightNorm: store.totalNorm,
+                           tensorNorms: store.layout.views.map { store.norm($0) },
+                           learningRate: optimizer.config.learningRate(atStep: max(1, step)), softmaxCollapse: tr.saturatedFraction)
+        r.noise = noiseAccuracy(train: tr)
+        return r
     }
 
     /// Everything a run needs to continue exactly where it stopped: the step, the curve so far, the
@@ -325,6 +409,7 @@ public final class Trainer<M: Classifier> {
         let evalAt = evaluationSteps(config.schedule, maxSteps: config.maxSteps, points: config.evalPoints)
         var nextEval = 0
         var eventStep: Int? = nil
+        var stopWatch = config.stopEvent.map { EventWatch($0) }
         var step = 0
         if let resume {
             restore(resume)
@@ -332,6 +417,7 @@ public final class Trainer<M: Classifier> {
             out.records = resume.records
             out.wallSeconds = resume.wallSeconds
             eventStep = resume.eventStep
+            stopWatch = config.stopEvent.map { EventWatch($0, replaying: resume.records) }
             nextEval = evalAt.firstIndex { $0 >= step } ?? evalAt.count
             if let last = resume.records.last, last.step == step { nextEval = evalAt.firstIndex { $0 > step } ?? evalAt.count }
         }
@@ -360,8 +446,8 @@ public final class Trainer<M: Classifier> {
                     out.message = "loss or weights not finite at step \(step) (train loss \(r.trainLoss), weight norm \(r.weightNorm))"
                     break
                 }
-                if let rule = config.stopEvent {
-                    if eventStep == nil && rule.holds(r) { eventStep = step }
+                if stopWatch != nil {
+                    if stopWatch!.see(r) && eventStep == nil { eventStep = step }
                     if let e = eventStep, step >= e + config.patience {
                         out.stoppedByEvent = true
                         break

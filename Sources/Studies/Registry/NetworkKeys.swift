@@ -17,8 +17,8 @@ public enum Regularization {
     public static let kinds = ["none", "weight_decay", "dropout", "gradient_noise"]
 
     /// Writes the weight decay, dropout rate and gradient-noise ratio that `regularization.kind` and
-    /// `regularization.strength` stand for into a trial's encoding; drops the keys that are off, dropout
-    /// and every transform's (so trials that predate them keep their ids).
+    /// `regularization.strength` stand for into a trial's encoding; drops the keys that are off, dropout,
+    /// every transform's and a task's (label noise on a table), so trials that predate them keep their ids.
     static func resolve(_ c: inout [String: Value]) {
         let kind = c[NetworkKeys.regularizationKind.path]?.asString ?? "none"
         if kind == "none" {
@@ -31,5 +31,6 @@ public enum Regularization {
         }
         if c[MLPFamily.dropout.path]?.asDouble == 0 { c[MLPFamily.dropout.path] = nil }
         for t in Registry.transforms { t.omitWhenOff(&c) }
+        for t in Registry.tasks { t.omitWhenOff(&c) }
     }
 }

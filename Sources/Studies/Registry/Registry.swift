@@ -91,6 +91,12 @@ protocol TaskKind {
     static var keys: [KeySpec] { get }
     /// The typed configuration of a trial's task.
     static func decode(_ v: KeyValues) -> any TaskConfiguration
+    /// Leaves keys that are off out of a trial's encoding (a key added after trials were run keeps their ids).
+    static func omitWhenOff(_ c: inout [String: Value])
+}
+
+extension TaskKind {
+    static func omitWhenOff(_ c: inout [String: Value]) {}
 }
 
 /// A model family: one file declares its keys, checks a study's combination of task and settings,
@@ -263,7 +269,7 @@ enum TaskKeys {
     static let nTest = KeySpec(path: "task.n_test", type: .int(min: 0, max: nil), defaultValue: .int(0),
                                doc: "test examples; 0: every example not used for training (digits), the whole test file (mnist1d), 1000 (gaussian_linear, teacher)",
                                when: { $0.fit != .gradientDescent })   // gradient descent's risk is exact: no test sample
-    static let labelNoise = KeySpec(path: "task.label_noise", type: .double(min: 0, minOpen: false, max: 1, maxOpen: true), defaultValue: .double(0), doc: "share of training labels replaced by a uniformly random incorrect label (drawn once per seed); test labels stay clean")
+    static let labelNoise = KeySpec(path: "task.label_noise", type: .double(min: 0, minOpen: false, max: 1, maxOpen: true), defaultValue: .double(0), doc: "share of training labels replaced by a uniformly random incorrect label (drawn once per seed); test and validation labels stay clean. Feature data: each label independently with this probability; an operation table: exactly round(q·n) of its n training pairs")
     static let standardize = KeySpec(path: "task.standardize", type: .bool, defaultValue: .bool(true), doc: "zero mean, unit variance per input, fitted on the training set (centred inputs keep every ReLU feature alive)")
 }
 

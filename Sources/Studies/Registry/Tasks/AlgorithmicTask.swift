@@ -13,10 +13,16 @@ public enum AlgorithmicTask: TaskKind {
     static let modulus = KeySpec(path: "task.modulus", type: .int(min: 2, max: 2048), defaultValue: .int(97), doc: "p for the modular operations (prime for division); the degree n of S_n for permutations")
     static let trainFraction = KeySpec(path: "task.train_fraction", type: .double(min: 0, minOpen: true, max: 1, maxOpen: true), defaultValue: .double(0.5), doc: "share of all pairs used for training; the rest is the validation set")
 
-    static let keys = [operation, modulus, trainFraction]
+    static let keys = [operation, modulus, trainFraction, TaskKeys.labelNoise]
 
     static func decode(_ v: KeyValues) -> any TaskConfiguration {
-        Config(operationName: v.string(operation), modulus: v.int(modulus), trainFraction: v.double(trainFraction))
+        Config(operationName: v.string(operation), modulus: v.int(modulus), trainFraction: v.double(trainFraction),
+               labelNoise: v.double(TaskKeys.labelNoise, orWhenAbsent: 0))
+    }
+
+    /// Without label noise the key is left out of the trial's encoding (tables had none before it existed).
+    static func omitWhenOff(_ c: inout [String: Value]) {
+        if c[TaskKeys.kind.path] == .string(name), c[TaskKeys.labelNoise.path]?.asDouble == 0 { c[TaskKeys.labelNoise.path] = nil }
     }
 
     /// An operation table's configuration.
@@ -25,6 +31,8 @@ public enum AlgorithmicTask: TaskKind {
         public let operationName: String
         public let modulus: Int
         public let trainFraction: Double
+        /// Share of the training pairs whose result is replaced by a wrong one (exactly round(q·n) of n, fixed per seed).
+        public let labelNoise: Double
         public var operation: BinaryOperation? { BinaryOperation(spelling: operationName) }
 
         /// The table, checked: a known operation, a modulus it accepts, and a split that leaves both sides non-empty.
@@ -40,13 +48,42 @@ public enum AlgorithmicTask: TaskKind {
 
         public func validate() throws { _ = try table() }
 
-        func tokenData<T: Scalar>(_: T.Type, rng: RNG) throws -> TokenData<T> {
+        /// One seed's pairs: the training pairs (with label noise, when asked), the validation pairs (always clean),
+        /// and which training rows were corrupted with their true results. `rng` is the trial's stream.
+        public func split(rng: RNG) throws -> TableSplit {
             let table = try table()
-            let (train, val) = try table.split(trainFraction: trainFraction, rng: rng.split("split"))
-            return TokenData(data: TrainingData<T>(train: ClassificationSplit(examples: train), validation: ClassificationSplit(examples: val), classes: table.classes),
+            var (train, val) = try table.split(trainFraction: trainFraction, rng: rng.split("split"))
+            var rows: [Int] = [], truth: [Int32] = []
+            if labelNoise > 0 {
+                var noise = rng.split("label-noise")
+                let (labels, corrupted) = corruptExactly(train.map { Int($0.label) }, classes: table.classes, fraction: labelNoise, rng: &noise)
+                rows = corrupted
+                truth = rows.map { train[$0].label }
+                train = zip(train, labels).map { Example(x: $0.x, y: $0.y, label: Int32($1)) }
+            }
+            return TableSplit(train: train, validation: val, corrupted: rows, trueLabels: truth, table: table)
+        }
+
+        func tokenData<T: Scalar>(_: T.Type, rng: RNG) throws -> TokenData<T> {
+            let s = try split(rng: rng), table = s.table
+            let corrupted = s.corrupted.isEmpty ? nil : CorruptedRows<T>(rows: ClassificationSplit(examples: s.corrupted.map { s.train[$0] }), trueLabels: s.trueLabels)
+            return TokenData(data: TrainingData<T>(train: ClassificationSplit(examples: s.train), validation: ClassificationSplit(examples: s.validation),
+                                                   classes: table.classes, corrupted: corrupted),
                              vocabulary: table.vocabulary, operation: table.operation, modulus: modulus)
         }
     }
+}
+
+/// An operation table's pairs for one seed.
+public struct TableSplit: Sendable {
+    /// The training pairs, with their training labels (wrong at the corrupted rows).
+    public let train: [Example]
+    /// The validation pairs, always with their true results.
+    public let validation: [Example]
+    /// The training rows whose label was corrupted (ascending), and their true results in the same order.
+    public let corrupted: [Int]
+    public let trueLabels: [Int32]
+    public let table: OperationTable
 }
 
 /// A task whose inputs are pairs of tokens (an operation table).
