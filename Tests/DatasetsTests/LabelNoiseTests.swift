@@ -1,5 +1,6 @@
 // Label noise: the realized rate, always an incorrect label (uniform over the others), once per seed,
-// coupled across rates, and errors against both the clean and the observed labels.
+// coupled across rates, and errors against both the clean and the observed labels; exact noise on a fixed
+// set (the operation tables) corrupts exactly round(q·n) labels.
 import XCTest
 import Datasets
 import Linalg
@@ -48,5 +49,34 @@ final class LabelNoiseTests: XCTestCase {
         let e = na.errors(of: na.cleanLabels)
         XCTAssertEqual(e.clean, 0)
         XCTAssertEqual(e.observed, na.corruptedFraction)
+    }
+
+    func testExactNoiseCorruptsExactlyTheFractionOncePerSeedAndNested() {
+        let n = 2817, k = 97
+        let clean = (0..<n).map { ($0 * 31) % k }
+        var previous: Set<Int> = []
+        for q in [0.0, 0.05, 0.1, 0.3, 0.875, 1.0] {
+            var rng = RNG(seed: 5).split("label-noise")
+            let (noisy, rows) = corruptExactly(clean, classes: k, fraction: q, rng: &rng)
+            XCTAssertEqual(rows.count, Int((q * Double(n)).rounded()), "q = \(q)")
+            XCTAssertEqual(rows, rows.sorted())
+            XCTAssertEqual(Set(rows).count, rows.count)
+            let changed = Set((0..<n).filter { noisy[$0] != clean[$0] })
+            XCTAssertEqual(changed, Set(rows), "q = \(q): exactly the listed rows carry a wrong label")
+            XCTAssertTrue(noisy.allSatisfy { (0..<k).contains($0) })
+            XCTAssertTrue(previous.isSubset(of: changed), "a larger fraction corrupts a superset, q = \(q)")
+            // Same seed, same rows and labels; a larger fraction keeps the wrong labels a smaller one drew.
+            var again = RNG(seed: 5).split("label-noise")
+            XCTAssertEqual(corruptExactly(clean, classes: k, fraction: q, rng: &again).labels, noisy)
+            previous = changed
+        }
+        var a = RNG(seed: 5).split("label-noise"), b = RNG(seed: 6).split("label-noise")
+        XCTAssertNotEqual(corruptExactly(clean, classes: k, fraction: 0.1, rng: &a).corrupted, corruptExactly(clean, classes: k, fraction: 0.1, rng: &b).corrupted)
+        // Uniform over the K − 1 wrong labels: with q = 1 and K = 3 each offset gets about half the rows.
+        var r = RNG(seed: 7)
+        let three = (0..<6000).map { $0 % 3 }
+        let (noisy3, _) = corruptExactly(three, classes: 3, fraction: 1, rng: &r)
+        let plusOne = zip(three, noisy3).filter { ($0 + 1) % 3 == $1 }.count
+        XCTAssertEqual(Double(plusOne), 3000, accuracy: 4 * (6000 * 0.25).squareRoot())
     }
 }

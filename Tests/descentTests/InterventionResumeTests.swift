@@ -1,6 +1,7 @@
 // Every intervention against grokking (the Grokfast filters, ⊥Grad, the weight-norm constraint, StableMax,
-// the float64 softmax) keeps its state across an interruption: a run stopped by SIGTERM mid-trial and run
-// again ends with the bytes of an uninterrupted run (wall-clock fields aside).
+// the float64 softmax), and label noise on the table with an event that waits for another, keeps its state
+// across an interruption: a run stopped by SIGTERM mid-trial and run again ends with the bytes of an
+// uninterrupted run (wall-clock fields aside).
 import Foundation
 import XCTest
 
@@ -13,6 +14,8 @@ final class InterventionResumeTests: XCTestCase {
             ("weight-norm", "constraint", "{ weight_norm_factor: 0.9 }"),
             ("stablemax", "training.loss", "stablemax"),
             ("float64-softmax", "training.loss", "cross_entropy_float64"),
+            ("label-noise", "task", "{ operation: x+y, modulus: 11, train_fraction: 0.6, label_noise: 0.2 }\n"
+                + "events: { memorization: { metric: train_accuracy, at_least: 0.99 }, forgotten: { metric: train_accuracy_corrupted, at_most: 0.5, after: memorization } }"),
         ]
         for (name, key, value) in variants {
             let dir = temporaryDirectory()

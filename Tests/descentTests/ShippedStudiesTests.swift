@@ -21,6 +21,7 @@ final class ShippedStudiesTests: XCTestCase {
         "data-efficiency-operations", "epochwise-double-descent-linear", "grokking-modular-addition", "grokking-regularization",
         "grokking-transformer-nanda", "grokking-transformer-power", "grokking-vs-dataset-size", "grokking-vs-fraction",
         "grokking-interventions", "grokking-without-weight-decay", "grokfast-transformer", "grokking-progress-measures",
+        "grokking-label-noise",
     ]
 
     /// The class's working folder, made on first use and removed after the last test.
@@ -90,6 +91,23 @@ final class ShippedStudiesTests: XCTestCase {
     func testGrokkingVsFraction() throws { try reproduce("grokking-vs-fraction") }
     func testGrokkingInterventions() throws { try reproduce("grokking-interventions"); try interventions("grokking-interventions", arms: 5) }
     func testGrokkingWithoutWeightDecay() throws { try reproduce("grokking-without-weight-decay"); try interventions("grokking-without-weight-decay", arms: 4) }
+    func testGrokkingLabelNoise() throws {
+        try reproduce("grokking-label-noise")
+        let out = Self.work.appendingPathComponent("results/grokking-label-noise-ci")
+        var noisy = 0
+        for id in try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("trials").path) where !id.hasPrefix(".") {
+            let s = try XCTUnwrap(json(out.appendingPathComponent("trials/\(id)/summary.json")))
+            let q = try XCTUnwrap((s["sweep"] as? [String: Any])?["task.label_noise"] as? Double)
+            let header = try String(contentsOf: out.appendingPathComponent("trials/\(id)/curve.csv"), encoding: .utf8).prefix { $0 != "\n" }
+            XCTAssertEqual(header.contains("train_accuracy_corrupted,train_accuracy_corrupted_true,train_accuracy_clean"), q > 0, "\(id): \(header)")
+            XCTAssertEqual(s["corrupted_rows"] as? Int, q > 0 ? Int((q * Double(try XCTUnwrap(s["train_size"] as? Int))).rounded()) : nil, id)
+            if q > 0 { noisy += 1 }
+        }
+        XCTAssertEqual(noisy, 6)
+        let figures = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("report/figures").path)
+        XCTAssertEqual(figures.filter { $0.hasPrefix("label-noise-") }.count, 2, "one figure per noisy configuration: \(figures)")
+    }
+
     func testGrokkingProgressMeasures() throws {
         try reproduce("grokking-progress-measures")
         let out = Self.work.appendingPathComponent("results/grokking-progress-measures-ci/report")
