@@ -136,10 +136,11 @@ public enum SizeReportWriter {
             if let m, let data = try? JSONEncoder().encode(m), let obj = JSON.parse(data) { cj.append(("measures", jsonFromFoundation(obj))) }
             configsJSON.append(.object(cj))
         }
-        // Size × steps (Davies et al. 2023), when the trials trained over steps and kept their curves.
-        if let c = configs.first, let (hm, caption, _, sentence) = ContrastWriter.heatmap(r, c, threshold: (try? c.measures())?.thresholds.first { $0.epsilon == 0 }?.size.map { Int($0) }) {
-            sections.append(Section("Test error over size × steps", [.paragraph(sentence)]))
-            figures.append(Figure(file: "figures/size-steps-heatmap.svg", caption: caption, svg: hm.svg()))
+        // Size × steps (Nakkiran et al. 2019; Davies et al. 2023), when the trials trained over steps and kept their curves.
+        var planeJSON: JSON = .null
+        if let (section, json) = planeSection(r, configs, figures: &figures) {
+            sections.append(section)
+            planeJSON = json
         }
         sections.insert(Section("Figures", figures.map { .figure($0) }), at: figuresAt)
         let summary = JSON.object([
@@ -148,6 +149,7 @@ public enum SizeReportWriter {
             ("runs", ReportWriter.provenanceJSON(r.store)),
             ("trials", .int(r.trials.count)), ("trials_with_results", .int(r.summaries.count)),
             ("configurations", .array(configsJSON)),
+            ("plane", planeJSON),
             ("expectations", ReportWriter.expectationsJSON(exps)),
         ])
         let files = try DocumentWriter.write(ReportDocument(title: s.name, sections: sections), to: dir, formats: formats, summary: summary,

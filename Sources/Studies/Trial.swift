@@ -44,10 +44,12 @@ public struct TrialSpec: Sendable {
     /// The study's events, by name.
     public let events: [(name: String, rule: EventRule)]
     public let fit: Fit
+    /// Whether the trial is one size of a size-axis study (trained to convergence, its errors recorded).
+    public let sizeAxis: Bool
     let family: any ModelFamily.Type
 
     /// Decodes a trial's encoding, whose keys are those that apply to `shape`.
-    init(_ encoding: [String: Value], shape: TrialShape, events: [EventSpec]) {
+    init(_ encoding: [String: Value], shape: TrialShape, events: [EventSpec], sizeAxis: Bool) {
         let v = KeyValues(values: encoding)
         studySeed = v.int(StudyKeys.seed)
         task = shape.task.decode(v)
@@ -58,6 +60,7 @@ public struct TrialSpec: Sendable {
         self.events = events.map { ($0.name, $0.rule) }.sorted { $0.0 < $1.0 }
         fit = shape.fit
         family = shape.family
+        self.sizeAxis = sizeAxis
     }
 
     /// The events as the training loop takes them.
@@ -109,7 +112,7 @@ extension Study {
                 let canonical = nestedJSON(c).render(indent: nil)
                 let id = String(format: "%016llx", stableHash(canonical))
                 out.append(Trial(id: id, index: out.count, seedIndex: s, point: point, config: c, canonical: canonical,
-                                 spec: TrialSpec(c, shape: shape, events: events)))
+                                 spec: TrialSpec(c, shape: shape, events: events, sizeAxis: axis == "size")))
             }
         }
         return out

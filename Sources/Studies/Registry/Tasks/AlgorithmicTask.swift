@@ -47,6 +47,10 @@ public enum AlgorithmicTask: TaskKind {
         }
 
         public func validate() throws { _ = try table() }
+        /// The number of training pairs (nil when the table is not valid).
+        public var trainingExamples: Int? {
+            (try? table()).map { Int((trainFraction * Double($0.examples.count)).rounded()) }
+        }
 
         /// One seed's pairs: the training pairs (with label noise, when asked), the validation pairs (always clean),
         /// and which training rows were corrupted with their true results. `rng` is the trial's stream.
