@@ -88,7 +88,7 @@ public struct Plane: Sendable, Codable, Equatable {
     }
 
     /// The median of event steps where nil (never reached) is later than every step: nil when half or more are nil.
-    static func censoredMedian(_ steps: [Int?]) -> Double? {
+    public static func censoredMedian(_ steps: [Int?]) -> Double? {
         let n = steps.count
         guard n > 0 else { return nil }
         let seen = steps.compactMap { $0 }.sorted()

@@ -2,6 +2,7 @@
 // expectations evaluated, and the measured curves checked against independent computations (the
 // exact min-norm formula written out here, the peak location read from the trial summaries).
 import Analysis
+import Evaluation
 import Foundation
 import Reports
 import Studies
@@ -103,6 +104,54 @@ final class SizeReportTests: XCTestCase {
     func testMLPCIExpectationsHold() throws {
         let r = try run("double-descent-mlp-mnist1d")
         assertExpectationsPass(r)
+    }
+
+    /// The size axis on an operation table and the size × steps plane read from the same trials: each width's cut
+    /// against the trials' own summaries and curves, the data shared by every width of a seed, and the report's section.
+    func testModularCIReadsThePlaneFromTheSameTrials() throws {
+        let r = try run("double-descent-mlp-modular")
+        let planes = Plane.of(r)
+        XCTAssertEqual(planes.map(\.configuration), ["task.label_noise=0.0", "task.label_noise=0.2"])
+        for p in planes {
+            XCTAssertEqual(p.cuts.map(\.size), [4, 8, 16, 32, 64, 128, 256])
+            for cut in p.cuts {
+                let trials = r.trials.filter { $0.value(at: "model.width")?.asInt == cut.size && $0.groupKey(without: "model.width") == p.configuration }
+                XCTAssertEqual(trials.count, 2)
+                let sums = try trials.map { try XCTUnwrap(r.summaries[$0.id]) }
+                let finals = sums.map { 1 - $0.final["val_accuracy"]! }
+                XCTAssertEqual(cut.finalError, finals.reduce(0, +) / 2, accuracy: 1e-12, "the model-wise cut is the error at the end")
+                let steps = sums.map { $0.events["generalization"]?.step }
+                XCTAssertEqual(cut.generalized, steps.compactMap { $0 }.count)
+                XCTAssertEqual(cut.medianGeneralizationStep, steps.contains { $0 == nil } ? nil : Double(steps[0]! + steps[1]!) / 2)
+                // The lowest seed-mean error over steps, from the curves.
+                let curves = try trials.map { try XCTUnwrap(r.store.curve($0.id)?.column("val_accuracy")) }
+                let lowest = zip(curves[0], curves[1]).map { 1 - ($0 + $1) / 2 }.min()!
+                XCTAssertEqual(cut.bestError, lowest, accuracy: 1e-12)
+                XCTAssertLessThanOrEqual(cut.bestError, cut.finalError + 1e-12)
+                if let pr = cut.prominence { XCTAssertGreaterThanOrEqual(pr, 0) }
+            }
+            if let top = p.modelWiseTop { XCTAssertTrue(p.cuts.contains { $0.size == top }) }
+        }
+        // On the clean table the wider models generalize sooner (the study's trend expectation, read here too).
+        XCTAssertLessThan(try XCTUnwrap(planes[0].generalizationTrend).rho, 0)
+        // Every width of one seed trains on the same split and the same corrupted pairs; the seeds differ.
+        let noisy = r.trials.filter { $0.value(at: "task.label_noise") == .double(0.2) }
+        for seed in 0..<2 { XCTAssertEqual(Set(noisy.filter { $0.seedIndex == seed }.map(TrialRunner.dataSeed)).count, 1) }
+        XCTAssertEqual(Set(noisy.map(TrialRunner.dataSeed)).count, 2)
+        XCTAssertEqual(Set(noisy.compactMap { r.summaries[$0.id]?.raw["corrupted_rows"] as? Int }), [Int((0.2 * Double(Int((0.7 * 529).rounded()))).rounded())])
+        // The censored median: nil (never reached) is later than every step.
+        XCTAssertEqual(Plane.censoredMedian([300, nil, 100]), 300)
+        XCTAssertEqual(Plane.censoredMedian([300, 100]), 200)
+        XCTAssertNil(Plane.censoredMedian([300, nil]))
+        XCTAssertNil(Plane.censoredMedian([]))
+        // The report's section: a heatmap and a table per configuration, and the plane in summary.json.
+        let out = try ReportWriter.write(r)
+        let md = try String(contentsOf: out.directory.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(md.contains("## Test error over size × steps"))
+        XCTAssertEqual(md.components(separatedBy: "| step-wise: first minimum (step, error) |").count - 1, 2)
+        XCTAssertTrue(out.files.contains("figures/size-steps-heatmap.svg") && out.files.contains("figures/size-steps-heatmap-2.svg"), "\(out.files)")
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.directory.appendingPathComponent("summary.json"))) as? [String: Any])
+        XCTAssertEqual((summary["plane"] as? [Any])?.count, 4, "a heatmap and a plane per configuration")
     }
 
     /// The epoch-wise study is NOT asserted to pass: its fall-rise-fall is not reproduced robustly (see the
