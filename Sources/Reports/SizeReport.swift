@@ -24,7 +24,7 @@ public enum SizeReportWriter {
         var figures: [Figure] = []
         var line = "Profile: `\(s.profile ?? "default")` · axis: size (`\(sizeKey)`) · family: \(family) · trials: \(r.trials.count) (\(r.summaries.count) with results)"
         if let command { line += " · command: `\(command)`" }
-        var header = DocumentWriter.header(r, line: line, notReproduced: false)
+        var header = DocumentWriter.header(r, line: line, notReproduced: true)
         let configs = SizeData.configurations(r)
         for c in configs where !c.unconverged.isEmpty {
             let list = c.unconverged.prefix(6).map { "\(sizeKey) = \($0.size) seed \($0.trial.seedIndex)" }.joined(separator: ", ")

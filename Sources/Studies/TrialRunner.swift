@@ -76,6 +76,37 @@ public enum TrialRunner {
         return stableHash("size-axis|" + nestedJSON(c).render(indent: nil))
     }
 
+    /// A token task's data for a trial: on the size axis every size of one seed sees the same split and the same
+    /// corrupted pairs (`dataSeed`); otherwise the trial's own stream.
+    static func tokenData<T: Scalar>(_: T.Type, _ task: any TokenTask, _ trial: Trial) throws -> TokenData<T> {
+        try task.tokenData(T.self, rng: trial.spec.sizeAxis ? RNG(seed: dataSeed(trial)) : RNG(seed: trial.seed))
+    }
+
+    /// A size-axis trial's outcome: converged when the study's stop event held (or, with a tolerance, the training
+    /// loss reached a plateau over the last quarter of the budget; with stop_after 'never', when the budget was run),
+    /// its errors at the end, and `fields` (the first, then the losses and the convergence record, then the rest).
+    static func sizeOutcome(_ trial: Trial, _ outcome: TrainingOutcome, _ events: [EventTime], tolerance tol: Double, fields: [(String, JSON)]) -> SizeOutcome {
+        let rules = trial.spec.eventRules
+        let tc = trial.spec.training.loopConfig(events: rules), stop = trial.spec.training.stopAfter
+        let last = outcome.records.last
+        let stopEvent = events.first { $0.name == stop }
+        // The plateau rule: the train loss at the end against the one at 3/4 of the budget.
+        let lossThen = outcome.records.last { $0.step <= outcome.stepsRun * 3 / 4 }?.trainLoss
+        let plateau = tol > 0 && outcome.stepsRun >= tc.maxSteps && lossThen.map { then in
+            guard let now = last?.trainLoss, now.isFinite, then.isFinite else { return false }
+            return abs(then - now) <= tol * max(now, 1e-12)
+        } ?? false
+        let converged = stop == "never" ? outcome.status == .done : (stopEvent?.step != nil || plateau)
+        let rule = rules.first { $0.0 == stop }?.1
+        var criterion = stop == "never" ? "budget: \(tc.maxSteps) steps"
+            : "event \(stop): \(rule.map { "\($0.metric.rawValue) " + ($0.atLeast.map { "≥ \($0)" } ?? "") + ($0.atMost.map { "≤ \($0)" } ?? "") } ?? "") within \(tc.maxSteps) steps"
+        if tol > 0 && stop != "never" { criterion += ", or a train-loss plateau (change ≤ \(tol) × the loss over the last quarter of the budget)" }
+        let record: [(String, JSON)] = [("train_loss", .num(last?.trainLoss)), ("test_loss", .num(last?.valLoss)),
+                                        ("converged_at_step", stopEvent?.step.map { .int($0) } ?? .null), ("plateau", .bool(plateau))]
+        return SizeOutcome(size: trial.spec.model.size, converged: converged && outcome.status == .done, criterion: criterion,
+                           testError: 1 - (last?.valAccuracy ?? .nan), trainError: 1 - (last?.trainAccuracy ?? .nan), fields: fields.prefix(1) + record + fields.dropFirst())
+    }
+
     /// Trains one model on the trial's data, resuming from and writing checkpoints, and reads off the events.
     static func trainModel<M: Classifier & OperandEmbedding>(_ model: M, _ trial: Trial, _ tokens: TokenData<M.T>, _ rng: RNG, _ context: TrialContext) -> TrialResult {
         let data = tokens.data, rules = trial.spec.eventRules, checkpointing = context.checkpointing
@@ -112,6 +143,16 @@ public enum TrialRunner {
                                  metricColumns: model.store.layout.views.map(\.name), threads: BLAS.threads)
         result.resumedAt = resume?.step
         result.corruptedRows = data.corrupted?.rows.count
+        if trial.spec.sizeAxis {
+            // The training pairs against their true results: the clean pairs' accuracy and the corrupted pairs' true-result accuracy.
+            let last = outcome.records.last
+            let k = Double(data.corrupted?.rows.count ?? 0), n = Double(data.train.count)
+            let trueTrain = last.map { r in r.noise.map { ($0.clean * (n - k) + $0.corruptedTrue * k) / n } ?? r.trainAccuracy }
+            result.size = sizeOutcome(trial, outcome, events, tolerance: 0, fields: [
+                ("train_error_clean", .num(trueTrain.map { 1 - $0 })), ("n_train", .int(data.train.count)), ("n_test", .int(data.validation.count)),
+                ("label_noise_realized", .num(k / n)), ("classes", .int(data.classes)), ("corrupted_memorized", .num(last?.noise?.corrupted)),
+            ])
+        }
         if let probes {
             // An interrupted trial is not finished: its end is not a snapshot (and would not stop for the signal).
             if outcome.status != .interrupted { probes.snapshot("final", step: outcome.stepsRun) }

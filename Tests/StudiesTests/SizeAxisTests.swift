@@ -53,6 +53,34 @@ final class SizeAxisTests: XCTestCase {
         for k in ["task.n_train", "model.features", "solver.method", "task.label_noise"] { XCTAssertNil(c[k], k) }
     }
 
+    /// Both families that read tokens record a size outcome on the size axis: the size is the family's size key, and
+    /// the data (the split and the corrupted pairs) are the same at every size of one seed.
+    func testTokenFamiliesRecordTheirSizeOnATable() throws {
+        for (family, key, sizes) in [("mlp", "model.width", [8, 16]), ("transformer", "model.d_model", [8, 16])] {
+            let s = try StudyParser.parse("""
+            axis: size
+            task: { operation: x+y, modulus: 7, train_fraction: 0.6, label_noise: 0.2 }
+            model: { family: \(family) }
+            training: { max_steps: 5, stop_after: never, eval: { points: 3 } }
+            sweep: { \(key): \(sizes) }
+            seeds: 1
+            """, file: "t.yaml")
+            let results = try s.trials.map { try TrialRunner.run($0) }
+            XCTAssertEqual(results.map { $0.size?.size }, sizes, family)
+            for r in results {
+                let size = try XCTUnwrap(r.size, family)
+                XCTAssertTrue(size.converged, "\(family): with stop_after never, running the budget is converging")
+                XCTAssertEqual(size.testError, 1 - r.outcome.records.last!.valAccuracy)
+                XCTAssertEqual(r.corruptedRows, Int((0.2 * Double(r.trainSize)).rounded()))
+                XCTAssertTrue(size.fields.contains { $0.0 == "train_error_clean" } && size.fields.contains { $0.0 == "corrupted_memorized" })
+            }
+            XCTAssertEqual(Set(s.trials.map(TrialRunner.dataSeed)).count, 1, "\(family): one data seed for every size")
+        }
+        // A steps-axis trial of the same table records none.
+        let steps = try StudyParser.parse("task: { operation: x+y, modulus: 7, train_fraction: 0.6 }\ntraining: { max_steps: 2 }\nseeds: 1\n", file: "t.yaml")
+        XCTAssertNil(try TrialRunner.run(steps.trials[0]).size)
+    }
+
     func testBadValuesNameTheKeyAndPlace() {
         assertError(rf + "  feature_map: gaussian\n", line: 8, contains: ["model.feature_map", "'gaussian'", "'relu'"])
         assertError(rf.replacingOccurrences(of: "n_train: 300", with: "label_noise: 1.0"), line: 4, contains: ["task.label_noise", "out of range"])

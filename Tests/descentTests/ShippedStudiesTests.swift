@@ -124,9 +124,11 @@ final class ShippedStudiesTests: XCTestCase {
     /// The size-axis studies and the study marked not_reproduced: their ci runs match their baselines.
     func testSizeStudiesAndNotReproducedMatchTheirCIBaselines() throws {
         for name in ["double-descent-linear-theory", "double-descent-random-features-digits", "double-descent-random-features-teacher",
-                     "double-descent-mlp-mnist1d", "epochwise-double-descent"] {
+                     "double-descent-mlp-mnist1d", "epochwise-double-descent", "double-descent-mlp-modular"] {
             let r = try run(["run", "studies/\(name).yaml", "--profile", "ci", "--jobs", "2", "--no-report"])
-            XCTAssertEqual(r.status, 0, "\(name): \(r.stdout)\n\(r.stderr)")
+            // A study marked not_reproduced may fail its gate (exit 1, with the failing expectation named), nothing else.
+            let notReproduced = try Self.studyText(name).contains("\nstatus: not_reproduced")
+            XCTAssertTrue(r.status == 0 || (notReproduced && r.status == 1 && r.stdout.contains("  FAIL ")), "\(name): \(r.stdout)\n\(r.stderr)")
             try compareWithBaseline(name)
         }
     }

@@ -67,52 +67,13 @@ public enum MLPFamily: ModelFamily {
     static func runTokens<T: Scalar>(_: T.Type, _ trial: Trial, _ task: any TokenTask, _ context: TrialContext) throws -> TrialResult {
         let m = trial.spec.model as! Config
         let rng = RNG(seed: trial.seed)
-        // On the size axis every width of one seed sees the same split and the same corrupted pairs.
-        let tokens = try task.tokenData(T.self, rng: trial.spec.sizeAxis ? RNG(seed: TrialRunner.dataSeed(trial)) : rng)
+        let tokens = try TrialRunner.tokenData(T.self, task, trial)
         let capacity = min(trial.spec.training.batchSize ?? tokens.data.train.count, tokens.data.train.count)
         let input: MLPInput = m.input == .oneHot ? .oneHot : .embedding(dimension: { if case .embedding(let d) = m.input { return d }; return 0 }())
         let config = MLPConfig(input: input, vocabulary: tokens.vocabulary, positions: 2, hidden: [Int](repeating: m.width, count: m.depth),
                                activation: m.activation, classes: tokens.data.classes, initScale: m.initScale, dropout: m.dropout)
         let model = MLP<T>(config: config, capacity: capacity, rng: rng.split("init"))
-        var result = TrialRunner.trainModel(model, trial, tokens, rng, context)
-        if trial.spec.sizeAxis {
-            let data = tokens.data, last = result.outcome.records.last
-            // The training pairs against their true results: the clean pairs' accuracy and the corrupted pairs' true-result accuracy.
-            let k = Double(data.corrupted?.rows.count ?? 0), n = Double(data.train.count)
-            let trueTrain = last.map { r in r.noise.map { ($0.clean * (n - k) + $0.corruptedTrue * k) / n } ?? r.trainAccuracy }
-            result.size = sizeOutcome(trial, result.outcome, result.events, width: m.width, fields: [
-                ("train_error_clean", .num(trueTrain.map { 1 - $0 })), ("n_train", .int(data.train.count)), ("n_test", .int(data.validation.count)),
-                ("label_noise_realized", .num(k / n)), ("classes", .int(data.classes)),
-                ("corrupted_memorized", .num(last?.noise?.corrupted)),
-            ])
-        }
-        return result
-    }
-
-    /// A size-axis trial's outcome: converged when the study's stop event held (or, with a tolerance, the training
-    /// loss reached a plateau over the last quarter of the budget; with stop_after 'never', when the budget was run),
-    /// its errors at the end, and `fields` with the losses and the convergence record.
-    static func sizeOutcome(_ trial: Trial, _ outcome: TrainingOutcome, _ events: [EventTime], width: Int, fields: [(String, JSON)]) -> SizeOutcome {
-        let m = trial.spec.model as! Config, rules = trial.spec.eventRules
-        let tc = trial.spec.training.loopConfig(events: rules), stop = trial.spec.training.stopAfter
-        let last = outcome.records.last
-        let stopEvent = events.first { $0.name == stop }
-        // The plateau rule: the train loss at the end against the one at 3/4 of the budget.
-        let tol = m.convergeTolerance
-        let lossThen = outcome.records.last { $0.step <= outcome.stepsRun * 3 / 4 }?.trainLoss
-        let plateau = tol > 0 && outcome.stepsRun >= tc.maxSteps && lossThen.map { then in
-            guard let now = last?.trainLoss, now.isFinite, then.isFinite else { return false }
-            return abs(then - now) <= tol * max(now, 1e-12)
-        } ?? false
-        let converged = stop == "never" ? outcome.status == .done : (stopEvent?.step != nil || plateau)
-        let rule = rules.first { $0.0 == stop }?.1
-        var criterion = stop == "never" ? "budget: \(tc.maxSteps) steps"
-            : "event \(stop): \(rule.map { "\($0.metric.rawValue) " + ($0.atLeast.map { "≥ \($0)" } ?? "") + ($0.atMost.map { "≤ \($0)" } ?? "") } ?? "") within \(tc.maxSteps) steps"
-        if tol > 0 && stop != "never" { criterion += ", or a train-loss plateau (change ≤ \(tol) × the loss over the last quarter of the budget)" }
-        let record: [(String, JSON)] = [("train_loss", .num(last?.trainLoss)), ("test_loss", .num(last?.valLoss)),
-                                        ("converged_at_step", stopEvent?.step.map { .int($0) } ?? .null), ("plateau", .bool(plateau))]
-        return SizeOutcome(size: width, converged: converged && outcome.status == .done, criterion: criterion,
-                           testError: 1 - (last?.valAccuracy ?? .nan), trainError: 1 - (last?.trainAccuracy ?? .nan), fields: fields.prefix(1) + record + fields.dropFirst())
+        return TrialRunner.trainModel(model, trial, tokens, rng, context)
     }
 
     /// Feature inputs, trained by the step loop. Converged means the study's stop event held (e.g.
@@ -147,7 +108,7 @@ public enum MLPFamily: ModelFamily {
         var result = TrialResult(trial: trial, outcome: outcome, events: events, parameterCount: model.parameterCount,
                                  trainSize: data.train.count, validationSize: data.validation.count,
                                  metricColumns: model.store.layout.views.map(\.name), threads: BLAS.threads)
-        result.size = sizeOutcome(trial, outcome, events, width: m.width, fields: fields)
+        result.size = TrialRunner.sizeOutcome(trial, outcome, events, tolerance: m.convergeTolerance, fields: fields)
         return result
     }
 }

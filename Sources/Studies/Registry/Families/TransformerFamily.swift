@@ -67,7 +67,7 @@ public enum TransformerFamily: ModelFamily {
     static func run<T: Scalar>(_: T.Type, _ trial: Trial, _ task: any TokenTask, _ context: TrialContext) throws -> TrialResult {
         let m = trial.spec.model as! Config
         let rng = RNG(seed: trial.seed)
-        let tokens = try task.tokenData(T.self, rng: rng)
+        let tokens = try TrialRunner.tokenData(T.self, task, trial)
         let capacity = min(trial.spec.training.batchSize ?? tokens.data.train.count, tokens.data.train.count)
         let cfg = TransformerConfig(operands: tokens.vocabulary, classes: tokens.data.classes, opToken: m.opToken, layers: m.layers, dModel: m.dModel,
                                     heads: m.heads, dHead: m.dHead, dMLP: m.dMLP, activation: m.activation, layerNorm: m.layerNorm,
