@@ -212,8 +212,8 @@ struct Parser {
         }
         try checkCombinations()
         try checkArms()
-        try checkNoiseMetrics()
         let exps = try expectations.map { try parseExpectation($0.0) }
+        try checkNoiseMetrics(exps)
         let stop = KeyValues(values: values).string(TrainingKeys.stopAfter)
         if stop != "never" && events[stop] == nil {
             throw StudyError(locations[TrainingKeys.stopAfter.path] ?? SourceLocation(file: file, line: 1, column: 1),
@@ -555,17 +555,24 @@ struct Parser {
         }
     }
 
-    /// Metrics that exist only with label noise on an operation table (the corrupted and clean rows' accuracy) need it.
-    func checkNoiseMetrics() throws {
-        let used = events.values.filter { ($0.0.rule.metric.needsCorruptedRows || $0.0.rule.after?.metric.needsCorruptedRows == true) }
-        guard let (e, at) = used.sorted(by: { $0.0.name < $1.0.name }).first else { return }
+    /// Metrics that exist only with label noise on an operation table (the corrupted and clean rows' accuracy) need it:
+    /// in an event's rule or its `after`, an `at_event` expectation and a trend's y.
+    func checkNoiseMetrics(_ exps: [Expectation]) throws {
         let noise = TaskKeys.labelNoise.path
         let noisy = values[TaskKeys.kind.path] == .string(AlgorithmicTask.name)
             && ((values[noise]?.asDouble ?? 0) > 0 || sweep.contains { $0.path == noise && $0.values.contains { ($0.asDouble ?? 0) > 0 } }
                 || arms.contains { $0.overrides.contains { $0.path == noise && ($0.value.asDouble ?? 0) > 0 } })
-        guard noisy else {
-            throw StudyError(at, "event '\(e.name)' reads the accuracy on corrupted or clean training rows, which only an operation table with label noise has",
-                             hint: "set task.label_noise above 0 (task.kind: algorithmic), or use train_accuracy")
+        guard !noisy else { return }
+        let why = "reads the accuracy on corrupted or clean training rows, which only an operation table with label noise has"
+        let hint = "set task.label_noise above 0 (task.kind: algorithmic), or use train_accuracy"
+        let used = events.values.filter { ($0.0.rule.metric.needsCorruptedRows || $0.0.rule.after?.metric.needsCorruptedRows == true) }
+        if let (e, at) = used.sorted(by: { $0.0.name < $1.0.name }).first { throw StudyError(at, "event '\(e.name)' \(why)", hint: hint) }
+        for (e, (_, at)) in zip(exps, expectations) {
+            switch e.kind {
+            case .atEvent(_, let m, _, _, _) where m.needsCorruptedRows: throw StudyError(at, "at_event metric \(m.rawValue) \(why)", hint: hint)
+            case .trend(_, let y, _, _) where Metric(rawValue: y)?.needsCorruptedRows == true: throw StudyError(at, "trend y = \(y) \(why)", hint: hint)
+            default: continue
+            }
         }
     }
 

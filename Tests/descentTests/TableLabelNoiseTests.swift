@@ -124,5 +124,9 @@ final class TableLabelNoiseTests: XCTestCase {
         XCTAssertTrue(noNoise.contains("only an operation table with label noise has"), noNoise)
         XCTAssertEqual(refusal("", "sweep: { task.label_noise: [0, 0.1] }\n" + forgotten.replacingOccurrences(of: "%@", with: "m")), "accepted")
         XCTAssertTrue(refusal("1.5", "").contains("task.label_noise"))
+        let atEvent = refusal("", "expect:\n  - { at_event: { event: memorization, metric: train_accuracy_clean, at_least: 0.9 } }")
+        XCTAssertTrue(atEvent.contains("at_event metric train_accuracy_clean reads the accuracy on corrupted or clean training rows"), atEvent)
+        XCTAssertTrue(refusal("", "sweep: { task.modulus: [7, 11] }\nexpect:\n  - { trend: { x: task.modulus, y: train_accuracy_corrupted }, direction: increasing }").contains("trend y = train_accuracy_corrupted"))
+        XCTAssertEqual(refusal("0.1", "expect:\n  - { at_event: { event: memorization, metric: train_accuracy_clean, at_least: 0.9 } }"), "accepted")
     }
 }
