@@ -173,12 +173,12 @@ final class ProbeRecorder<M: Classifier & OperandEmbedding> {
         })
     }
 
-    /// Takes back the snapshots of a sidecar taken at or before `step` (the checkpoint's): a resumed
-    /// run then writes the same probes.json as an uninterrupted one. Returns their names.
-    @discardableResult
     /// Takes up the events where a resumed run's curve leaves them.
     func replay(_ records: [EvalRecord]) { watches = rules.map { ($0.0, EventWatch($0.1, replaying: records)) } }
 
+    /// Takes back the snapshots of a sidecar taken at or before `step` (the checkpoint's): a resumed
+    /// run then writes the same probes.json as an uninterrupted one. Returns their names.
+    @discardableResult
     func restore(sidecar data: Data, upTo step: Int) -> [String] {
         func value(_ v: Any) -> JSON? {
             if let s = v as? String, s.hasPrefix("#") { return Double(s.dropFirst()).map { .number($0) } }   // renders as the original did
