@@ -53,7 +53,9 @@ extension SizeReportWriter {
         let rec = p.stepWiseRecoveries
         s += rec.isEmpty ? "No size's step-wise cut over-fits and recovers. "
             : "The step-wise cut over-fits and recovers at \(rec.count) of \(p.cuts.count) sizes (" + rec.map { "\($0.size): top at step \(Int($0.top![0]))" }.joined(separator: ", ") + "). "
-        if let t = p.generalizationTrend {
+        if let t = p.generalizationTrend, t.censored == t.n {
+            s += "No trial generalized within its budget, so whether larger models generalize sooner is not measured here."
+        } else if let t = p.generalizationTrend {
             s += String(format: "Larger models generalize %@: Spearman ρ(%@, step) = %.2f over %d trials (%d never generalized, ranked last), one-sided permutation p = %.4f.",
                         t.rho < 0 ? "sooner" : "later or no sooner", p.sizeKey, t.rho, t.n, t.censored, t.rho < 0 ? t.pDecreasing : t.pIncreasing)
         }

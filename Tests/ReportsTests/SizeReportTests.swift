@@ -149,6 +149,10 @@ final class SizeReportTests: XCTestCase {
         let md = try String(contentsOf: out.directory.appendingPathComponent("report.md"), encoding: .utf8)
         XCTAssertTrue(md.contains("## Test error over size × steps"))
         XCTAssertEqual(md.components(separatedBy: "| step-wise: first minimum (step, error) |").count - 1, 2)
+        // The clean table's trend is measured; with the noise no trial generalizes, and the report says the trend is not measured.
+        XCTAssertTrue(md.contains("Larger models generalize sooner: Spearman ρ(model.width, step) = "), md)
+        XCTAssertEqual(planes[1].cuts.map(\.generalized).reduce(0, +), 0)
+        XCTAssertTrue(md.contains("No trial generalized within its budget, so whether larger models generalize sooner is not measured here."), md)
         XCTAssertTrue(out.files.contains("figures/size-steps-heatmap.svg") && out.files.contains("figures/size-steps-heatmap-2.svg"), "\(out.files)")
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: out.directory.appendingPathComponent("summary.json"))) as? [String: Any])
         XCTAssertEqual((summary["plane"] as? [Any])?.count, 4, "a heatmap and a plane per configuration")
