@@ -11,12 +11,13 @@ public struct ConfigurationEvents: Sendable {
     public struct Event: Sendable {
         public var name: String
         public var reached: Int
+        /// The trials the event applies to.
         public var trials: Int
         /// The sample median of the reached steps; nil unless more than half of the trials reached it.
         public var medianStep: Double?
         /// Per trial, in seed order: the step, or nil (not reached or no result).
         public var steps: [Int?]
-        /// Per trial: the step, "censored" or "missing".
+        /// Per trial: the step, "censored", "missing" or "n/a" (an event on corrupted pairs in a trial without label noise).
         public var labels: [String]
     }
 
@@ -36,11 +37,16 @@ public struct ConfigurationEvents: Sendable {
         return r.groups.map { g in
             func step(_ t: Trial, _ e: String) -> Int? { r.summaries[t.id]?.events[e]?.step }
             let events = names.map { e -> Event in
+                // An event on the corrupted pairs cannot happen in a trial without them (label noise 0): not applicable.
+                let rule = r.study.events.first { $0.name == e }?.rule
+                let needsNoise = rule.map { $0.metric.needsCorruptedRows || $0.after?.metric.needsCorruptedRows == true } ?? false
+                func applies(_ t: Trial) -> Bool { !needsNoise || r.summaries[t.id].map { $0.raw["corrupted_rows"] != nil } ?? true }
+                let counted = g.trials.filter(applies)
                 let steps = g.trials.map { step($0, e) }
-                let reached = steps.compactMap { $0 }
-                return Event(name: e, reached: reached.count, trials: g.trials.count,
-                             medianStep: reached.count * 2 > g.trials.count ? median(reached) : nil, steps: steps,
-                             labels: g.trials.map { t in step(t, e).map(String.init) ?? (r.summaries[t.id] == nil ? "missing" : "censored") })
+                let reached = counted.compactMap { step($0, e) }
+                return Event(name: e, reached: reached.count, trials: counted.count,
+                             medianStep: reached.count * 2 > counted.count ? median(reached) : nil, steps: steps,
+                             labels: g.trials.map { t in !applies(t) ? "n/a" : step(t, e).map(String.init) ?? (r.summaries[t.id] == nil ? "missing" : "censored") })
             }
             var pair: (String, String)? = nil, delay: Double? = nil
             if let memo, let gen {

@@ -113,7 +113,7 @@ public enum ReportWriter {
         var groupsJSON: [JSON] = []
         for (gi, c) in ConfigurationEvents.of(r).enumerated() {
             var cells = [c.key.isEmpty ? "(single configuration)" : c.key, String(c.trials.count)]
-            for e in c.events { cells += ["\(e.reached)/\(e.trials)", num(e.medianStep), e.labels.joined(separator: ", ")] }
+            for e in c.events { cells += [e.trials == 0 && !e.labels.isEmpty ? "n/a" : "\(e.reached)/\(e.trials)", num(e.medianStep), e.labels.joined(separator: ", ")] }
             if c.delayPair != nil { cells.append(c.medianDelay.map { num($0) } ?? "—") }
             table.add(cells)
             let evJSON = c.events.map { e -> (String, JSON) in

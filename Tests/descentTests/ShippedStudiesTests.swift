@@ -104,6 +104,12 @@ final class ShippedStudiesTests: XCTestCase {
             if q > 0 { noisy += 1 }
         }
         XCTAssertEqual(noisy, 6)
+        // The noise events cannot happen on the clean table: not applicable there, counted where they apply.
+        let md = try String(contentsOf: out.appendingPathComponent("report/report.md"), encoding: .utf8)
+        let clean = try XCTUnwrap(md.split(separator: "\n").first { $0.hasPrefix("| task.label_noise=0.0 |") }, md)
+        XCTAssertTrue(clean.contains("| n/a | — | n/a, n/a, n/a |"), String(clean))
+        let tenth = try XCTUnwrap(md.split(separator: "\n").first { $0.hasPrefix("| task.label_noise=0.1 |") })
+        XCTAssertTrue(tenth.contains("| 3/3 |") && !tenth.contains("n/a"), String(tenth))
         let figures = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("report/figures").path)
         XCTAssertEqual(figures.filter { $0.hasPrefix("label-noise-") }.count, 2, "one figure per noisy configuration: \(figures)")
     }
