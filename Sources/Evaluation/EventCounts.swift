@@ -38,8 +38,7 @@ public struct ConfigurationEvents: Sendable {
             func step(_ t: Trial, _ e: String) -> Int? { r.summaries[t.id]?.events[e]?.step }
             let events = names.map { e -> Event in
                 // An event on the corrupted pairs cannot happen in a trial without them (label noise 0): not applicable.
-                let rule = r.study.events.first { $0.name == e }?.rule
-                let needsNoise = rule.map { $0.metric.needsCorruptedRows || $0.after?.metric.needsCorruptedRows == true } ?? false
+                let needsNoise = r.study.events.first { $0.name == e }?.rule.needsCorruptedRows ?? false
                 func applies(_ t: Trial) -> Bool { !needsNoise || r.summaries[t.id].map { $0.raw["corrupted_rows"] != nil } ?? true }
                 let counted = g.trials.filter(applies)
                 let steps = g.trials.map { step($0, e) }

@@ -55,10 +55,11 @@ public enum ReportWriter {
     static func labelNoiseChart(_ r: StudyResults, _ trials: [Trial], key: String, markers: [Marker]) -> Chart? {
         var chart = Chart(title: "Corrupted and clean rows against training steps" + (key.isEmpty ? "" : " (\(key))"),
                           xLabel: "training step (log scale; step 0 not shown)", yLabel: "accuracy", xLog: true, yRange: (0, 1))
-        let kinds = [("train_accuracy_corrupted", "corrupted rows, wrong label", true), ("train_accuracy_corrupted_true", "corrupted rows, true result", true),
-                     ("train_accuracy_clean", "clean training rows", false), ("val_accuracy", "validation", false)]
+        // NoiseAccuracy.columns (corrupted against the wrong label, against the true result, clean), then validation.
+        let kinds = zip(NoiseAccuracy.columns + ["val_accuracy"], [("corrupted rows, wrong label", true), ("corrupted rows, true result", true),
+                                                                  ("clean training rows", false), ("validation", false)]).map { ($0, $1.0, $1.1) }
         for trial in trials {
-            guard let curve = r.store.curve(trial.id), let st = curve.column("step"), curve.column(kinds[0].0) != nil else { continue }
+            guard let curve = r.store.curve(trial.id), let st = curve.column("step"), curve.column(NoiseAccuracy.columns[0]) != nil else { continue }
             for (ki, (column, label, dashed)) in kinds.enumerated() {
                 guard let v = curve.column(column) else { continue }
                 chart.series.append(Series(name: "\(label), seed \(trial.seedIndex)", points: zip(st, v).filter { $0.1.isFinite }, color: Palette.color(ki), dashed: dashed))

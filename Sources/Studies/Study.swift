@@ -558,14 +558,14 @@ struct Parser {
     /// Metrics that exist only with label noise on an operation table (the corrupted and clean rows' accuracy) need it:
     /// in an event's rule or its `after`, an `at_event` expectation and a trend's y.
     func checkNoiseMetrics(_ exps: [Expectation]) throws {
-        let noise = TaskKeys.labelNoise.path
-        let noisy = values[TaskKeys.kind.path] == .string(AlgorithmicTask.name)
-            && ((values[noise]?.asDouble ?? 0) > 0 || sweep.contains { $0.path == noise && $0.values.contains { ($0.asDouble ?? 0) > 0 } }
-                || arms.contains { $0.overrides.contains { $0.path == noise && ($0.value.asDouble ?? 0) > 0 } })
+        let noise = TaskKeys.labelNoise
+        let taken = StudyDraft(file: file, values: values, locations: locations, sweep: sweep).values(of: noise)
+            + arms.flatMap { $0.overrides.filter { $0.path == noise.path }.map(\.value) }
+        let noisy = values[TaskKeys.kind.path] == .string(AlgorithmicTask.name) && taken.contains { ($0.asDouble ?? 0) > 0 }
         guard !noisy else { return }
         let why = "reads the accuracy on corrupted or clean training rows, which only an operation table with label noise has"
         let hint = "set task.label_noise above 0 (task.kind: algorithmic), or use train_accuracy"
-        let used = events.values.filter { ($0.0.rule.metric.needsCorruptedRows || $0.0.rule.after?.metric.needsCorruptedRows == true) }
+        let used = events.values.filter { $0.0.rule.needsCorruptedRows }
         if let (e, at) = used.sorted(by: { $0.0.name < $1.0.name }).first { throw StudyError(at, "event '\(e.name)' \(why)", hint: hint) }
         for (e, (_, at)) in zip(exps, expectations) {
             switch e.kind {

@@ -43,6 +43,9 @@ public struct EventRule: Sendable, Equatable, Codable {
     public init(metric: Metric, atLeast: Double? = nil, atMost: Double? = nil, after: Condition? = nil) {
         self.metric = metric; self.atLeast = atLeast; self.atMost = atMost; self.after = after
     }
+    /// Whether the event reads the corrupted or clean training rows (in its rule or its `after`), which only
+    /// label noise on an operation table gives.
+    public var needsCorruptedRows: Bool { metric.needsCorruptedRows || after?.metric.needsCorruptedRows == true }
     /// The threshold alone (whether `after` held before is the caller's: EventWatch).
     public func holds(_ r: EvalRecord) -> Bool { condition.holds(r) }
     public var condition: Condition { Condition(metric: metric, atLeast: atLeast, atMost: atMost) }
