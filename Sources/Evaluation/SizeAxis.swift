@@ -15,6 +15,8 @@ public struct SizeSample: Sendable {
     public let testError: Double
     public let trainError: Double
     public let converged: Bool
+    /// The mean squared training residual of a squared-loss fit (random features), else nil.
+    public var trainSquaredError: Double? = nil
 }
 
 /// The trials of one configuration (the sweep point without the size key), by size.
@@ -63,6 +65,17 @@ public struct SizeConfiguration: Sendable {
         return try doubleDescentMeasures(data, epsilons: [0, 0.1], level: 0.95, seed: 1, resamples: 2000, resampling: .paired)
     }
 
+    /// `sampleWiseMeasures` over every size (a `size_by: samples` study: the sizes are training-set sizes). The
+    /// seeds are resampled independently per size: seed i's smaller training sets are the first rows of its
+    /// larger ones, but its test set and initialization may differ between sizes.
+    public func sampleWise() throws -> SampleWiseMeasures {
+        let data = sizes.map { s in SizeErrors(size: Double(s), testErrors: at(s).map(\.testError), trainErrors: at(s).map(\.trainError)) }
+        var m = try sampleWiseMeasures(data, epsilon: 0, level: 0.95, seed: 1, resamples: 2000, resampling: .independentPerSize)
+        let exact = sizes.prefix { n in at(n).allSatisfy { ($0.trainSquaredError ?? .infinity) <= 1e-8 } }
+        m.lastExactFit = exact.last.map(Double.init)
+        return m
+    }
+
     /// The exact expected excess risk of minimum-norm least squares at p (linear family only), else nil.
     public func theory(_ p: Int) -> Double? {
         guard let spec = trials.first?.spec, spec.model.family == "linear", spec.solver?.method == "min_norm",
@@ -92,7 +105,8 @@ public enum SizeData {
                       let test = (size["test_error"] as? NSNumber)?.doubleValue else { return nil }
                 return SizeSample(trial: t, size: (size["size"] as? Int) ?? t.value(at: sizeKey)?.asInt ?? 0, parameters: s.parameterCount,
                                   testError: test, trainError: (size["train_error"] as? NSNumber)?.doubleValue ?? .nan,
-                                  converged: (size["converged"] as? Bool) ?? false)
+                                  converged: (size["converged"] as? Bool) ?? false,
+                                  trainSquaredError: (size["train_squared_error"] as? NSNumber)?.doubleValue)
             }
             return SizeConfiguration(key: key, point: ts[0].point.filter { $0.0 != sizeKey }, trials: ts, samples: samples)
         }

@@ -31,6 +31,7 @@ enum SizeExpectationEvaluator {
         }
         let configs = SizeData.configurations(r, trials: trials)
         guard !configs.isEmpty else { return result(false, "no configuration\(scope)") }
+        if case .moreDataHurts(let holds, let rise, let steps) = kind { return moreDataHurts(e, holds, rise, steps, configs, scope: scope) }
         var ok = true
         var parts: [String] = []
         for c in configs {
@@ -80,6 +81,46 @@ enum SizeExpectationEvaluator {
             parts.append((configs.count > 1 || !c.key.isEmpty ? "\(name(c)): " : "") + text)
         }
         return result(ok, parts.joined(separator: " | ") + scope)
+    }
+
+    /// Sample-wise: in every configuration the largest rise of the seed-mean test error with n is at least
+    /// `minRise`, exceeds the seeds' SD at both its ends and has its bootstrap interval above 0, and (with grid
+    /// steps) its top is near the interpolation limit (exact fit for squared loss, else all labels). With `holds` false: the rise's whole interval is below `minRise`.
+    static func moreDataHurts(_ e: Expectation, _ holds: Bool, _ minRise: Double, _ steps: Int?, _ configs: [SizeConfiguration], scope: String) -> ExpectationResult {
+        var ok = true
+        var parts: [String] = []
+        for c in configs {
+            let label = configs.count > 1 || !c.key.isEmpty ? "\(name(c)): " : ""
+            guard c.sizes.count >= 2, let m = try? c.sampleWise() else { ok = false; parts.append(label + "fewer than 2 sizes with results"); continue }
+            guard let a = m.stretchStart.map({ Int($0) }), let b = m.stretchTop.map({ Int($0) }) else {
+                ok = ok && !holds
+                parts.append(label + "the seed-mean test error never rises with more data (\(f(m.curve.first?.meanTest)) at n = \(c.sizes[0]), \(f(m.curve.last?.meanTest)) at n = \(c.sizes.last!))" + (holds ? "; needed a rise of at least \(minRise)" : ""))
+                continue
+            }
+            let sd = max(c.sd(a), c.sd(b))
+            let measured = "test error \(f(c.mean(a))) at n = \(a) rises to \(f(c.mean(b))) at n = \(b) (\(f(m.dataRatio, 2)) × the data): largest rise \(f(m.rise)) \(iv(m.riseInterval))"
+            guard holds else {
+                let pass = (m.riseInterval?.upper ?? m.rise) < minRise
+                ok = ok && pass
+                parts.append(label + measured + "; needed the whole interval below \(minRise)")
+                continue
+            }
+            var pass = m.rise >= minRise && m.rise > sd && (m.riseInterval?.lower ?? 0) > 0
+            var text = measured + " vs seed SD \(f(sd)); needed ≥ \(minRise), above the SD, with the interval above 0"
+            if let steps {
+                let sizes = c.sizes, it = sizes.firstIndex(of: b)!
+                // A squared-loss fit's limit is the last n fitted exactly (n = N for random features); else the last n
+                // whose training labels are all predicted.
+                let limit = m.lastExactFit ?? m.lastInterpolated
+                let what = m.lastExactFit != nil ? "last n whose targets every seed fits exactly" : "last n whose training labels every seed predicts"
+                let gap = limit.flatMap { sizes.firstIndex(of: Int($0)) }.map { abs($0 - it) }
+                pass = pass && (gap.map { $0 <= steps } ?? false)
+                text += "; top \(gap.map { "\($0) grid step(s)" } ?? "(no interpolation limit in the sweep)") from the interpolation limit (\(what): \(limit.map { String(Int($0)) } ?? "none")), needed ≤ \(steps)"
+            }
+            ok = ok && pass
+            parts.append(label + text)
+        }
+        return ExpectationResult(expectation: e, passed: ok, detail: parts.joined(separator: " | ") + scope)
     }
 
     static func fallRiseFall(_ e: Expectation, _ prom: Double, _ trials: [Trial], _ r: StudyResults, scope: String) -> ExpectationResult {

@@ -22,7 +22,8 @@ public enum SizeReportWriter {
         let linear = family == "linear"
         let errorName = linear ? "excess risk" : "0-1 error"
         var figures: [Figure] = []
-        var line = "Profile: `\(s.profile ?? "default")` · axis: size (`\(sizeKey)`) · family: \(family) · trials: \(r.trials.count) (\(r.summaries.count) with results)"
+        let sampleWise = sizeKey == "task.n_train"
+        var line = "Profile: `\(s.profile ?? "default")` · axis: size (`\(sizeKey)`\(sampleWise ? ", sample-wise" : "")) · family: \(family) · trials: \(r.trials.count) (\(r.summaries.count) with results)"
         if let command { line += " · command: `\(command)`" }
         var header = DocumentWriter.header(r, line: line, notReproduced: true)
         let configs = SizeData.configurations(r)
@@ -36,6 +37,13 @@ public enum SizeReportWriter {
         let figuresAt = sections.count   // the figures go before the tables, once all are drawn
         var configsJSON: [JSON] = []
         for (ci, c) in configs.enumerated() {
+            if sampleWise {
+                let (section, figure, json) = sampleWiseParts(c, index: ci, errorName: errorName)
+                sections.append(section)
+                figures.append(figure)
+                configsJSON.append(json)
+                continue
+            }
             let title = c.key.isEmpty ? "" : " (\(c.key))"
             var section = Section("Measures\(title)")
             let m = try? c.measures()
@@ -138,7 +146,7 @@ public enum SizeReportWriter {
         }
         // Size × steps (Nakkiran et al. 2019; Davies et al. 2023), when the trials trained over steps and kept their curves.
         var planeJSON: JSON = .null
-        if let (section, json) = planeSection(r, configs, figures: &figures) {
+        if !sampleWise, let (section, json) = planeSection(r, configs, figures: &figures) {
             sections.append(section)
             planeJSON = json
         }

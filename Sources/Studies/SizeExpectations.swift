@@ -18,6 +18,15 @@
 //                                             steps axis: the seed-mean test error falls, rises and falls
 //                                             again by at least the prominence, in at least one configuration
 //   { converged_fraction: 1.0 }               at least this share of the trials converged
+//   { more_data_hurts: { min_rise: 0.02, grid_steps: 1 } }
+//                                             size_by samples: somewhere the seed-mean test error rises with
+//                                             more training examples by at least min_rise (default 0.02), by
+//                                             more than the seeds' SD at both ends, and with the 95 % bootstrap
+//                                             interval of the largest rise above 0; with grid_steps, the
+//                                             rise's top lies within k grid steps of the interpolation limit
+//                                             (the last n fitted or the next)
+//   { more_data_hurts: false }                (or { holds: false, min_rise: r }) the opposite: the whole
+//                                             95 % interval of the largest rise lies below min_rise
 import Foundation
 import Yams
 
@@ -30,9 +39,10 @@ public enum SizeExpectation: Sendable, Equatable {
     case matchesTheory(z: Double, minDistance: Int)
     case fallRiseFall(minProminence: Double)
     case convergedFraction(Double)
+    case moreDataHurts(holds: Bool, minRise: Double, gridSteps: Int?)
 
     public static let keys = ["peak_within", "peak_over_far_right", "peak_higher", "peak_near_threshold", "peak_prominent",
-                              "matches_theory", "fall_rise_fall", "converged_fraction"]
+                              "matches_theory", "fall_rise_fall", "converged_fraction", "more_data_hurts"]
 }
 
 extension Parser {
@@ -75,7 +85,28 @@ extension Parser {
         if key != "fall_rise_fall" && key != "converged_fraction" && axis != "size" {
             throw fail(node, "\(key) is an expectation of the size axis; this study has axis '\(axis)'", hint: "set 'axis: size', or use fall_rise_fall for curves over steps")
         }
+        let sampleWise = values[StudyKeys.sizeBy.path]?.asString == "samples"
+        if key == "more_data_hurts" && !sampleWise {
+            throw fail(node, "more_data_hurts is an expectation of the sample-wise axis (size_by: samples)", hint: "set 'size_by: samples' and sweep task.n_train, or use peak_near_threshold and peak_prominent for a model-wise study")
+        }
+        if sampleWise && !["more_data_hurts", "converged_fraction", "fall_rise_fall"].contains(key) {
+            throw fail(node, "\(key) measures the model-wise curve; this study has size_by: samples", hint: "use more_data_hurts (and converged_fraction) on the sample-wise axis")
+        }
         switch key {
+        case "more_data_hurts":
+            if let (t, q) = scalar(v), !q, t == "true" || t == "false" { return .moreDataHurts(holds: t == "true", minRise: 0.02, gridSteps: nil) }
+            let m = try mapping(v, "more_data_hurts", allowed: ["holds", "min_rise", "grid_steps"])
+            var holds = true
+            if let h = m["holds"] {
+                guard let (t, q) = scalar(h), !q, t == "true" || t == "false" else { throw fail(h, "more_data_hurts.holds must be true or false") }
+                holds = t == "true"
+            }
+            let rise = try m["min_rise"].map { try number($0, "more_data_hurts.min_rise") } ?? 0.02
+            guard rise > 0, rise < 1 else { throw fail(v, "more_data_hurts.min_rise must be in (0, 1)") }
+            let steps = try m["grid_steps"].map { try number($0, "more_data_hurts.grid_steps") }
+            if let steps, steps < 0 || steps != steps.rounded() { throw fail(v, "more_data_hurts.grid_steps must be a whole number ≥ 0") }
+            if steps != nil && !holds { throw fail(v, "more_data_hurts.grid_steps places a rise; with holds: false there is none to place") }
+            return .moreDataHurts(holds: holds, minRise: rise, gridSteps: steps.map { Int($0) })
         case "peak_within":
             guard case .sequence(let seq) = v, seq.count == 2 else { throw fail(v, "peak_within: expected [a, b], multiples of task.n_train") }
             let a = try number(seq[0], "peak_within"), b = try number(seq[1], "peak_within")

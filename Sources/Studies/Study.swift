@@ -236,6 +236,7 @@ struct Parser {
     func checkCombinations() throws {
         let draft = StudyDraft(file: file, values: values, locations: locations, sweep: sweep)
         guard let shape = Schema.shape(draft.keys) else { return }   // kind and family are checked choices
+        try checkSizeBy(draft)
         try shape.family.check(draft)
         if shape.fit == .optimizer { for t in Registry.transforms { try t.check(draft) }; for p in Registry.probes { try p.check(draft) } }
         let applicable = Schema.applicable(shape)
@@ -552,6 +553,25 @@ struct Parser {
             var rule = events[name]!.0.rule
             rule.after = first.rule.condition
             events[name]!.0 = EventSpec(name: name, rule: rule, after: other)
+        }
+    }
+
+    /// `size_by: samples` needs the size axis, a task that draws n_train examples, and a sweep of task.n_train.
+    func checkSizeBy(_ draft: StudyDraft) throws {
+        guard draft.keys.string(StudyKeys.sizeBy) == "samples" else { return }
+        let at = draft.at(StudyKeys.sizeBy)
+        guard draft.keys.string(StudyKeys.axis) == "size" else {
+            throw StudyError(at, "size_by: samples orders the trials of a size-axis study by task.n_train; this study has axis 'steps'",
+                             hint: "set 'axis: size', or remove size_by (a steps study may sweep task.n_train as any other key)")
+        }
+        let drawing = Registry.tasks.filter { $0.keys.contains { $0.path == TaskKeys.nTrain.path } }.map { $0.name }
+        let kind = draft.keys.string(TaskKeys.kind)
+        guard drawing.contains(kind) else {
+            throw StudyError(at, "size_by: samples sweeps task.n_train, which task.kind '\(kind)' does not have",
+                             hint: "use a task that draws its training examples: " + drawing.joined(separator: ", "))
+        }
+        guard let axis = draft.sweep.first(where: { $0.path == TaskKeys.nTrain.path }), axis.values.count >= 2 else {
+            throw StudyError(draft.at(TaskKeys.nTrain, or: StudyKeys.sizeBy), "size_by: samples needs a sweep of task.n_train over at least 2 values", hint: "add 'sweep: { task.n_train: [100, 200, 400, 800] }'")
         }
     }
 

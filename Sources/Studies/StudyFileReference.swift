@@ -247,7 +247,10 @@ public enum StudyFileReference {
           Each size is trained or solved to convergence; an MLP counts as converged when its stop event
           was reached, or when `training.converge_tolerance` > 0 and its training loss reached a plateau
           (with `training.stop_after: never`, when it finished its budget); a closed-form solve always
-          converges.
+          converges. With `size_by: samples` the size is `task.n_train` instead (the sample-wise axis, at a
+          fixed model): the study must sweep it, on a task that draws its examples (digits, mnist1d, teacher,
+          gaussian_linear), and every n of one seed draws from one stream, so its smaller training sets are
+          the first examples of its larger ones.
         - `task.kind: teacher` draws Gaussian inputs of `task.input_dimension` d labelled by the arg-max of
           a fixed random two-layer ReLU teacher (`task.teacher_width` hidden units, `task.classes` K; one
           teacher per study seed, fresh samples per seed; hidden units centred so that the classes come out
@@ -440,7 +443,10 @@ public enum StudyFileReference {
         | `{ peak_prominent: true }` | the peak is interior, and peak − classical minimum and peak − largest model both exceed the seed spread (sample SD, the larger at the two sizes compared) |
         | `{ matches_theory: { z: 3, min_distance: 5 } }` | `model.family: linear`, `solver.method: min_norm`: at every p with \|p − n\| ≥ `min_distance` (default 5, at least 2) the seed mean is within `z` (default 3) standard errors of the exact risk |
         | `{ converged_fraction: f }` | at least the fraction f of the trials converged (a closed-form solve always does) |
+        | `{ more_data_hurts: { min_rise: 0.02, grid_steps: 1 } }` | `size_by: samples` only: the largest rise of the seed-mean test error with more training examples is at least `min_rise` (default 0.02), exceeds the seeds' SD at both of its ends, and its 95 % bootstrap interval lies above 0; with `grid_steps`, its top lies within that many grid steps of the interpolation limit (the last n fitted exactly by a squared-loss fit, else the last n whose training labels are all predicted). `more_data_hurts: true` takes the defaults |
+        | `{ more_data_hurts: false }` or `{ more_data_hurts: { holds: false, min_rise: r } }` | the opposite: the whole 95 % interval of the largest rise lies below `min_rise` (the curve is monotone up to that) |
 
+        The model-wise items (all above but `converged_fraction`) are errors in a `size_by: samples` study.
         The peak, classical minimum, thresholds and their bootstrap intervals are defined in
         [statistics](statistics.md#double-descent-measures).
 

@@ -44,12 +44,17 @@ public struct TrialSpec: Sendable {
     /// The study's events, by name.
     public let events: [(name: String, rule: EventRule)]
     public let fit: Fit
+    /// The key whose value is the trial's size on the size axis (the family's size, or task.n_train with
+    /// `size_by: samples`); nil on the steps axis.
+    public let sizeKey: String?
+    /// The trial's size on the size axis (the value at `sizeKey`), else nil.
+    public let size: Int?
     /// Whether the trial is one size of a size-axis study (trained to convergence, its errors recorded).
-    public let sizeAxis: Bool
+    public var sizeAxis: Bool { sizeKey != nil }
     let family: any ModelFamily.Type
 
     /// Decodes a trial's encoding, whose keys are those that apply to `shape`.
-    init(_ encoding: [String: Value], shape: TrialShape, events: [EventSpec], sizeAxis: Bool) {
+    init(_ encoding: [String: Value], shape: TrialShape, events: [EventSpec], sizeKey: String?) {
         let v = KeyValues(values: encoding)
         studySeed = v.int(StudyKeys.seed)
         task = shape.task.decode(v)
@@ -60,7 +65,8 @@ public struct TrialSpec: Sendable {
         self.events = events.map { ($0.name, $0.rule) }.sorted { $0.0 < $1.0 }
         fit = shape.fit
         family = shape.family
-        self.sizeAxis = sizeAxis
+        self.sizeKey = sizeKey
+        size = sizeKey.flatMap { encoding[$0]?.asInt }
     }
 
     /// The events as the training loop takes them.
@@ -112,7 +118,7 @@ extension Study {
                 let canonical = nestedJSON(c).render(indent: nil)
                 let id = String(format: "%016llx", stableHash(canonical))
                 out.append(Trial(id: id, index: out.count, seedIndex: s, point: point, config: c, canonical: canonical,
-                                 spec: TrialSpec(c, shape: shape, events: events, sizeAxis: axis == "size")))
+                                 spec: TrialSpec(c, shape: shape, events: events, sizeKey: axis == "size" ? Schema.sizeKey(values, shape) : nil)))
             }
         }
         return out

@@ -68,12 +68,21 @@ public enum TrialRunner {
     }
 
     /// The seed shared by every size of one seed and configuration: the trial's encoding without its
-    /// family's size key. So every size of one seed sees the same training set, the same corrupted
-    /// labels and nested feature maps: the size sweep changes one thing at a time.
+    /// size key. So every size of one seed sees the same training set, the same corrupted labels and
+    /// nested feature maps: the size sweep changes one thing at a time. Sample-wise (`size_by: samples`),
+    /// every n of one seed draws from the same stream, so the smaller training sets are the first rows
+    /// of the larger ones.
     public static func dataSeed(_ t: Trial) -> UInt64 {
         var c = t.config
-        c[t.spec.family.sizeKey.path] = nil
+        c[t.spec.sizeKey ?? t.spec.family.sizeKey.path] = nil
         return stableHash("size-axis|" + nestedJSON(c).render(indent: nil))
+    }
+
+    /// A feature task's training and test sets for a size-axis trial, from `dataSeed` (nil for a task of
+    /// another kind): loaded or drawn, standardized, with label noise.
+    public static func featureData(_ trial: Trial) throws -> (train: ClassificationData, test: ClassificationData)? {
+        guard let task = trial.spec.task as? any FeatureTask else { return nil }
+        return try task.classificationData(rng: RNG(seed: dataSeed(trial)))
     }
 
     /// A token task's data for a trial: on the size axis every size of one seed sees the same split and the same
@@ -103,7 +112,7 @@ public enum TrialRunner {
         if tol > 0 && stop != "never" { criterion += ", or a train-loss plateau (change ≤ \(tol) × the loss over the last quarter of the budget)" }
         let record: [(String, JSON)] = [("train_loss", .num(last?.trainLoss)), ("test_loss", .num(last?.valLoss)),
                                         ("converged_at_step", stopEvent?.step.map { .int($0) } ?? .null), ("plateau", .bool(plateau))]
-        return SizeOutcome(size: trial.spec.model.size, converged: converged && outcome.status == .done, criterion: criterion,
+        return SizeOutcome(size: trial.spec.size ?? trial.spec.model.size, converged: converged && outcome.status == .done, criterion: criterion,
                            testError: 1 - (last?.valAccuracy ?? .nan), trainError: 1 - (last?.trainAccuracy ?? .nan), fields: fields.prefix(1) + record + fields.dropFirst())
     }
 

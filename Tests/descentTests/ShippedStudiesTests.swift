@@ -130,7 +130,7 @@ final class ShippedStudiesTests: XCTestCase {
     /// The size-axis studies and the study marked not_reproduced: their ci runs match their baselines.
     func testSizeStudiesAndNotReproducedMatchTheirCIBaselines() throws {
         for name in ["double-descent-linear-theory", "double-descent-random-features-digits", "double-descent-random-features-teacher",
-                     "double-descent-mlp-mnist1d", "epochwise-double-descent", "double-descent-mlp-modular"] {
+                     "double-descent-mlp-mnist1d", "epochwise-double-descent", "double-descent-mlp-modular", "double-descent-sample-wise"] {
             let r = try run(["run", "studies/\(name).yaml", "--profile", "ci", "--jobs", "2", "--no-report"])
             // A study marked not_reproduced may fail its gate (exit 1, with the failing expectation named), nothing else.
             let notReproduced = try Self.studyText(name).contains("\nstatus: not_reproduced")

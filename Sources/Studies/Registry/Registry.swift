@@ -217,7 +217,7 @@ public enum Schema {
     public static let structural: Set<String> = ["sweep", "arms", "baseline", "profiles", "events", "expect"]
 
     /// Keys a study may not sweep or override per profile (they describe, not configure).
-    public static let descriptive: Set<String> = ["name", "question", "description", "axis", "status"]
+    public static let descriptive: Set<String> = ["name", "question", "description", "axis", "status", "size_by"]
 
     /// The shape of a study's trials, from its resolved values (nil when the kind or family is unknown).
     static func shape(_ v: KeyValues) -> TrialShape? {
@@ -240,8 +240,12 @@ public enum Schema {
         applicable(shape).contains { $0.path == path }
     }
 
-    /// The key whose sweep is the size axis of a study.
-    public static func sizeKey(_ s: Study) -> String { s.shape.family.sizeKey.path }
+    /// The key whose sweep is the size axis of a study: the family's size (model-wise), or the training
+    /// examples with `size_by: samples` (sample-wise).
+    public static func sizeKey(_ s: Study) -> String { sizeKey(s.values, s.shape) }
+    static func sizeKey(_ values: [String: Value], _ shape: TrialShape) -> String {
+        KeyValues(values: values).string(StudyKeys.sizeBy) == "samples" ? TaskKeys.nTrain.path : shape.family.sizeKey.path
+    }
 }
 
 // MARK: - Keys every trial has
@@ -249,6 +253,7 @@ public enum Schema {
 enum StudyKeys {
     static let axis = KeySpec(path: "axis", type: .choice(["steps", "size"]), defaultValue: .string("steps"), doc: "steps: curves over training time (grokking); size: models of growing size, each to convergence (double descent)", trialKey: false)
     static let status = KeySpec(path: "status", type: .choice(["reproduced", "not_reproduced"]), defaultValue: .string("reproduced"), doc: "not_reproduced marks a study whose gate is known to fail here (its description says by how much); its run still exits 1", trialKey: false)
+    static let sizeBy = KeySpec(path: "size_by", type: .choice(["model", "samples"]), defaultValue: .string("model"), doc: "size axis: model sweeps the family's size (model-wise double descent); samples sweeps task.n_train at a fixed model (sample-wise: where more data hurts)", trialKey: false)
     static let seed = KeySpec(path: "seed", type: .int(min: 0, max: nil), defaultValue: .int(0), doc: "the study seed every trial's randomness derives from")
     static let all: [KeySpec] = [
         KeySpec(path: "name", type: .text, defaultValue: .string(""), doc: "the study's name (default: the file name); names the results folder", trialKey: false),
@@ -256,6 +261,7 @@ enum StudyKeys {
         KeySpec(path: "description", type: .text, defaultValue: .string(""), doc: "free text for the report", trialKey: false),
         status,
         axis,
+        sizeBy,
         KeySpec(path: "seeds", type: .int(min: 1, max: 1000), defaultValue: .int(3), doc: "repetitions of every configuration, each with its own data split, initialization and batches", trialKey: false),
         seed,
     ]

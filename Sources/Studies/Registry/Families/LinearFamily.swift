@@ -127,7 +127,7 @@ public enum LinearFamily: ModelFamily {
         let outcome = TrialRunner.oneRecord(trainLoss: res.trainMSE, trainAccuracy: .nan, valLoss: res.testMSE ?? .nan, valAccuracy: .nan, seconds: res.solve.seconds)
         var result = TrialResult(trial: trial, outcome: outcome, events: TrialRunner.eventTimes(trial, outcome),
                                  parameterCount: res.parameterCount, trainSize: n, validationSize: nTest, metricColumns: [], threads: BLAS.threads)
-        result.size = SizeOutcome(size: p, converged: true, criterion: "closed form: one \(res.solve.solver) solve",
+        result.size = SizeOutcome(size: trial.spec.size ?? p, converged: true, criterion: "closed form: one \(res.solve.solver) solve",
                                   testError: risk, trainError: trainErr, fields: fields)
         return result
     }

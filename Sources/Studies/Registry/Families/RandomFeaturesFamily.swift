@@ -81,7 +81,7 @@ public enum RandomFeaturesFamily: ModelFamily {
         var result = TrialResult(trial: trial, outcome: outcome, events: TrialRunner.eventTimes(trial, outcome),
                                  parameterCount: r.parameterCount, trainSize: train.count, validationSize: test.count,
                                  metricColumns: [], threads: BLAS.threads)
-        result.size = SizeOutcome(size: m.features, converged: true, criterion: "closed form: one \(r.solve.solver) solve",
+        result.size = SizeOutcome(size: trial.spec.size ?? m.features, converged: true, criterion: "closed form: one \(r.solve.solver) solve",
                                   testError: r.test.zeroOneError, trainError: r.train.zeroOneError, fields: fields)
         return result
     }
