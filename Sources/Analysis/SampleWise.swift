@@ -130,6 +130,9 @@ public func sampleWiseMeasures(_ data: [SizeErrors], epsilon: Double = 0, level:
     } else {
         out.notes.append("the seed-mean test error never rises with more data: no sample-wise non-monotonicity")
     }
+    if let i = out.riseInterval, out.rise < i.lower {
+        out.notes.append("the rise's interval lies above the rise measured: each replicate takes the largest of many noisy differences, which is biased upwards; a rise this small is within the seeds' noise")
+    }
     if sizes.contains(where: { $0.testErrors.count < 3 }) { out.notes.append("some sizes have fewer than 3 seeds: bootstrap intervals are rough") }
     return out
 }
