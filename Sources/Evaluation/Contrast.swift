@@ -84,9 +84,9 @@ public enum ContrastAnalysis {
 
     /// What the size study measured (its first configuration), from its analyses (the same values its
     /// own report prints).
-    public static func sizeSide(_ r: StudyResults) throws -> SizeSide {
+    public static func sizeSide(_ r: StudyResults, configuration chosen: SizeConfiguration? = nil) throws -> SizeSide {
         let configs = SizeData.configurations(r)
-        guard let c0 = configs.first, let m = try? c0.measures() else {
+        guard let c0 = chosen ?? configs.first, let m = try? c0.measures() else {
             throw StudyError(nil, "the size study '\(r.study.name)' has no double-descent measures (too few sizes with results)", hint: "run it to the end: descent run \(r.study.file)")
         }
         var side = SizeSide(study: r.study.name, configuration: pointKey(c0.point), sizeKey: Schema.sizeKey(r.study), sizes: [], parameters: [:], meanTest: [:], meanTrain: [:],
@@ -108,17 +108,20 @@ public enum ContrastAnalysis {
         return side
     }
 
-    /// What the steps study measured, from its statistics (the same values its own report prints).
-    public static func stepsSide(_ r: StudyResults) throws -> StepsSide {
+    /// What the steps study measured, from its statistics (the same values its own report prints): in the
+    /// configuration `key` names, else in the one where generalization was reached most often.
+    public static func stepsSide(_ r: StudyResults, statistics: StudyStatistics? = nil, configuration key: String? = nil) throws -> StepsSide {
         let st: StudyStatistics
-        do { st = try StudyStatistics(r) } catch {
-            throw StudyError(nil, "the steps study '\(r.study.name)' has no statistics: \(error)", hint: "run it to the end: descent run \(r.study.file)")
+        if let statistics { st = statistics } else {
+            do { st = try StudyStatistics(r) } catch {
+                throw StudyError(nil, "the steps study '\(r.study.name)' has no statistics: \(error)", hint: "run it to the end: descent run \(r.study.file)")
+            }
         }
         let names = st.events
         let memoName = names.contains("memorization") ? "memorization" : names.first ?? "memorization"
         let genName = names.contains("generalization") ? "generalization" : names.dropFirst().first ?? "generalization"
-        // The configuration where generalization was reached most often (the first among equals).
-        guard let c = st.configurations.max(by: { a, b in
+        // The configuration named, else the one where generalization was reached most often (the first among equals).
+        guard let c = key.map({ k in st.configurations.first { $0.key == k } }) ?? st.configurations.max(by: { a, b in
             let ka = a.events.first { $0.event == genName }?.reached?.k ?? 0, kb = b.events.first { $0.event == genName }?.reached?.k ?? 0
             return ka < kb || (ka == kb && st.configurations.firstIndex { $0.key == a.key }! > st.configurations.firstIndex { $0.key == b.key }!)
         }) else {

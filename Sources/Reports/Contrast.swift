@@ -85,8 +85,20 @@ public enum ContrastWriter {
         let stepsReport = try ReportWriter.write(input.steps)
         let bridgeReport = try input.bridge.map { try ReportWriter.write($0) }
         let dataReport = try input.moreData.map { try ReportWriter.write($0) }
-        let S = try ContrastAnalysis.sizeSide(input.size)
-        let T = try ContrastAnalysis.stepsSide(input.steps)
+        // The steps configuration that generalized most often and the size study's first configuration; when the two
+        // studies sweep keys, the configuration both ran that generalized most often on the steps axis.
+        var T = try ContrastAnalysis.stepsSide(input.steps)
+        var S: SizeSide
+        let pairs = OneTask.sweptKeys(size: input.size, steps: input.steps).isEmpty ? [] : ((try? OneTask.matched(size: input.size, steps: input.steps)) ?? [])
+        if let best = pairs.enumerated().max(by: { a, b in
+            let ka = a.element.steps.gen?.reached?.k ?? 0, kb = b.element.steps.gen?.reached?.k ?? 0
+            return ka < kb || (ka == kb && a.offset > b.offset)
+        })?.element {
+            T = best.steps
+            S = best.size
+        } else {
+            S = try ContrastAnalysis.sizeSide(input.size)
+        }
         var front: [Block] = []
         if !input.question.isEmpty { front.append(.paragraph("**Question.** \(input.question)")) }
         var line = "Size axis: `\(S.study)`" + (input.size.study.profile.map { " (profile `\($0)`)" } ?? "") + " · steps axis: `\(T.study)`" + (input.steps.study.profile.map { " (profile `\($0)`)" } ?? "")
@@ -145,10 +157,18 @@ public enum ContrastWriter {
             .list(rows.filter { !$0.sentence.isEmpty }.map(\.sentence)),
         ]))
 
+        // The same task on both axes: the configurations both ran.
+        var oneTaskJSON: JSON = .null
+        if let (section, json) = oneTaskSection(input) {
+            sections.append(section)
+            oneTaskJSON = json
+        }
+
         // The bridge: size × steps, and the epoch-wise curve.
         var bridge = Section("The bridge between the axes")
         var heatmapJSON: JSON = .null
-        if let c0 = SizeData.configurations(input.size).first, let (hm, caption, hj, sentence) = heatmap(input.size, c0, threshold: S.threshold) {
+        let sizeConfigurations = SizeData.configurations(input.size)
+        if let c0 = sizeConfigurations.first(where: { ContrastAnalysis.pointKey($0.point) == S.configuration }) ?? sizeConfigurations.first, let (hm, caption, hj, sentence) = heatmap(input.size, c0, threshold: S.threshold) {
             bridge.blocks += [.paragraph(sentence), .figure(Figure(file: "figures/contrast-heatmap.svg", caption: caption, svg: hm.svg()))]
             heatmapJSON = hj
         } else {
@@ -189,7 +209,7 @@ public enum ContrastWriter {
             ("steps_study", .object([("study", .string(T.study)), ("profile", input.steps.study.profile.map { .string($0) } ?? .null), ("folder", .string(shown(input.steps.store.root))),
                                      ("configuration", .string(T.configuration.key)), ("summary", .string(shown(stepsReport.directory.appendingPathComponent("summary.json"))))])),
             ("comparison", .array(rows.map { .object([("aspect", .string($0.aspect)), ("size", $0.sizeJSON), ("steps", $0.stepsJSON), ("sentence", .string($0.sentence))]) })),
-            ("heatmap", heatmapJSON), ("bridge", bridgeJSON),
+            ("one_task", oneTaskJSON), ("heatmap", heatmapJSON), ("bridge", bridgeJSON),
             ("expectations", .array(checks.map { .object([("expectation", .string($0.name)), ("location", .string($0.location)), ("passed", .bool($0.passed)), ("detail", .string($0.detail))]) })),
         ])
         let gates = checks.map { GateLine(name: $0.name, location: $0.location, passed: $0.passed, detail: $0.detail) }
@@ -369,7 +389,7 @@ public enum ContrastWriter {
         let configs = SizeData.configurations(r)
         var chart = Chart(title: "Size axis: error against parameters", xLabel: "parameters (log scale)", yLabel: "error (1 − accuracy)", xLog: true, yRange: (0, 1))
         chart.width = 560
-        guard let c = configs.first else { return (chart, "no results") }
+        guard let c = configs.first(where: { ContrastAnalysis.pointKey($0.point) == S.configuration }) ?? configs.first else { return (chart, "no results") }
         let sizes = c.sizes
         // From 0 to just above the highest seed's error: a 0-1 axis would flatten a peak of a few points.
         let top = sizes.flatMap { c.at($0).map { max($0.testError, $0.trainError) } }.filter(\.isFinite).max() ?? 1

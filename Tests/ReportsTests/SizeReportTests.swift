@@ -138,7 +138,7 @@ final class SizeReportTests: XCTestCase {
         let noisy = r.trials.filter { $0.value(at: "task.label_noise") == .double(0.2) }
         for seed in 0..<2 { XCTAssertEqual(Set(noisy.filter { $0.seedIndex == seed }.map(TrialRunner.dataSeed)).count, 1) }
         XCTAssertEqual(Set(noisy.map(TrialRunner.dataSeed)).count, 2)
-        XCTAssertEqual(Set(noisy.compactMap { r.summaries[$0.id]?.raw["corrupted_rows"] as? Int }), [Int((0.2 * Double(Int((0.7 * 529).rounded()))).rounded())])
+        XCTAssertEqual(Set(noisy.compactMap { r.summaries[$0.id]?.raw["corrupted_rows"] as? Int }), [Int((0.2 * Double(Int((0.8 * 529).rounded()))).rounded())])
         // The censored median: nil (never reached) is later than every step.
         XCTAssertEqual(Plane.censoredMedian([300, nil, 100]), 300)
         XCTAssertEqual(Plane.censoredMedian([300, 100]), 200)
