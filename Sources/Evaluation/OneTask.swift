@@ -67,17 +67,22 @@ public enum OneTask {
     /// differ between the two sides of a matched configuration, with both values; the size key is left out when
     /// the steps study's value is one of the sizes swept. Empty: one family, one task, one optimizer on both axes.
     public static func differences(_ pairs: [MatchedConfiguration], size: StudyResults) -> [(key: String, size: String, steps: String)] {
-        let sizeKey = Schema.sizeKey(size.study)
-        let sizes = Set(size.trials.compactMap { $0.value(at: sizeKey)?.asDouble })
+        differences(pairs.map { ($0.sizeTrial, $0.stepsTrial) }, size: size.study)
+    }
+
+    /// `differences` for pairs of trials (a size-axis trial, a steps-axis trial) of the size study `size`.
+    public static func differences(_ pairs: [(size: Trial, steps: Trial)], size: Study) -> [(key: String, size: String, steps: String)] {
+        let sizeKey = Schema.sizeKey(size)
+        let sizes = Set(size.sweep.first { $0.path == sizeKey }?.values.compactMap(\.asDouble) ?? [])
         var out: [(String, String, String)] = []
         var seen = Set<String>()
-        for p in pairs {
-            for key in Set(p.sizeTrial.config.keys).union(p.stepsTrial.config.keys).filter(defining).sorted() where !seen.contains(key) {
-                let a = p.sizeTrial.value(at: key), b = p.stepsTrial.value(at: key)
-                if key == sizeKey, let v = b?.asDouble, sizes.contains(v) { continue }
-                if same(a, b) { continue }
+        for (a, b) in pairs {
+            for key in Set(a.config.keys).union(b.config.keys).filter(defining).sorted() where !seen.contains(key) {
+                let x = a.value(at: key), y = b.value(at: key)
+                if key == sizeKey, let v = y?.asDouble, sizes.contains(v) { continue }
+                if same(x, y) { continue }
                 seen.insert(key)
-                out.append((key, a.map { "\($0)" } ?? "not set", b.map { "\($0)" } ?? "not set"))
+                out.append((key, x.map { "\($0)" } ?? "not set", y.map { "\($0)" } ?? "not set"))
             }
         }
         return out

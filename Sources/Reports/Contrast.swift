@@ -34,8 +34,12 @@ public struct ContrastInputs {
     /// A study that sweeps the amount of training data, for the "more data" row.
     public var moreData: StudyResults?
     public var expectations: [ContrastStudy.Expectation]
-    public init(name: String, question: String, size: StudyResults, steps: StudyResults, bridge: StudyResults? = nil, moreData: StudyResults? = nil, expectations: [ContrastStudy.Expectation] = []) {
+    /// The contrast study is marked `status: not_reproduced`.
+    public var notReproduced: Bool
+    public init(name: String, question: String, size: StudyResults, steps: StudyResults, bridge: StudyResults? = nil, moreData: StudyResults? = nil, expectations: [ContrastStudy.Expectation] = [],
+                notReproduced: Bool = false) {
         self.name = name; self.question = question; self.size = size; self.steps = steps; self.bridge = bridge; self.moreData = moreData; self.expectations = expectations
+        self.notReproduced = notReproduced
     }
 }
 
@@ -105,6 +109,9 @@ public enum ContrastWriter {
         if let b = input.bridge { line += " · bridge: `\(b.study.name)`" + (b.study.profile.map { " (profile `\($0)`)" } ?? "") }
         if let command { line += " · command: `\(command)`" }
         front.append(.paragraph(line))
+        if input.notReproduced {
+            front.append(.note("**Not reproduced here:** this contrast is marked `status: not_reproduced`; its gate fails on this setting, and the study file says by how much. The numbers below are what was measured."))
+        }
         front += provenance(input, command: command)
         for (r, what) in [(input.size, "size"), (input.steps, "steps")] + (input.bridge.map { [($0, "bridge")] } ?? []) where !r.missing.isEmpty {
             front.append(.note("**Incomplete:** the \(what) study has \(r.missing.count) of \(r.trials.count) trials without a result; the numbers below use the others."))
@@ -267,7 +274,8 @@ public enum ContrastWriter {
                         steps: "\(T.memorization) (train accuracy reached) at median step \(step(T.memoStep.value)), \(ivStep(T.memoStep.interval)) (Kaplan-Meier, Brookmeyer-Crowley); \(memoP.map { "\($0.k)/\($0.n) trials" } ?? "")",
                         sentence: S.threshold.map { th in
                             let gap = S.sizes.firstIndex(of: Int(m.peakSize)).flatMap { ip in S.sizes.firstIndex(of: th).map { abs(ip - $0) } }
-                            return "Over-fitting: the size axis peaks \(gap == 0 ? "exactly at" : "\(gap.map(String.init) ?? "?") grid step(s) from") the interpolation threshold (\(k) = \(th)); the steps axis memorizes at step \(step(T.memoStep.value))" + (T.valAtMemo.map { " with validation accuracy still \(f($0.mean, 2))" + (T.chance.map { c in " (chance: \(f(c, 3)))" } ?? "") } ?? "") + "."
+                            let where_ = m.peakIsInterior ? "peaks \(gap == 0 ? "exactly at" : "\(gap.map(String.init) ?? "?") grid step(s) from") the interpolation threshold (\(k) = \(th))" : "has no interior peak (its largest error is at an end of the sizes measured; threshold \(k) = \(th))"
+                            return "Over-fitting: the size axis \(where_); the steps axis memorizes at step \(step(T.memoStep.value))" + (T.valAtMemo.map { " with validation accuracy still \(f($0.mean, 2))" + (T.chance.map { c in " (chance: \(f(c, 3)))" } ?? "") } ?? "") + "."
                         } ?? "",
                         sizeJSON: .object([("threshold_size", S.threshold.map { .int($0) } ?? .null), ("threshold_parameters", S.threshold.map { .int(S.params($0)) } ?? .null),
                                            ("peak_size", Estimate(value: m.peakSize, interval: m.peakSizeInterval, method: "size of the largest seed-mean test error; interval: paired bootstrap over seeds").json)]),
@@ -277,7 +285,7 @@ public enum ContrastWriter {
         rows.append(Row(aspect: "how bad it gets",
                         size: "peak test error \(f(m.peakHeight)) \(iv(m.peakHeightInterval)), \(f(m.peakOverClassicalMinimum, 2))× the classical minimum \(f(m.classicalMinimum)) \(iv(m.peakOverClassicalMinimumInterval, 2))",
                         steps: "delay \(T.generalization) − \(T.memorization): mean \(step(T.delay.value)) steps, \(ivStep(T.delay.interval)) (t-interval over \(T.configuration.delay?.summary.n ?? 0) trials)\(ratioText)",
-                        sentence: "How bad: bigger models first get worse, by \(f(((m.peakOverClassicalMinimum ?? 1) - 1) * 100, 0)) % over the classical minimum; longer training does not get worse but stalls for \(step(T.delay.value)) steps" + (T.valAtMemo.map { " at validation accuracy \(f($0.mean, 2))" } ?? "") + ".",
+                        sentence: "How bad: " + (m.peakIsInterior && m.classicalMinimum != nil ? "bigger models first get worse, by \(f(((m.peakOverClassicalMinimum ?? 1) - 1) * 100, 0)) % over the classical minimum" : "bigger models do not get worse (no interior peak)") + "; longer training does not get worse but stalls for \(step(T.delay.value)) steps" + (T.valAtMemo.map { " at validation accuracy \(f($0.mean, 2))" } ?? "") + ".",
                         sizeJSON: .object([("peak_height", Estimate(value: m.peakHeight, interval: m.peakHeightInterval, method: "seed-mean test error at the peak; paired bootstrap").json),
                                            ("peak_over_classical_minimum", Estimate(value: m.peakOverClassicalMinimum, interval: m.peakOverClassicalMinimumInterval, method: "paired bootstrap").json),
                                            ("classical_minimum", .num(m.classicalMinimum))]),
@@ -289,7 +297,7 @@ public enum ContrastWriter {
         rows.append(Row(aspect: "recovery point",
                         size: post.map { "post-peak minimum \(f($0.error)) at \(k) = \($0.size) (\(S.params($0.size)) parameters); largest model \(f(m.farRight)) at \(Int(m.farRightSize))" } ?? "no size right of the peak",
                         steps: "\(T.generalization) at median step \(step(T.genStep.value)), \(ivStep(T.genStep.interval)) (Kaplan-Meier, Brookmeyer-Crowley); \(genP.map { "\($0.k)/\($0.n) trials, Clopper-Pearson \(iv($0.interval, 2))" } ?? "")" + (T.finalVal.map { "; final validation accuracy \(f($0.mean, 3))" } ?? ""),
-                        sentence: "Recovery: " + (post.map { p in "past the peak the error falls to \(f(p.error)) (\(f((m.peakHeight - p.error) / max(m.peakHeight, 1e-12) * 100, 0)) % below the peak)" + (S.recoveredAt != nil ? ", back under the classical minimum" : ", but not back under the classical minimum \(f(m.classicalMinimum)) within the sweep") } ?? "no size right of the peak")
+                        sentence: "Recovery: " + (post.map { p in "past the peak the error falls to \(f(p.error)) (\(f((m.peakHeight - p.error) / max(m.peakHeight, 1e-12) * 100, 0)) % below the peak)" + (m.classicalMinimum == nil ? "" : S.recoveredAt != nil ? ", back under the classical minimum" : ", but not back under the classical minimum \(f(m.classicalMinimum)) within the sweep") } ?? "no size right of the peak")
                             + "; " + (T.finalVal.map { fv in "the steps axis ends at validation accuracy \(f(fv.mean, 3))" + (T.valAtMemo.map { " from \(f($0.mean, 2)) at memorization" } ?? "") } ?? "no final accuracy") + ".",
                         sizeJSON: .object([("post_peak_minimum", post.map { .object([("size", .int($0.size)), ("parameters", .int(S.params($0.size))), ("mean_test", .num($0.error))]) } ?? .null),
                                            ("largest_model", .object([("size", .num(m.farRightSize)), ("mean_test", .num(m.farRight))]))]),
@@ -363,22 +371,36 @@ public enum ContrastWriter {
     /// The opening paragraph: what is alike and what differs, from the numbers.
     static func paragraph(_ S: SizeSide, _ T: StepsSide) -> String {
         let m = S.measures
-        var p = "Both axes over-fit before they recover. "
-        if let th = S.threshold {
+        // A size axis without an interior peak above a classical minimum does not over-fit: say so, not "a bump".
+        let sizeOverfits = m.peakIsInterior && m.classicalMinimum != nil
+        let stepsGeneralizes = T.genStep.value != nil
+        var p = sizeOverfits && stepsGeneralizes ? "Both axes over-fit before they recover. "
+            : sizeOverfits ? "The size axis over-fits and recovers; the steps axis does not recover within its budget. "
+            : stepsGeneralizes ? "Only the steps axis over-fits before it recovers: along model size the test error has no interior peak. "
+            : "Neither axis shows over-fitting followed by recovery here. "
+        if let th = S.threshold, sizeOverfits {
             p += "Along model size, test error is lowest at \(S.sizeKey) = \(m.classicalMinimumSize.map { String(Int($0)) } ?? "—") (\(f(m.classicalMinimum))), rises to \(f(m.peakHeight)) at \(Int(m.peakSize)) — "
             p += Int(m.peakSize) == th ? "exactly where the networks start to fit every training label — " : "near \(th), where the networks start to fit every training label — "
             p += "and falls again to \(f(S.postPeakMinimum?.error)) for larger models. "
+        } else if let th = S.threshold {
+            let first = S.sizes.first { Double($0) >= (m.curve.first?.size ?? 0) }
+            p += "Along model size, the test error falls from \(f(m.curve.first?.meanTest)) at \(S.sizeKey) = \(first.map(String.init) ?? "—") to \(f(m.farRight)) at \(Int(m.farRightSize)) without rising at the interpolation threshold (\(th)); its largest value, \(f(m.peakHeight)) at \(Int(m.peakSize)), is at an end of the sizes measured. "
         } else {
             p += "Along model size no network fits every training label, so there is no interpolation threshold to mark. "
         }
-        p += "Along training steps, the network fits its training set at step \(step(T.memoStep.value)) but generalizes only at step \(step(T.genStep.value))"
-        if let r = T.ratio { p += ", \(f(r.median, 1)) times later" }
-        p += ". They differ in what over-fitting looks like: "
-        p += "the size axis shows a bump (\(f(((m.peakOverClassicalMinimum ?? 1) - 1) * 100, 0)) % above the classical minimum) and a partial recovery"
-        if let post = S.postPeakMinimum, let cm = m.classicalMinimum { p += post.error < cm ? " that ends below it" : " that stays above it within the sweep" }
-        p += ", while the steps axis shows a plateau at "
+        p += "Along training steps, the network fits its training set at step \(step(T.memoStep.value))"
+        p += stepsGeneralizes ? " but generalizes only at step \(step(T.genStep.value))" : " and does not generalize in more than half of the trials within the budget"
+        if let r = T.ratio, stepsGeneralizes { p += ", \(f(r.median, 1)) times later" }
+        p += ". "
+        if sizeOverfits {
+            p += "They differ in what over-fitting looks like: the size axis shows a bump (\(f(((m.peakOverClassicalMinimum ?? 1) - 1) * 100, 0)) % above the classical minimum) and a partial recovery"
+            if let post = S.postPeakMinimum, let cm = m.classicalMinimum { p += post.error < cm ? " that ends below it" : " that stays above it within the sweep" }
+            p += ", while the steps axis shows a plateau at "
+        } else {
+            p += "The steps axis shows a plateau at "
+        }
         p += T.valAtMemo.map { "validation accuracy \(f($0.mean, 2))" } ?? "low validation accuracy"
-        p += " and a recovery to " + (T.finalVal.map { f($0.mean, 3) } ?? "—") + "."
+        p += " and ends at " + (T.finalVal.map { f($0.mean, 3) } ?? "—") + "."
         return p
     }
 

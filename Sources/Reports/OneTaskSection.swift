@@ -31,7 +31,7 @@ extension ContrastWriter {
             let factor = S.postPeakMinimum.map { Double(S.params($0.size)) / Double(S.params(Int(m.peakSize))) }
             let reached = T.gen?.reached
             table.add([p.label, S.threshold.map { "\($0) (\(S.params($0)))" } ?? "not reached",
-                       "\(Int(m.peakSize))\(m.peakIsInterior ? "" : " (an end)") \(ivSize(m.peakSizeInterval))", "\(f(m.peakHeight)) \(iv(m.peakHeightInterval))",
+                       "\(Int(m.peakSize))\(m.peakIsInterior ? "" : " (no interior peak)") \(ivSize(m.peakSizeInterval))", "\(f(m.peakHeight)) \(iv(m.peakHeightInterval))",
                        "\(f(m.peakOverClassicalMinimum, 2)) \(iv(m.peakOverClassicalMinimumInterval, 2))",
                        factor.map { "× \(f($0, 1)) (error \(f(m.peakHeight)) → \(f(S.postPeakMinimum!.error)))" } ?? "no size right of the peak",
                        "\(step(T.memoStep.value)) \(ivStep(T.memoStep.interval))",

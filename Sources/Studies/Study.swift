@@ -765,6 +765,8 @@ public struct ContrastStudy: Sendable {
     /// A study of either axis that sweeps the amount of training data (task.train_fraction or task.n_train).
     public let moreData: Study?
     public let expectations: [Expectation]
+    /// `status: not_reproduced`: the contrast's gate is known to fail here (its description says by how much); its run still exits 1.
+    public let notReproduced: Bool
 
     /// Whether the file at `path` declares `axis: contrast` (false when it cannot be read or parsed:
     /// the study parser then reports the problem).
@@ -791,6 +793,7 @@ public struct ContrastStudy: Sendable {
             throw StudyError(SourceLocation(file: file, line: 1, column: 1), "a contrast study must be a mapping with axis: contrast, size: and steps:")
         }
         var name = "", question = ""
+        var notReproduced = false
         var paths: [String: (String, Node)] = [:]
         var profiles: [String: [String: String]] = [:]
         var profileOrder: [String] = []
@@ -799,6 +802,9 @@ public struct ContrastStudy: Sendable {
             let key = try p.keyString(k)
             switch key {
             case "axis": break
+            case "status":
+                guard let (t, _) = p.scalar(v), ["reproduced", "not_reproduced"].contains(t) else { throw p.fail(v, "status: expected reproduced or not_reproduced") }
+                notReproduced = t == "not_reproduced"
             case "name", "question", "description":
                 guard let (t, _) = p.scalar(v) else { throw p.fail(v, "\(key): expected text") }
                 if key == "name" { name = t } else if key == "question" { question = t }
@@ -828,7 +834,7 @@ public struct ContrastStudy: Sendable {
                 guard case .sequence(let seq) = v else { throw p.fail(v, "expect: must be a list such as [{ overfitting: both }, { recovery: both }]") }
                 expectNodes = Array(seq)
             default:
-                let known = ["name", "question", "description", "axis", "size", "steps", "bridge", "more_data", "profiles", "expect"]
+                let known = ["name", "question", "description", "axis", "status", "size", "steps", "bridge", "more_data", "profiles", "expect"]
                 throw p.fail(k, "unknown key '\(key)' in a contrast study", hint: Schema.suggestion(for: key, among: known).map { "did you mean '\($0)'?" } ?? "known keys: " + known.joined(separator: ", "))
             }
         }
@@ -884,6 +890,7 @@ public struct ContrastStudy: Sendable {
         guard resolved.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }), !resolved.hasPrefix(".") else {
             throw StudyError(SourceLocation(file: file, line: 1, column: 1), "the study name '\(resolved)' cannot name a results folder", hint: "use letters, digits, '-', '_' and '.' only, not starting with '.'")
         }
-        return ContrastStudy(file: file, name: resolved, question: question, profile: profile, profileNames: profileOrder, size: size, steps: steps, bridge: bridge, moreData: moreData, expectations: exps)
+        return ContrastStudy(file: file, name: resolved, question: question, profile: profile, profileNames: profileOrder, size: size, steps: steps, bridge: bridge, moreData: moreData, expectations: exps,
+                             notReproduced: notReproduced)
     }
 }

@@ -474,7 +474,8 @@ public enum StudyFileReference {
           ci: { size: ci, steps: ci, bridge: ci, more_data: ci }
         ```
 
-        Its keys are `name`, `question`, `description`, `axis`, `size` (a study with `axis: size`), `steps`
+        Its keys are `name`, `question`, `description`, `axis`, `status` (`not_reproduced` marks a contrast
+        whose gate is known to fail here; its run still exits 1), `size` (a study with `axis: size`), `steps`
         (`axis: steps`), `bridge` (`axis: steps`), `more_data` (either axis, sweeping `task.train_fraction`
         or `task.n_train`), `profiles` and `expect`; nothing else. Relative paths are tried from the working
         directory, then from the contrast file's folder and its parent. A profile maps `size`, `steps`,
@@ -485,7 +486,12 @@ public enum StudyFileReference {
         `descent run` on a contrast study trains each named study in its own folder
         (`results/<study>[-<profile>]`, reused by later runs), writes each one's report, then the contrast
         into `results/<contrast>[-<profile>]/report`. The gate is the contrast's expectations plus those of
-        the size and steps studies; the bridge's and the data study's only inform. `descent stats` and
+        the size and steps studies; the bridge's and the data study's only inform. When the size and steps
+        studies sweep keys (such as `task.label_noise` or `optimizer.weight_decay`), the contrast matches
+        their configurations (the same values of every key either sweeps), compares the one that generalized
+        most often on the steps axis, and tabulates every matched configuration on both axes; it names, as a
+        warning, every key of the task, model, optimizer or budget on which the two sides differ
+        (`studies/contrast-one-task.yaml` has none: one table, one family, one optimizer). `descent stats` and
         `descent slurm` take the size or steps study it names, not the contrast itself. What the contrast
         report holds is described in [results](results.md#contrast-report).
 

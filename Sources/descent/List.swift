@@ -30,7 +30,7 @@ struct List: ParsableCommand {
             do {
                 if ContrastStudy.isContrast(path: path) {
                     let c = try ContrastStudy.load(path: path)
-                    print("  studies/\(f)\n      \(c.question.isEmpty ? "(no question)" : c.question)\n      axis contrast: \(c.size.name) (size) against \(c.steps.name) (steps)\(c.bridge.map { ", bridge \($0.name)" } ?? ""); profiles: \(c.profileNames.joined(separator: ", "))")
+                    print("  studies/\(f)\n      \(c.question.isEmpty ? "(no question)" : c.question)\n      axis contrast: \(c.size.name) (size) against \(c.steps.name) (steps)\(c.bridge.map { ", bridge \($0.name)" } ?? ""); profiles: \(c.profileNames.joined(separator: ", "))\(c.notReproduced ? " — NOT REPRODUCED here (see the study file)" : "")")
                     continue
                 }
                 let s = try StudyParser.load(path: path)

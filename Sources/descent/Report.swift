@@ -77,7 +77,7 @@ struct ReportCommand: ParsableCommand {
             do { study = try ContrastStudy.load(path: file, profile: o["profile"] as? String) } catch let e as StudyError { throw fail(e.description, code: 64) }
             input = ContrastInputs(name: study.name, question: study.question, size: try load(sizeDir), steps: try load(stepsDir),
                                    bridge: try (o["bridge"] as? String).map { try load($0) }, moreData: try (o["more_data"] as? String).map { try load($0) },
-                                   expectations: study.expectations)
+                                   expectations: study.expectations, notReproduced: study.notReproduced)
             dir = out.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: directory).appendingPathComponent("report")
         }
         let written: ContrastOutput

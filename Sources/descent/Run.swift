@@ -121,7 +121,7 @@ struct Run: ParsableCommand {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             try writeAtomically(record.render() + "\n", to: folder.appendingPathComponent("contrast.json"))
             let input = ContrastInputs(name: contrast.name, question: contrast.question, size: size, steps: steps,
-                                       bridge: bridge, moreData: moreData, expectations: contrast.expectations)
+                                       bridge: bridge, moreData: moreData, expectations: contrast.expectations, notReproduced: contrast.notReproduced)
             written = try ContrastWriter.write(input, to: folder.appendingPathComponent("report"), command: invocation)
         } catch {
             throw fail("cannot write the contrast report: \(error)", code: 1)

@@ -21,7 +21,7 @@ final class ShippedStudiesTests: XCTestCase {
         "data-efficiency-operations", "epochwise-double-descent-linear", "grokking-modular-addition", "grokking-regularization",
         "grokking-transformer-nanda", "grokking-transformer-power", "grokking-vs-dataset-size", "grokking-vs-fraction",
         "grokking-interventions", "grokking-without-weight-decay", "grokfast-transformer", "grokking-progress-measures",
-        "grokking-label-noise",
+        "grokking-label-noise", "grokking-mlp-modular",
     ]
 
     /// The class's working folder, made on first use and removed after the last test.
@@ -112,6 +112,14 @@ final class ShippedStudiesTests: XCTestCase {
         XCTAssertTrue(tenth.contains("| 3/3 |") && !tenth.contains("n/a"), String(tenth))
         let figures = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("report/figures").path)
         XCTAssertEqual(figures.filter { $0.hasPrefix("label-noise-") }.count, 2, "one figure per noisy configuration: \(figures)")
+        // `descent stats` says the same: n/a on the clean table, k/n where the event applies.
+        let stats = try run(["stats", "results/grokking-label-noise-ci"])
+        XCTAssertEqual(stats.status, 0, stats.stderr)
+        let section = stats.stdout.components(separatedBy: "\nnoise_memorized:").dropFirst().first?.components(separatedBy: "\n\n").first ?? ""
+        let rows = section.split(separator: "\n").filter { $0.contains("task.label_noise=") }
+        XCTAssertEqual(rows.count, 3, stats.stdout)
+        XCTAssertTrue(rows[0].contains("task.label_noise=0.0") && rows[0].contains("n/a") && !rows[0].contains("censored"), String(rows[0]))
+        XCTAssertTrue(rows[1].contains("3/3") && !rows[1].contains("n/a"), String(rows[1]))
     }
 
     func testGrokkingProgressMeasures() throws {
@@ -211,6 +219,49 @@ final class ShippedStudiesTests: XCTestCase {
     /// The shipped contrast's ci profile: its gate and its studies' gates hold, its report is written,
     /// and it reuses a study's finished ci folder instead of training it again (the grokking study's:
     /// left by testGrokkingModularAddition, or trained here first when this test runs without it).
+    /// The steps side of the contrast on one task, then the contrast itself (which reuses this ci folder and trains the
+    /// size study's): the two sides match configuration by configuration, on one task, and the table's numbers are
+    /// those of the trials.
+    func testGrokkingMLPModularAndTheContrastOnOneTask() throws {
+        try reproduce("grokking-mlp-modular")
+        let c = try run(["run", "studies/contrast-one-task.yaml", "--profile", "ci", "--jobs", "2"])
+        let notReproduced = try Self.studyText("contrast-one-task").contains("\nstatus: not_reproduced")
+        XCTAssertEqual(c.status, notReproduced ? 1 : 0, "contrast-one-task: \(c.stdout)\n\(c.stderr)")
+        if notReproduced { XCTAssertTrue(c.stdout.contains("  FAIL "), c.stdout) }
+        let reused = c.stdout.split(separator: "\n").first { $0.hasSuffix("results in results/grokking-mlp-modular-ci") }
+        XCTAssertTrue(reused?.contains("0 trials trained, 16 already done") == true, "the contrast reuses the steps study's ci folder: \(c.stdout)")
+        let dir = Self.work.appendingPathComponent("results/contrast-one-task-ci/report")
+        let md = try String(contentsOf: dir.appendingPathComponent("report.md"), encoding: .utf8)
+        XCTAssertTrue(md.contains("## Both axes, configuration by configuration"), md)
+        XCTAssertTrue(md.contains("Both studies train one family on one task with one optimizer"), md)
+        XCTAssertEqual(md.contains("**Not reproduced here:**"), notReproduced)
+        let one = try XCTUnwrap(json(dir.appendingPathComponent("summary.json"))?["one_task"] as? [String: Any])
+        XCTAssertEqual(one["same_task"] as? Bool, true)
+        // The size study's ci profile holds weight decay at 1: the steps study's configurations at 0.3 have no match.
+        let rows = try XCTUnwrap(one["configurations"] as? [[String: Any]])
+        XCTAssertEqual(rows.map { ($0["configuration"] as? [String: String])?["task.label_noise"] }, ["0.0", "0.2"])
+        XCTAssertEqual(rows.map { ($0["configuration"] as? [String: String])?["optimizer.weight_decay"] }, ["1.0", "1.0"])
+        // Read back from the trials: each side's threshold and how many steps-axis trials generalized.
+        func summaries(_ study: String) throws -> [[String: Any]] {
+            let folder = Self.work.appendingPathComponent("results/\(study)-ci/trials")
+            return try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { !$0.hasPrefix(".") }.map { try XCTUnwrap(json(folder.appendingPathComponent("\($0)/summary.json"))) }
+        }
+        let sizeTrials = try summaries("double-descent-mlp-modular"), stepsTrials = try summaries("grokking-mlp-modular")
+        for (row, q) in zip(rows, [0.0, 0.2]) {
+            let mine = sizeTrials.filter { ($0["sweep"] as? [String: Any])?["task.label_noise"] as? Double == q }
+            var trainError: [Int: [Double]] = [:]
+            for t in mine { trainError[(t["sweep"] as! [String: Any])["model.width"] as! Int, default: []].append(((t["size"] as! [String: Any])["train_error"] as! NSNumber).doubleValue) }
+            let threshold = trainError.keys.sorted().first { trainError[$0]!.allSatisfy { $0 == 0 } }
+            XCTAssertEqual((row["size"] as? [String: Any])?["threshold_size"] as? Int, threshold, "label noise \(q)")
+            let steps = stepsTrials.filter { ($0["sweep"] as? [String: Any])?["task.label_noise"] as? Double == q && ($0["sweep"] as? [String: Any])?["optimizer.weight_decay"] as? Double == 1.0 }
+            XCTAssertEqual(steps.count, 4)
+            let generalized = steps.filter { (($0["events"] as? [String: [String: Any]])?["generalization"]?["step"] as? Int) != nil }.count
+            let reached = try XCTUnwrap((row["steps"] as? [String: Any])?["generalized"] as? [String: Any])
+            XCTAssertEqual(reached["k"] as? Int, generalized)
+            XCTAssertEqual(reached["n"] as? Int, 4)
+        }
+    }
+
     func testContrastDoubleDescentVsGrokking() throws {
         let grokking = try run(["run", "studies/grokking-modular-addition.yaml", "--profile", "ci", "--jobs", "2", "--no-report"])
         XCTAssertEqual(grokking.status, 0, "grokking-modular-addition: \(grokking.stdout)\n\(grokking.stderr)")
