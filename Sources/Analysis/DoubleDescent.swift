@@ -123,6 +123,44 @@ public func resampleSeedMeans(_ sizes: [SizeErrors], scheme: SeedResampling, see
 
 private func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(v.count) }
 
+/// The sizes with finite test errors (non-finite errors dropped), ascending, with a note when whole sizes were
+/// dropped; throws when fewer than 2 remain (`caller` names the measure in the error).
+func usableSizes(_ data: [SizeErrors], _ caller: String, notes: inout [String]) throws -> [SizeErrors] {
+    let sizes = data
+        .map { SizeErrors(size: $0.size, testErrors: $0.testErrors.filter { $0.isFinite }, trainErrors: $0.trainErrors.filter { $0.isFinite }) }
+        .filter { $0.size.isFinite && !$0.testErrors.isEmpty }
+        .sorted { $0.size < $1.size }
+    if sizes.count < data.count { notes.append("\(data.count - sizes.count) size(s) without finite test errors dropped") }
+    guard sizes.count >= 2 else {
+        throw AnalysisError.invalidInput("\(caller): \(sizes.count) size(s) with test errors; a curve needs at least 2")
+    }
+    return sizes
+}
+
+/// The seed-mean test (and train, where recorded) error at every size.
+func seedMeanCurve(_ sizes: [SizeErrors]) -> [DoubleDescentMeasures.CurvePoint] {
+    sizes.map {
+        DoubleDescentMeasures.CurvePoint(size: $0.size, meanTest: mean($0.testErrors),
+                                         meanTrain: $0.trainErrors.isEmpty ? nil : mean($0.trainErrors), seeds: $0.testErrors.count)
+    }
+}
+
+/// The type-7 percentile interval (α/2, 1 − α/2) of bootstrap replicates; nil with fewer than 2.
+func percentileInterval(_ v: [Double], level: Double) -> Interval? {
+    guard v.count >= 2 else { return nil }
+    let s = v.sorted(), alpha = 1 - level
+    return Interval.make(quantileSorted(s, alpha / 2), quantileSorted(s, 1 - alpha / 2), level: level, method: "bootstrap-percentile")
+}
+
+/// The type-1 (inverse-CDF) quantiles α/2, 1 − α/2 of bootstrap replicates, so both ends are values taken
+/// (sizes of the sweep); nil with fewer than 2.
+func inverseCDFInterval(_ v: [Double], level: Double, method: String = "bootstrap-percentile (inverse CDF)") -> Interval? {
+    guard v.count >= 2 else { return nil }
+    let s = v.sorted(), alpha = 1 - level
+    func q(_ p: Double) -> Double { s[min(s.count - 1, max(0, Int((p * Double(s.count)).rounded(.up)) - 1))] }
+    return Interval.make(q(alpha / 2), q(1 - alpha / 2), level: level, method: method)
+}
+
 /// Computes the double-descent measures (definitions and bootstrap in the file header).
 /// Throws when fewer than 2 sizes have test errors.
 public func doubleDescentMeasures(_ data: [SizeErrors], epsilons: [Double] = [0, 0.1], level: Double = 0.95,
@@ -131,19 +169,8 @@ public func doubleDescentMeasures(_ data: [SizeErrors], epsilons: [Double] = [0,
     Analysis.setUp()
     try validateLevel(level)
     var notes = [String]()
-    let sizes = data
-        .map { SizeErrors(size: $0.size, testErrors: $0.testErrors.filter { $0.isFinite }, trainErrors: $0.trainErrors.filter { $0.isFinite }) }
-        .filter { $0.size.isFinite && !$0.testErrors.isEmpty }
-        .sorted { $0.size < $1.size }
-    if sizes.count < data.count { notes.append("\(data.count - sizes.count) size(s) without finite test errors dropped") }
-    guard sizes.count >= 2 else {
-        throw AnalysisError.invalidInput("doubleDescentMeasures: \(sizes.count) size(s) with test errors; a curve needs at least 2")
-    }
-    let curve = sizes.map {
-        DoubleDescentMeasures.CurvePoint(size: $0.size, meanTest: mean($0.testErrors),
-                                         meanTrain: $0.trainErrors.isEmpty ? nil : mean($0.trainErrors),
-                                         seeds: $0.testErrors.count)
-    }
+    let sizes = try usableSizes(data, "doubleDescentMeasures", notes: &notes)
+    let curve = seedMeanCurve(sizes)
     let thresholds = epsilons.map { eps in
         DoubleDescentMeasures.Threshold(epsilon: eps, size: curve.first { ($0.meanTrain ?? .infinity) <= eps }?.size)
     }
@@ -163,19 +190,8 @@ public func doubleDescentMeasures(_ data: [SizeErrors], epsilons: [Double] = [0,
         if let c = r.overClassical { overC.append(c) } else { undefined["peakOverClassicalMinimum"]! += 1 }
         if let f = r.overFarRight { overR.append(f) } else { undefined["peakOverFarRight"]! += 1 }
     }
-    let alpha = 1 - level
-    func percentile(_ v: [Double]) -> Interval? {
-        guard v.count >= 2 else { return nil }
-        let s = v.sorted()
-        return Interval.make(quantileSorted(s, alpha / 2), quantileSorted(s, 1 - alpha / 2), level: level,
-                             method: "bootstrap-percentile")
-    }
-    func inverseCDF(_ v: [Double]) -> Interval? {
-        guard v.count >= 2 else { return nil }
-        let s = v.sorted()
-        func q(_ p: Double) -> Double { s[min(s.count - 1, max(0, Int((p * Double(s.count)).rounded(.up)) - 1))] }
-        return Interval.make(q(alpha / 2), q(1 - alpha / 2), level: level, method: "bootstrap-percentile (inverse CDF)")
-    }
+    func percentile(_ v: [Double]) -> Interval? { percentileInterval(v, level: level) }
+    func inverseCDF(_ v: [Double]) -> Interval? { inverseCDFInterval(v, level: level) }
     let interior = m.peakIndex > 0 && m.peakIndex < curve.count - 1
     if !interior { notes.append("the test-error maximum is at an end of the sweep (size \(curve[m.peakIndex].size)): no interior peak") }
     if sizes.contains(where: { $0.testErrors.count < 3 }) {

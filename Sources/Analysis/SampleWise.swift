@@ -64,19 +64,8 @@ public func sampleWiseMeasures(_ data: [SizeErrors], epsilon: Double = 0, level:
     Analysis.setUp()
     try validateLevel(level)
     var notes = [String]()
-    let sizes = data
-        .map { SizeErrors(size: $0.size, testErrors: $0.testErrors.filter { $0.isFinite }, trainErrors: $0.trainErrors.filter { $0.isFinite }) }
-        .filter { $0.size.isFinite && !$0.testErrors.isEmpty }
-        .sorted { $0.size < $1.size }
-    if sizes.count < data.count { notes.append("\(data.count - sizes.count) size(s) without finite test errors dropped") }
-    guard sizes.count >= 2 else {
-        throw AnalysisError.invalidInput("sampleWiseMeasures: \(sizes.count) size(s) with test errors; a curve needs at least 2")
-    }
-    func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(v.count) }
-    let curve = sizes.map {
-        DoubleDescentMeasures.CurvePoint(size: $0.size, meanTest: mean($0.testErrors),
-                                         meanTrain: $0.trainErrors.isEmpty ? nil : mean($0.trainErrors), seeds: $0.testErrors.count)
-    }
+    let sizes = try usableSizes(data, "sampleWiseMeasures", notes: &notes)
+    let curve = seedMeanCurve(sizes)
     let m = curve.map(\.meanTest)
     let fits = curve.prefix { ($0.meanTrain ?? .infinity) <= epsilon }.count
     let lastInterpolated = fits > 0 ? curve[fits - 1].size : nil
@@ -100,18 +89,8 @@ public func sampleWiseMeasures(_ data: [SizeErrors], epsilon: Double = 0, level:
             rises.append(0)
         }
     }
-    let alpha = 1 - level
-    func percentile(_ v: [Double]) -> Interval? {
-        guard v.count >= 2 else { return nil }
-        let s = v.sorted()
-        return Interval.make(quantileSorted(s, alpha / 2), quantileSorted(s, 1 - alpha / 2), level: level, method: "bootstrap-percentile")
-    }
-    func inverseCDF(_ v: [Double]) -> Interval? {
-        guard v.count >= 2 else { return nil }
-        let s = v.sorted()
-        func q(_ p: Double) -> Double { s[min(s.count - 1, max(0, Int((p * Double(s.count)).rounded(.up)) - 1))] }
-        return Interval.make(q(alpha / 2), q(1 - alpha / 2), level: level, method: "bootstrap-percentile (inverse CDF), over the replicates with a rise")
-    }
+    func percentile(_ v: [Double]) -> Interval? { percentileInterval(v, level: level) }
+    func inverseCDF(_ v: [Double]) -> Interval? { inverseCDFInterval(v, level: level, method: "bootstrap-percentile (inverse CDF), over the replicates with a rise") }
     let stretch = largestRise(m)
     var out = SampleWiseMeasures(curve: curve, epsilon: epsilon, lastInterpolated: lastInterpolated, firstNotInterpolated: firstNot, lastExactFit: nil,
                                  stretchStart: stretch.map { curve[$0.start].size }, stretchTop: stretch.map { curve[$0.top].size },
