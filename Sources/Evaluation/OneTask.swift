@@ -1,12 +1,13 @@
 // A contrast on one task: whether the size study and the steps study train the same family on the same
 // data (the keys of the task, the model and the optimizer that differ between them, if any), and the
-// configurations both ran (the same values of the keys both sweep, such as label noise and weight
-// decay), each with what the size axis and the steps axis measured there.
+// configurations both ran (the same values of every key either sweeps but the size, such as label noise
+// and weight decay), each with what the size axis and the steps axis measured there.
 import Analysis
 import Foundation
 import Studies
 
-/// A configuration both studies of a contrast ran: the values of the keys both sweep, and each side's measures there.
+/// A configuration both studies of a contrast ran: the values of every key either sweeps (but the size), and each
+/// side's measures there.
 public struct MatchedConfiguration: Sendable {
     public var values: [(key: String, value: String)]
     public var size: SizeSide

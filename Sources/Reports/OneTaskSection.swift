@@ -1,14 +1,15 @@
 // The contrast on one task: when the size study and the steps study train one family on one task (the
 // keys that differ are named, loudly, when they do not), a table of the configurations both ran (e.g.
 // with and without label noise, two weight decays), each axis's over-fitting point, how high the error
-// climbs and what recovery costs, with intervals; then, per key both studies sweep, how it moves each axis.
+// climbs and what recovery costs, with intervals; then, per key that varies among them, how it moves each axis.
 import Analysis
 import Evaluation
 import Foundation
 import Studies
 
 extension ContrastWriter {
-    /// The section and its summary.json entry; nil when the two studies sweep no key in common.
+    /// The section and its summary.json entry; nil when neither study sweeps a key but the size, or no
+    /// configuration of the steps study has its match in the size study.
     static func oneTaskSection(_ input: ContrastInputs) -> (Section, JSON)? {
         guard !OneTask.sweptKeys(size: input.size, steps: input.steps).isEmpty,
               let pairs = try? OneTask.matched(size: input.size, steps: input.steps), !pairs.isEmpty else { return nil }

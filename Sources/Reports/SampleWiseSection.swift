@@ -14,7 +14,7 @@ extension SizeReportWriter {
         let m = try? c.sampleWise()
         var section = Section("Sample-wise measures\(title)")
         let params = c.sizes.first.map { c.parameters($0) }
-        section.blocks.append(.paragraph("One model (\(params.map { "\($0) parameters" } ?? "fixed size")) fitted to more and more training examples; each seed's smaller training sets are the first rows of its larger ones. "
+        section.blocks.append(.paragraph("One model (\(params.map { "\($0) parameters" } ?? "fixed size")) fitted to more and more training examples; each seed's smaller training sets are the first examples of its larger ones (with task.standardize, each scaled by its own statistics). "
             + "More data hurts where the seed-mean test error rises with n (Nakkiran et al. 2019, §7). The stretch is the pair of sizes with the largest rise; its interval is a 95 % bootstrap over seeds, resampled independently per size, re-locating the stretch in each replicate."))
         if let m {
             var table = Table(["measure", "value", "95 % interval"])
