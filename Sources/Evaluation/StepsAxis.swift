@@ -52,6 +52,9 @@ public struct EventStatistics: Codable, Sendable {
     /// Summary of the reached steps only (mean with t-interval, median with bootstrap intervals, every value).
     public var reachedSteps: Summary
     public var trials: [EventObservation]
+    /// True when the event reads the corrupted training pairs and no trial of the configuration has any (label
+    /// noise 0): it cannot happen there, so its k/n and Kaplan-Meier estimate say nothing. Nil otherwise.
+    public var notApplicable: Bool? = nil
 }
 
 /// One trial's logistic fit of val_accuracy against log10 steps.
@@ -206,7 +209,12 @@ public struct StudyStatistics: Codable, Sendable {
         let pair = StudyStatistics.eventPair(names)
         configurations = results.groups.map { g in
             let rows = g.trials.compactMap { t in usable[t.id].map { (t, $0) } }
-            let evs = names.map { StudyStatistics.eventStatistics($0, rows, level: level) }
+            let evs = names.map { name -> EventStatistics in
+                var e = StudyStatistics.eventStatistics(name, rows, level: level)
+                let needsNoise = s.events.first { $0.name == name }?.rule.needsCorruptedRows ?? false
+                if needsNoise && !rows.isEmpty && rows.allSatisfy({ $0.1.raw["corrupted_rows"] == nil }) { e.notApplicable = true }
+                return e
+            }
             var delay: DelaySummary? = nil
             if let (first, second) = pair {
                 var ids: [String] = [], values: [Double] = []

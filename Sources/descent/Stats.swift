@@ -1,5 +1,4 @@
 import Analysis
-import Evaluation
 import ArgumentParser
 import Foundation
 import Reports
@@ -32,7 +31,6 @@ struct Stats: ParsableCommand {
     func run() throws {
         let store = ResultsStore(root: URL(fileURLWithPath: directory))
         let stats: StudyStatistics
-        var notApplicable = Set<String>()
         do {
             let study = try store.loadRecordedStudy()
             let damaged = store.damagedFiles(study.trials)
@@ -40,10 +38,7 @@ struct Stats: ParsableCommand {
                 throw StudyError(nil, "\(damaged.count) damaged file\(damaged.count == 1 ? "" : "s") in '\(directory)':\n  " + damaged.joined(separator: "\n  "),
                                  hint: "remove the damaged trials' folders (trials/<id>) and run the study again into this folder to remake them")
             }
-            let results = StudyResults(study: study, store: store)
-            stats = try StudyStatistics(results, level: level)
-            // An event on corrupted pairs in a configuration without label noise cannot happen there: n/a, not censored.
-            for c in ConfigurationEvents.of(results) { for e in c.events where e.trials == 0 { notApplicable.insert(c.key + "\u{1}" + e.name) } }
+            stats = try StudyStatistics(StudyResults(study: study, store: store), level: level)
         } catch let e as StudyError {
             throw fail(e.description, code: 64)
         }
@@ -55,16 +50,14 @@ struct Stats: ParsableCommand {
             }
             return
         }
-        print(StatsText(stats, notApplicable: notApplicable).render(), terminator: "")
+        print(StatsText(stats).render(), terminator: "")
     }
 }
 
 /// The readable form of `StudyStatistics`: one table per event, then delays, transitions and the fits.
 struct StatsText {
     let s: StudyStatistics
-    /// "configuration key \u{1} event" of the events that cannot happen in a configuration (on corrupted pairs, without label noise).
-    let notApplicable: Set<String>
-    init(_ s: StudyStatistics, notApplicable: Set<String> = []) { self.s = s; self.notApplicable = notApplicable }
+    init(_ s: StudyStatistics) { self.s = s }
 
     var pct: String { String(format: "%g%%", s.level * 100) }
 
@@ -97,11 +90,12 @@ struct StatsText {
             o += "\n\(e): k/n reached [Clopper-Pearson]; Kaplan-Meier median [Brookmeyer-Crowley, log-log Greenwood]; reached steps only: mean [t], median [bootstrap BCa]\n"
             var rows: [[String]] = []
             for c in s.configurations {
-                if notApplicable.contains(c.key + "\u{1}" + e) {
+                let ev = c.events[ei]
+                // An event on corrupted pairs in a configuration without label noise cannot happen there: n/a, not censored.
+                if ev.notApplicable == true {
                     rows.append([config(c), "n/a", "", "—", "—", "—", "no corrupted training pairs here (label noise 0): the event cannot happen"])
                     continue
                 }
-                let ev = c.events[ei]
                 let p = ev.reached.map { "\($0.k)/\($0.n)" } ?? "0/0"
                 let cp = ev.reached.map { iv($0.interval) } ?? ""
                 let m = ev.kaplanMeier.median

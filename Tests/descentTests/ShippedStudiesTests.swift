@@ -120,6 +120,15 @@ final class ShippedStudiesTests: XCTestCase {
         XCTAssertEqual(rows.count, 3, stats.stdout)
         XCTAssertTrue(rows[0].contains("task.label_noise=0.0") && rows[0].contains("n/a") && !rows[0].contains("censored"), String(rows[0]))
         XCTAssertTrue(rows[1].contains("3/3") && !rows[1].contains("n/a"), String(rows[1]))
+        // And so does its JSON: notApplicable on the clean configuration's noise events only.
+        let js = try run(["stats", "results/grokking-label-noise-ci", "--json"])
+        XCTAssertEqual(js.status, 0, js.stderr)
+        let configs = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(js.stdout.utf8)) as? [String: Any])?["configurations"] as? [[String: Any]])
+        let flags = configs.map { c in ((c["events"] as? [[String: Any]]) ?? []).filter { $0["notApplicable"] as? Bool == true }.compactMap { $0["event"] as? String } }
+        XCTAssertEqual(flags.count, 3)
+        XCTAssertEqual(Set(flags[0]), ["noise_memorized", "noise_forgotten", "noise_inverted"])
+        XCTAssertEqual(flags[1], [])
+        XCTAssertEqual(flags[2], [])
     }
 
     func testGrokkingProgressMeasures() throws {
