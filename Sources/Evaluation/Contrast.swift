@@ -77,6 +77,14 @@ public enum ContrastAnalysis {
         return Estimate(value: nil, interval: nil, method: "not reached by more than half of the trials: " + e.kaplanMeier.median.note)
     }
 
+    /// The item with the most trials that generalized, the first among equals (nil for none): the configuration a
+    /// contrast compares.
+    public static func mostGeneralized<C>(_ items: [C], reached: (C) -> Int) -> C? {
+        var best: C? = nil, top = Int.min
+        for c in items where reached(c) > top { best = c; top = reached(c) }
+        return best
+    }
+
     /// "key=value, ..." of a configuration's point, keys sorted.
     public static func pointKey(_ point: [(String, Value)]) -> String {
         point.sorted { $0.0 < $1.0 }.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
@@ -121,10 +129,8 @@ public enum ContrastAnalysis {
         let memoName = names.contains("memorization") ? "memorization" : names.first ?? "memorization"
         let genName = names.contains("generalization") ? "generalization" : names.dropFirst().first ?? "generalization"
         // The configuration named, else the one where generalization was reached most often (the first among equals).
-        guard let c = key.map({ k in st.configurations.first { $0.key == k } }) ?? st.configurations.max(by: { a, b in
-            let ka = a.events.first { $0.event == genName }?.reached?.k ?? 0, kb = b.events.first { $0.event == genName }?.reached?.k ?? 0
-            return ka < kb || (ka == kb && st.configurations.firstIndex { $0.key == a.key }! > st.configurations.firstIndex { $0.key == b.key }!)
-        }) else {
+        guard let c = key.map({ k in st.configurations.first { $0.key == k } })
+                ?? mostGeneralized(st.configurations, reached: { $0.events.first { $0.event == genName }?.reached?.k ?? 0 }) else {
             throw StudyError(nil, "the steps study '\(r.study.name)' has no configuration with results", hint: "run it: descent run \(r.study.file)")
         }
         let memo = c.events.first { $0.event == memoName }, gen = c.events.first { $0.event == genName }

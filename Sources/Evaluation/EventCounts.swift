@@ -38,8 +38,8 @@ public struct ConfigurationEvents: Sendable {
             func step(_ t: Trial, _ e: String) -> Int? { r.summaries[t.id]?.events[e]?.step }
             let events = names.map { e -> Event in
                 // An event on the corrupted pairs cannot happen in a trial without them (label noise 0): not applicable.
-                let needsNoise = r.study.events.first { $0.name == e }?.rule.needsCorruptedRows ?? false
-                func applies(_ t: Trial) -> Bool { !needsNoise || r.summaries[t.id].map { $0.raw["corrupted_rows"] != nil } ?? true }
+                // A trial without a result yet counts (as missing).
+                func applies(_ t: Trial) -> Bool { r.summaries[t.id].map { r.eventApplies(e, to: $0) } ?? true }
                 let counted = g.trials.filter(applies)
                 let steps = g.trials.map { step($0, e) }
                 let reached = counted.compactMap { step($0, e) }

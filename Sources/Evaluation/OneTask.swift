@@ -38,11 +38,9 @@ public enum OneTask {
         return a == b
     }
 
-    /// The size study's configuration whose trials take the steps configuration's values of every swept key (nil
-    /// when none does).
-    static func sizeConfiguration(for ids: [String], size: StudyResults, steps: StudyResults, keys: [String]) -> SizeConfiguration? {
-        guard let t = steps.trials.first(where: { $0.id == ids.first }) else { return nil }
-        return SizeData.configurations(size).first { sc in
+    /// The size configuration whose trials take the steps trial's values of every swept key (nil when none does).
+    static func sizeConfiguration(for t: Trial, among configurations: [SizeConfiguration], keys: [String]) -> SizeConfiguration? {
+        configurations.first { sc in
             guard let u = sc.trials.first else { return false }
             return keys.allSatisfy { same(t.value(at: $0), u.value(at: $0)) }
         }
@@ -53,10 +51,11 @@ public enum OneTask {
     public static func matched(size: StudyResults, steps: StudyResults) throws -> [MatchedConfiguration] {
         let keys = sweptKeys(size: size, steps: steps)
         let statistics = try StudyStatistics(steps)
+        let configurations = SizeData.configurations(size)
         var out: [MatchedConfiguration] = []
         for c in statistics.configurations {
             guard let t = steps.trials.first(where: { $0.id == c.trialIds.first }),
-                  let sc = sizeConfiguration(for: c.trialIds, size: size, steps: steps, keys: keys),
+                  let sc = sizeConfiguration(for: t, among: configurations, keys: keys),
                   let s = try? ContrastAnalysis.sizeSide(size, configuration: sc),
                   let side = try? ContrastAnalysis.stepsSide(steps, statistics: statistics, configuration: c.key) else { continue }
             out.append(MatchedConfiguration(values: keys.map { k in (k, t.value(at: k).map { "\($0)" } ?? "—") }, size: s, steps: side, stepsTrial: t, sizeTrial: sc.trials[0]))

@@ -21,6 +21,12 @@ public struct StudyResults {
 
     public var missing: [Trial] { trials.filter { summaries[$0.id] == nil } }
 
+    /// Whether an event can happen in a trial with this summary: not when it reads the corrupted training pairs
+    /// and the trial has none (label noise 0). The events table and the statistics both ask this.
+    public func eventApplies(_ event: String, to summary: TrialSummary) -> Bool {
+        !(study.events.first { $0.name == event }?.rule.needsCorruptedRows ?? false) || summary.raw["corrupted_rows"] != nil
+    }
+
     /// Trials grouped by sweep point, in the study's order.
     public var groups: [(key: String, trials: [Trial])] {
         var order: [String] = []

@@ -211,8 +211,7 @@ public struct StudyStatistics: Codable, Sendable {
             let rows = g.trials.compactMap { t in usable[t.id].map { (t, $0) } }
             let evs = names.map { name -> EventStatistics in
                 var e = StudyStatistics.eventStatistics(name, rows, level: level)
-                let needsNoise = s.events.first { $0.name == name }?.rule.needsCorruptedRows ?? false
-                if needsNoise && !rows.isEmpty && rows.allSatisfy({ $0.1.raw["corrupted_rows"] == nil }) { e.notApplicable = true }
+                if !rows.isEmpty && !rows.contains(where: { results.eventApplies(name, to: $0.1) }) { e.notApplicable = true }
                 return e
             }
             var delay: DelaySummary? = nil

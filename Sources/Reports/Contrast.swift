@@ -91,16 +91,13 @@ public enum ContrastWriter {
         let dataReport = try input.moreData.map { try ReportWriter.write($0) }
         // The steps configuration that generalized most often and the size study's first configuration; when the two
         // studies sweep keys, the configuration both ran that generalized most often on the steps axis.
-        var T = try ContrastAnalysis.stepsSide(input.steps)
-        var S: SizeSide
         let pairs = OneTask.sweptKeys(size: input.size, steps: input.steps).isEmpty ? [] : ((try? OneTask.matched(size: input.size, steps: input.steps)) ?? [])
-        if let best = pairs.enumerated().max(by: { a, b in
-            let ka = a.element.steps.gen?.reached?.k ?? 0, kb = b.element.steps.gen?.reached?.k ?? 0
-            return ka < kb || (ka == kb && a.offset > b.offset)
-        })?.element {
+        let T: StepsSide, S: SizeSide
+        if let best = ContrastAnalysis.mostGeneralized(pairs, reached: { $0.steps.gen?.reached?.k ?? 0 }) {
             T = best.steps
             S = best.size
         } else {
+            T = try ContrastAnalysis.stepsSide(input.steps)
             S = try ContrastAnalysis.sizeSide(input.size)
         }
         var front: [Block] = []
@@ -166,7 +163,7 @@ public enum ContrastWriter {
 
         // The same task on both axes: the configurations both ran.
         var oneTaskJSON: JSON = .null
-        if let (section, json) = oneTaskSection(input) {
+        if let (section, json) = oneTaskSection(input, pairs) {
             sections.append(section)
             oneTaskJSON = json
         }
@@ -174,8 +171,7 @@ public enum ContrastWriter {
         // The bridge: size × steps, and the epoch-wise curve.
         var bridge = Section("The bridge between the axes")
         var heatmapJSON: JSON = .null
-        let sizeConfigurations = SizeData.configurations(input.size)
-        if let c0 = sizeConfigurations.first(where: { ContrastAnalysis.pointKey($0.point) == S.configuration }) ?? sizeConfigurations.first, let (hm, caption, hj, sentence) = heatmap(input.size, c0, threshold: S.threshold) {
+        if let c0 = compared(input.size, S), let (hm, caption, hj, sentence) = heatmap(input.size, c0, threshold: S.threshold) {
             bridge.blocks += [.paragraph(sentence), .figure(Figure(file: "figures/contrast-heatmap.svg", caption: caption, svg: hm.svg()))]
             heatmapJSON = hj
         } else {
@@ -383,8 +379,7 @@ public enum ContrastWriter {
             p += Int(m.peakSize) == th ? "exactly where the networks start to fit every training label — " : "near \(th), where the networks start to fit every training label — "
             p += "and falls again to \(f(S.postPeakMinimum?.error)) for larger models. "
         } else if let th = S.threshold {
-            let first = S.sizes.first { Double($0) >= (m.curve.first?.size ?? 0) }
-            p += "Along model size, the test error falls from \(f(m.curve.first?.meanTest)) at \(S.sizeKey) = \(first.map(String.init) ?? "—") to \(f(m.farRight)) at \(Int(m.farRightSize)) without rising at the interpolation threshold (\(th)); its largest value, \(f(m.peakHeight)) at \(Int(m.peakSize)), is at an end of the sizes measured. "
+            p += "Along model size, the test error falls from \(f(m.curve.first?.meanTest)) at \(S.sizeKey) = \(m.curve.first.map { String(Int($0.size)) } ?? "—") to \(f(m.farRight)) at \(Int(m.farRightSize)) without rising at the interpolation threshold (\(th)); its largest value, \(f(m.peakHeight)) at \(Int(m.peakSize)), is at an end of the sizes measured. "
         } else {
             p += "Along model size no network fits every training label, so there is no interpolation threshold to mark. "
         }
@@ -406,12 +401,17 @@ public enum ContrastWriter {
 
     // MARK: - Figures
 
+    /// The size study's configuration the comparison reads (the size side's), else its first.
+    static func compared(_ r: StudyResults, _ S: SizeSide) -> SizeConfiguration? {
+        let configs = SizeData.configurations(r)
+        return configs.first { ContrastAnalysis.pointKey($0.point) == S.configuration } ?? configs.first
+    }
+
     static func sizeFigure(_ r: StudyResults, _ S: SizeSide) -> (Chart, String) {
         let m = S.measures
-        let configs = SizeData.configurations(r)
         var chart = Chart(title: "Size axis: error against parameters", xLabel: "parameters (log scale)", yLabel: "error (1 − accuracy)", xLog: true, yRange: (0, 1))
         chart.width = 560
-        guard let c = configs.first(where: { ContrastAnalysis.pointKey($0.point) == S.configuration }) ?? configs.first else { return (chart, "no results") }
+        guard let c = compared(r, S) else { return (chart, "no results") }
         let sizes = c.sizes
         // From 0 to just above the highest seed's error: a 0-1 axis would flatten a peak of a few points.
         let top = sizes.flatMap { c.at($0).map { max($0.testError, $0.trainError) } }.filter(\.isFinite).max() ?? 1

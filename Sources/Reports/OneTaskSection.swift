@@ -8,11 +8,10 @@ import Foundation
 import Studies
 
 extension ContrastWriter {
-    /// The section and its summary.json entry; nil when neither study sweeps a key but the size, or no
-    /// configuration of the steps study has its match in the size study.
-    static func oneTaskSection(_ input: ContrastInputs) -> (Section, JSON)? {
-        guard !OneTask.sweptKeys(size: input.size, steps: input.steps).isEmpty,
-              let pairs = try? OneTask.matched(size: input.size, steps: input.steps), !pairs.isEmpty else { return nil }
+    /// The section and its summary.json entry, from the configurations both studies ran (`OneTask.matched`); nil
+    /// when there are none (neither study sweeps a key but the size, or no configuration has its match).
+    static func oneTaskSection(_ input: ContrastInputs, _ pairs: [MatchedConfiguration]) -> (Section, JSON)? {
+        guard !pairs.isEmpty else { return nil }
         // The keys whose value changes between the configurations both ran.
         let shared = pairs[0].values.map(\.key).filter { k in Set(pairs.map { p in p.values.first { $0.key == k }!.value }).count > 1 }
         let diffs = OneTask.differences(pairs, size: input.size)

@@ -22,7 +22,7 @@ public enum SizeReportWriter {
         let linear = family == "linear"
         let errorName = linear ? "excess risk" : "0-1 error"
         var figures: [Figure] = []
-        let sampleWise = sizeKey == "task.n_train"
+        let sampleWise = s.sampleWise
         var line = "Profile: `\(s.profile ?? "default")` · axis: size (`\(sizeKey)`\(sampleWise ? ", sample-wise" : "")) · family: \(family) · trials: \(r.trials.count) (\(r.summaries.count) with results)"
         if let command { line += " · command: `\(command)`" }
         var header = DocumentWriter.header(r, line: line, notReproduced: true)

@@ -110,6 +110,8 @@ public struct Study: Sendable {
     public func value(_ path: String) -> Value { values[path]! }
     /// Whether the study is marked as not reproducing its claim here.
     public var notReproduced: Bool { KeyValues(values: values).string(StudyKeys.status) == "not_reproduced" }
+    /// Whether the size axis sweeps the training examples at a fixed model (`size_by: samples`).
+    public var sampleWise: Bool { KeyValues(values: values).string(StudyKeys.sizeBy) == "samples" }
     /// Checkpoint interval in steps (0: never).
     public var checkpointEvery: Int { KeyValues(values: values).int(TrainingKeys.checkpointEvery) }
 }

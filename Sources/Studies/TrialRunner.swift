@@ -82,7 +82,13 @@ public enum TrialRunner {
     /// another kind): loaded or drawn, standardized, with label noise.
     public static func featureData(_ trial: Trial) throws -> (train: ClassificationData, test: ClassificationData)? {
         guard let task = trial.spec.task as? any FeatureTask else { return nil }
-        return try task.classificationData(rng: RNG(seed: dataSeed(trial)))
+        return try featureData(trial, task)
+    }
+
+    /// The same for a trial whose task the caller has already taken as a feature task (the families that train
+    /// or fit on feature vectors read their data here).
+    static func featureData(_ trial: Trial, _ task: any FeatureTask) throws -> (train: ClassificationData, test: ClassificationData) {
+        try task.classificationData(rng: RNG(seed: dataSeed(trial)))
     }
 
     /// A token task's data for a trial: on the size axis every size of one seed sees the same split and the same

@@ -81,7 +81,7 @@ public enum MLPFamily: ModelFamily {
     /// is the budget and every finished run counts as converged.
     static func runFeatures<T: Scalar>(_: T.Type, _ trial: Trial, _ task: any FeatureTask, _ context: TrialContext) throws -> TrialResult {
         let m = trial.spec.model as! Config, training = trial.spec.training
-        let (train, test) = try task.classificationData(rng: RNG(seed: TrialRunner.dataSeed(trial)))
+        let (train, test) = try TrialRunner.featureData(trial, task)
         func split(_ d: ClassificationData, clean: Bool) -> ClassificationSplit<T> {
             ClassificationSplit(features: d.x.data.map { T(Double($0)) }, width: d.features, labels: (clean ? d.cleanLabels : d.labels).map { Int32($0) })
         }

@@ -62,12 +62,11 @@ public enum RandomFeaturesFamily: ModelFamily {
     static func run(_ trial: Trial, _ context: TrialContext) throws -> TrialResult {
         let m = trial.spec.model as! Config, solver = trial.spec.solver!
         let task = trial.spec.task as! any FeatureTask
-        let rng = RNG(seed: TrialRunner.dataSeed(trial))
-        let (train, test) = try task.classificationData(rng: rng)
+        let (train, test) = try TrialRunner.featureData(trial, task)
         let kind: RandomFeatureKind = m.featureMap == "fourier" ? .fourier(bandwidth: m.bandwidth > 0 ? m.bandwidth : Double(2 * train.features).squareRoot()) : .relu
         let r = try Models.runRandomFeatures(kind: kind, features: m.features, classes: train.classes, trainX: train.x, trainLabels: train.labels,
                                              trainCleanLabels: train.cleanLabels, testX: test.x, testLabels: test.cleanLabels, testNoisyLabels: test.labels,
-                                             solver: solver.solver, precision: solver.precision, rng: rng.split("features"))
+                                             solver: solver.solver, precision: solver.precision, rng: RNG(seed: TrialRunner.dataSeed(trial)).split("features"))
         let fields: [(String, JSON)] = [
             ("train_error_clean", .num(r.trainClean.zeroOneError)),
             ("test_squared_error", .num(r.test.squaredError)), ("train_squared_error", .num(r.train.squaredError)),
