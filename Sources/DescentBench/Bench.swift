@@ -38,12 +38,21 @@ struct Bench: ParsableCommand {
     @Flag(name: .long, help: "Print JSON instead of a table.")
     var json = false
 
+    @Option(name: .long, help: ArgumentHelp("A command to time beside descent, in alternating rounds (for example \"python3 benchmarks/pytorch_bench.py\").",
+                                            discussion: "Run through /bin/sh with --workload W --seconds S --threads N appended, once after each of descent's rounds of mlp-grok, transformer-nanda and transformer-power; it prints a JSON object with steps_per_second."))
+    var against: String?
+
+    @Option(name: .long, help: "Rounds per step-timed workload (the rates are their medians).")
+    var rounds = 5
+
     @Flag(name: .long, help: "Measure how a step's time grows with modulus, width, training-set size and sequence length, beside the FLOP count's prediction.")
     var scaling = false
 
     func validate() throws {
         if let threads, threads < 1 || threads > 256 { throw ValidationError("--threads must be between 1 and 256") }
         guard seconds > 0 && seconds <= 600 else { throw ValidationError("--seconds must be in (0, 600]") }
+        guard (1...99).contains(rounds) else { throw ValidationError("--rounds must be between 1 and 99") }
+        if let against, against.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--against needs a command") }
     }
 
     struct Row: Codable {
@@ -56,6 +65,9 @@ struct Bench: ParsableCommand {
         var ratio: Double?
         var allocationsPerStep: Double?
         var note: String
+        /// The --against command's steps/s (median of its rounds) and descent's rate over it.
+        var againstPerSecond: Double? = nil
+        var speedup: Double? = nil
     }
 
     func run() throws {
@@ -90,6 +102,13 @@ struct Bench: ParsableCommand {
                   + f(r.ratio.map { $0 * 100 }, "%.0f%%").padding(toLength: 7, withPad: " ", startingAt: 0)
                   + f(r.allocationsPerStep, "%.1f").padding(toLength: 13, withPad: " ", startingAt: 0) + r.note)
         }
+        if let against {
+            print("beside `\(against)`, in alternating rounds (medians of \(rounds)):")
+            for r in rows where r.againstPerSecond != nil {
+                print(r.workload.padding(toLength: 20, withPad: " ", startingAt: 0)
+                      + String(format: "descent %.2f steps/s, against %.2f steps/s: %.2f×", r.perSecond, r.againstPerSecond!, r.speedup!))
+            }
+        }
     }
 
     // MARK: Workloads
@@ -112,20 +131,20 @@ struct Bench: ParsableCommand {
             let model = MLP<Float>(config: MLPConfig(input: .embedding(dimension: 128), vocabulary: 97, hidden: [512], classes: 97),
                                    capacity: data.train.count, rng: RNG(seed: 2))
             let trainer = Trainer(model: model, optimizer: adamw(), config: TrainingConfig(), data: data, rng: RNG(seed: 3))
-            return timeSteps("mlp-grok", note: "x+y mod 97, fraction 0.5, full batch \(data.train.count), AdamW, \(trainer.team.size) shard thread(s)", trainer) { _ = trainer.step() }
+            return try timeSteps("mlp-grok", note: "x+y mod 97, fraction 0.5, full batch \(data.train.count), AdamW, \(trainer.team.size) shard thread(s)", trainer) { _ = trainer.step() }
         case .transformerPower:
             let data = try algorithmic(.divide, p: 97, fraction: 0.5)
             let cfg = TransformerConfig(operands: 97, classes: 97, opToken: true, layers: 2, dModel: 128, heads: 4, dMLP: 512, layerNorm: .pre)
             let model = Transformer<Float>(config: cfg, capacity: 512, rng: RNG(seed: 2))
             var tc = TrainingConfig(); tc.batchSize = 512
             let trainer = Trainer(model: model, optimizer: adamw(warmup: 10), config: tc, data: data, rng: RNG(seed: 3))
-            return timeSteps("transformer-power", note: "x/y mod 97, 2 layers, d 128, minibatch 512", trainer) { _ = trainer.step() }
+            return try timeSteps("transformer-power", note: "x/y mod 97, 2 layers, d 128, minibatch 512", trainer) { _ = trainer.step() }
         case .transformerNanda:
             let data = try algorithmic(.add, p: 113, fraction: 0.3)
             let cfg = TransformerConfig(operands: 113, classes: 113, opToken: false, layers: 1, dModel: 128, heads: 4, dHead: 32, dMLP: 512, layerNorm: .none)
             let model = Transformer<Float>(config: cfg, capacity: data.train.count, rng: RNG(seed: 2))
             let trainer = Trainer(model: model, optimizer: adamw(), config: TrainingConfig(), data: data, rng: RNG(seed: 3))
-            return timeSteps("transformer-nanda", note: "x+y mod 113, 1 layer, full batch \(data.train.count)", trainer) { _ = trainer.step() }
+            return try timeSteps("transformer-nanda", note: "x+y mod 113, 1 layer, full batch \(data.train.count)", trainer) { _ = trainer.step() }
         case .mlpGrokRun:
             let data = try algorithmic(.add, p: 97, fraction: 0.5)
             let model = MLP<Float>(config: MLPConfig(input: .embedding(dimension: 128), vocabulary: 97, hidden: [512], classes: 97),
@@ -222,7 +241,7 @@ struct Bench: ParsableCommand {
             let model = MLP<Float>(config: MLPConfig(input: .embedding(dimension: 128), vocabulary: p, hidden: [width], classes: p),
                                    capacity: data.train.count, rng: RNG(seed: 2))
             let trainer = Trainer(model: model, optimizer: adamw(), config: TrainingConfig(), data: data, rng: RNG(seed: 3))
-            let row = timeSteps(group, note: "", trainer) { _ = trainer.step() }
+            let row = try timeSteps(group, note: "", trainer) { _ = trainer.step() }
             rows.append(ScalingRow(group: group, setting: setting, seconds: 1 / row.perSecond, gflop: row.gflopPerStep ?? 0))
         }
         for p in [31, 59, 97, 113] { try mlp("MLP: modulus p (fraction 0.5, width 512)", "p = \(p)", p: p, fraction: 0.5, width: 512) }
@@ -233,7 +252,7 @@ struct Bench: ParsableCommand {
             let cfg = TransformerConfig(operands: 97, classes: 97, opToken: opToken, layers: 1, dModel: 128, heads: 4, dMLP: 512, layerNorm: .none)
             let model = Transformer<Float>(config: cfg, capacity: data.train.count, rng: RNG(seed: 2))
             let trainer = Trainer(model: model, optimizer: adamw(), config: TrainingConfig(), data: data, rng: RNG(seed: 3))
-            let row = timeSteps("t", note: "", trainer) { _ = trainer.step() }
+            let row = try timeSteps("t", note: "", trainer) { _ = trainer.step() }
             rows.append(ScalingRow(group: "Transformer: sequence length (1 layer, p = 97, fraction 0.3, full batch)", setting: "T = \(cfg.sequenceLength)",
                                    seconds: 1 / row.perSecond, gflop: row.gflopPerStep ?? 0))
         }
@@ -247,12 +266,13 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// Warm-up and one recorded step (its product shapes), then five rounds, each timing steps for a fifth
-    /// of `seconds` and then the sgemm ceiling of the step's shapes; the rates and the ratio are the
+    /// Warm-up and one recorded step (its product shapes), then `rounds` rounds, each timing steps for its
+    /// share of `seconds`, then the sgemm ceiling of the step's shapes, then (with --against) the other
+    /// command on the same workload; the rates and the ratio are the
     /// medians over the rounds. Timing the two in alternation keeps a machine whose speed drifts (a
     /// shared virtual machine) from putting a fast ceiling beside slow steps. Steps run as the trainer's
     /// `run` runs them (`onTeam`); allocations are counted over the timed steps.
-    func timeSteps<M: Classifier>(_ name: String, note: String, _ trainer: Trainer<M>, _ step: () -> Void) -> Row {
+    func timeSteps<M: Classifier>(_ name: String, note: String, _ trainer: Trainer<M>, _ step: () -> Void) throws -> Row {
         let threads = BLAS.threads
         var shapes: [GemmShape] = []
         trainer.onTeam {
@@ -262,8 +282,7 @@ struct Bench: ParsableCommand {
             shapes = GemmRecorder.stop()
         }
         let flops = shapes.reduce(0) { $0 + $1.flops }
-        let rounds = 5
-        var stepRates: [Double] = [], ceilings: [Double] = [], ratios: [Double] = []
+        var stepRates: [Double] = [], ceilings: [Double] = [], ratios: [Double] = [], againstRates: [Double] = []
         var allocations: UInt64 = 0, totalSteps = 0
         for _ in 0..<rounds {
             var n = 0
@@ -288,12 +307,38 @@ struct Bench: ParsableCommand {
                 ceilings.append(flops / ceilingTime / 1e9)
                 ratios.append(flops * Double(n) / wall / 1e9 / ceilings.last!)
             }
+            if let against, [Workload.mlpGrok, .transformerNanda, .transformerPower].contains(where: { $0.rawValue == name }) {
+                againstRates.append(try runAgainst(against, workload: name, threads: threads))
+            }
         }
         func median(_ xs: [Double]) -> Double? { xs.isEmpty ? nil : xs.sorted()[xs.count / 2] }
         let rate = median(stepRates)!
+        let other = median(againstRates)
         return Row(workload: name, unit: "steps/s", perSecond: rate, gflopPerStep: flops / 1e9, gflops: flops * rate / 1e9,
                    sgemmCeilingGflops: median(ceilings), ratio: median(ratios), allocationsPerStep: Double(allocations) / Double(totalSteps),
-                   note: note + "; \(shapes.count) products per step; medians of \(rounds) rounds")
+                   note: note + "; \(shapes.count) products per step; medians of \(rounds) rounds", againstPerSecond: other, speedup: other.map { rate / $0 })
+    }
+
+    /// One round of the --against command for a workload: its steps/s, from the JSON object it prints last.
+    func runAgainst(_ command: String, workload: String, threads: Int) throws -> Double {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        let perRound = String(format: "%.2f", max(1, seconds / Double(rounds)))
+        process.arguments = ["-c", "\(command) --workload \(workload) --seconds \(perRound) --threads \(threads)"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ValidationError("--against: `\(command) --workload \(workload)` exited with status \(process.terminationStatus)")
+        }
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
+        struct Reply: Decodable { let steps_per_second: Double }
+        guard let last = lines.last, let reply = try? JSONDecoder().decode(Reply.self, from: Data(last.utf8)), reply.steps_per_second > 0 else {
+            throw ValidationError("--against: `\(command) --workload \(workload)` printed no JSON object with a positive steps_per_second as its last line")
+        }
+        return reply.steps_per_second
     }
 
     /// The machine's sgemm rate for one shape with `threads` threads: the better of OpenBLAS running each

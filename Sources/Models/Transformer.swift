@@ -15,6 +15,9 @@
 // The loss reads only the last position (the answer), so the last block computes its queries,
 // attention output, MLP and everything after only at that position (TQ = 1); keys and values still
 // cover every position. This is exact; `fullLastBlock` turns it off, and a test compares the two.
+// The first block's attention input at a position depends only on the token there, so its queries, keys
+// and values are tables of a few hundred rows (TokenTables.swift, `firstBlockTables`), read by index.
+// A batch of 256 sequences or more runs as two fixed halves side by side (see "Shards" below).
 // Every layer's forward and backward sit side by side; gradients accumulate with +=.
 import Foundation
 import Linalg
@@ -36,6 +39,9 @@ public struct TransformerConfig: Sendable, Equatable {
     public var positions: PositionKind
     public var initScale: Double
     public var fullLastBlock = false
+    /// The first block's queries, keys and values as tables over (position, token) (TokenTables.swift),
+    /// exact; false computes them row by row, and a test compares the two.
+    public var firstBlockTables = true
 
     public init(operands: Int, classes: Int, opToken: Bool = true, layers: Int = 2, dModel: Int = 128, heads: Int = 4,
                 dHead: Int? = nil, dMLP: Int = 512, activation: Activation = .relu, layerNorm: LayerNormPlacement = .pre,
@@ -120,18 +126,18 @@ public func layerNormBackward<T: Scalar>(dinp: UnsafeMutablePointer<T>, dg: Unsa
 
 public func attentionForward<T: Scalar>(y: UnsafeMutablePointer<T>, att: UnsafeMutablePointer<T>,
                                         q: UnsafePointer<T>, k: UnsafePointer<T>, v: UnsafePointer<T>,
-                                        B: Int, Tlen: Int, TQ: Int, NH: Int, HS: Int) {
+                                        B: Int, Tlen: Int, TQ: Int, NH: Int, HS: Int, index: UnsafePointer<Int32>? = nil) {
     let A = NH * HS
     let scale = 1 / T.squareRoot(T(HS))
     for b in 0..<B {
         for h in 0..<NH {
             for i in 0..<TQ {
                 let t = Tlen - TQ + i
-                let qi = q + (b * TQ + i) * A + h * HS
+                let qi = q + tableRow(index, b * Tlen + t, b * TQ + i) * A + h * HS
                 let w = att + ((b * NH + h) * TQ + i) * Tlen
                 var maxv = -T.infinity
                 for s in 0...t {
-                    let ks = k + (b * Tlen + s) * A + h * HS
+                    let ks = k + tableRow(index, b * Tlen + s, b * Tlen + s) * A + h * HS
                     var dot: T = 0
                     for e in 0..<HS { dot += qi[e] * ks[e] }
                     w[s] = dot * scale
@@ -144,7 +150,7 @@ public func attentionForward<T: Scalar>(y: UnsafeMutablePointer<T>, att: UnsafeM
                 let yi = y + (b * TQ + i) * A + h * HS
                 for e in 0..<HS { yi[e] = 0 }
                 for s in 0...t {
-                    let vs = v + (b * Tlen + s) * A + h * HS
+                    let vs = v + tableRow(index, b * Tlen + s, b * Tlen + s) * A + h * HS
                     let a = w[s]
                     for e in 0..<HS { yi[e] += a * vs[e] }
                 }
@@ -153,11 +159,20 @@ public func attentionForward<T: Scalar>(y: UnsafeMutablePointer<T>, att: UnsafeM
     }
 }
 
-/// dq, dk, dv += the gradients of attentionForward given dy.
+/// The row of q, k or v (and of their gradients) that sequence row `sequenceRow` reads: its token table's
+/// row when the projections are tables (`index`, one entry per sequence position), else `denseRow`.
+@inline(__always)
+func tableRow(_ index: UnsafePointer<Int32>?, _ sequenceRow: Int, _ denseRow: Int) -> Int {
+    if let index { return Int(index[sequenceRow]) }
+    return denseRow
+}
+
+/// dq, dk, dv += the gradients of attentionForward given dy (with `index`, into the token tables' rows).
 public func attentionBackward<T: Scalar>(dq: UnsafeMutablePointer<T>, dk: UnsafeMutablePointer<T>, dv: UnsafeMutablePointer<T>,
                                          dy: UnsafePointer<T>, att: UnsafePointer<T>,
                                          q: UnsafePointer<T>, k: UnsafePointer<T>, v: UnsafePointer<T>,
-                                         B: Int, Tlen: Int, TQ: Int, NH: Int, HS: Int, scratch: UnsafeMutablePointer<T>) {
+                                         B: Int, Tlen: Int, TQ: Int, NH: Int, HS: Int, scratch: UnsafeMutablePointer<T>,
+                                         index: UnsafePointer<Int32>? = nil) {
     let A = NH * HS
     let scale = 1 / T.squareRoot(T(HS))
     let datt = scratch   // [T]
@@ -169,8 +184,8 @@ public func attentionBackward<T: Scalar>(dq: UnsafeMutablePointer<T>, dk: Unsafe
                 let dyi = dy + (b * TQ + i) * A + h * HS
                 // y = Σ_s w_s v_s:  dw_s = dy · v_s;  dv_s += w_s dy
                 for s in 0...t {
-                    let vs = v + (b * Tlen + s) * A + h * HS
-                    let dvs = dv + (b * Tlen + s) * A + h * HS
+                    let r = tableRow(index, b * Tlen + s, b * Tlen + s) * A + h * HS
+                    let vs = v + r, dvs = dv + r
                     var d: T = 0
                     for e in 0..<HS { d += dyi[e] * vs[e]; dvs[e] += w[s] * dyi[e] }
                     datt[s] = d
@@ -178,12 +193,12 @@ public func attentionBackward<T: Scalar>(dq: UnsafeMutablePointer<T>, dk: Unsafe
                 // softmax: dscore_s = w_s (dw_s − Σ_r w_r dw_r)
                 var dot: T = 0
                 for s in 0...t { dot += w[s] * datt[s] }
-                let qi = q + (b * TQ + i) * A + h * HS
-                let dqi = dq + (b * TQ + i) * A + h * HS
+                let rq = tableRow(index, b * Tlen + t, b * TQ + i) * A + h * HS
+                let qi = q + rq, dqi = dq + rq
                 for s in 0...t {
                     let ds = w[s] * (datt[s] - dot) * scale
-                    let ks = k + (b * Tlen + s) * A + h * HS
-                    let dks = dk + (b * Tlen + s) * A + h * HS
+                    let r = tableRow(index, b * Tlen + s, b * Tlen + s) * A + h * HS
+                    let ks = k + r, dks = dk + r
                     for e in 0..<HS { dqi[e] += ds * ks[e]; dks[e] += ds * qi[e] }
                 }
             }
@@ -226,13 +241,14 @@ final class Buffer<T: Scalar> {
     func zero() { p.update(repeating: 0, count: count) }
 }
 
-/// The activations (and their gradients) of one block, for up to `capacity` sequences.
+/// The activations (and their gradients) of one block, for up to `capacity` sequences. Sequence b's rows
+/// start at b times each buffer's width per sequence, so a shard of sequences owns a contiguous slice.
 final class BlockWork<T: Scalar> {
     let TQ: Int
     let attnIn, ln1Mean, ln1Rstd, qIn, xq, q, k, v, att, y, o, r1, a, ln1bMean, ln1bRstd: Buffer<T>
     let mlpIn, ln2Mean, ln2Rstd, pre, hid, m, r2, out: Buffer<T>
     let dAttnIn, dqIn, dq, dk, dv, dy, dr1, da, dmlpIn, dpre, dhid, dr2, scratch: Buffer<T>
-    init(B: Int, Tlen: Int, TQ: Int, C: Int, A: Int, M: Int, NH: Int) {
+    init(B: Int, Tlen: Int, TQ: Int, C: Int, A: Int, M: Int, NH: Int, shards: Int) {
         self.TQ = TQ
         let N = B * Tlen, Q = B * TQ
         attnIn = Buffer(N * C); ln1Mean = Buffer(N); ln1Rstd = Buffer(N); qIn = Buffer(Q * C); xq = Buffer(Q * C)
@@ -242,7 +258,18 @@ final class BlockWork<T: Scalar> {
         m = Buffer(Q * C); r2 = Buffer(Q * C); out = Buffer(Q * C)
         dAttnIn = Buffer(N * C); dqIn = Buffer(Q * C); dq = Buffer(Q * A); dk = Buffer(N * A); dv = Buffer(N * A)
         dy = Buffer(Q * A); dr1 = Buffer(Q * C); da = Buffer(Q * C); dmlpIn = Buffer(Q * C); dpre = Buffer(Q * M)
-        dhid = Buffer(Q * M); dr2 = Buffer(Q * C); scratch = Buffer(Tlen)
+        dhid = Buffer(Q * M); dr2 = Buffer(Q * C); scratch = Buffer(shards * Tlen)
+    }
+}
+
+/// Offsets of one block's tensors in the parameter (and gradient) buffer, resolved once; −1 for a
+/// LayerNorm the placement leaves out.
+struct BlockOffsets {
+    let ln1g, ln1b, wq, wk, wv, wo, ln2g, ln2b, wIn, bIn, wOut, bOut: Int
+    init(_ l: Int, _ layout: ParameterLayout) {
+        func o(_ name: String) -> Int { layout.view("b\(l).\(name)")?.offset ?? -1 }
+        ln1g = o("ln1.g"); ln1b = o("ln1.b"); wq = o("wq"); wk = o("wk"); wv = o("wv"); wo = o("wo")
+        ln2g = o("ln2.g"); ln2b = o("ln2.b"); wIn = o("w_in"); bIn = o("b_in"); wOut = o("w_out"); bOut = o("b_out")
     }
 }
 
@@ -261,13 +288,27 @@ public final class Transformer<T: Scalar>: Classifier {
     let final: Buffer<T>, lnfMean: Buffer<T>, lnfRstd: Buffer<T>, lastOut: Buffer<T>, dFinal: Buffer<T>, dLast: Buffer<T>
     public let logits: UnsafeMutablePointer<T>
     let seq: UnsafeMutablePointer<Int32>   // [capacity, T] token sequences
+    /// The first block's queries, keys and values as token tables (nil: computed row by row).
+    let tables: TokenTables<T>?
+    let offsets: [BlockOffsets]
+    let embedOffset: Int, posOffset: Int, lnfGain: Int, lnfBias: Int, unembedOffset: Int
+    /// Shard 1's gradients (laid out as store.grads), added to shard 0's after a backward pass.
+    let shardGrads: Buffer<T>
+    /// Runs the shards side by side; one member until a trainer attaches more.
+    var team = WorkerTeam(size: 1)
 
     public init(config: TransformerConfig, capacity: Int, rng: RNG) {
         precondition(config.layers >= 1 && config.dModel >= 1 && config.heads >= 1 && config.dHead >= 1 && config.dMLP >= 1)
         self.config = config
         self.capacity = capacity
         store = ParameterStore(layout: config.layout)
-        offsets = Dictionary(uniqueKeysWithValues: store.layout.views.map { ($0.name, $0.offset) })
+        let layout = store.layout
+        offsets = (0..<config.layers).map { BlockOffsets($0, layout) }
+        embedOffset = layout.view("embed")!.offset
+        posOffset = layout.view("pos")?.offset ?? -1
+        lnfGain = layout.view("lnf.g")?.offset ?? -1
+        lnfBias = layout.view("lnf.b")?.offset ?? -1
+        unembedOffset = layout.view("unembed")!.offset
         let tl = config.sequenceLength
         Tlen = tl
         let C = config.dModel, A = config.attentionWidth, M = config.dMLP, B = capacity, NH = config.heads
@@ -277,13 +318,15 @@ public final class Transformer<T: Scalar>: Classifier {
         sinusoid = fixed
         h0 = Buffer(B * tl * C)
         blocks = (0..<layers).map { l in
-            BlockWork(B: B, Tlen: tl, TQ: (l == layers - 1 && !full) ? 1 : tl, C: C, A: A, M: M, NH: NH)
+            BlockWork(B: B, Tlen: tl, TQ: (l == layers - 1 && !full) ? 1 : tl, C: C, A: A, M: M, NH: NH, shards: 2)
         }
         dX = (0..<layers).map { _ in Buffer(B * tl * C) }
         lastFullGrad = Buffer(full ? B * tl * C : 1)
         final = Buffer(B * C); lnfMean = Buffer(B); lnfRstd = Buffer(B); lastOut = Buffer(B * C); dFinal = Buffer(B * C); dLast = Buffer(B * C)
         logits = .allocate(capacity: B * config.classes)
         seq = .allocate(capacity: B * Tlen)
+        tables = config.firstBlockTables ? TokenTables(config: config, capacity: B, shards: 2) : nil
+        shardGrads = Buffer(store.count)
         initialize(rng: rng)
     }
 
@@ -303,138 +346,236 @@ public final class Transformer<T: Scalar>: Classifier {
         }
     }
 
-    /// Offsets of the named tensors, resolved once (the names are looked up per layer, never per row).
-    let offsets: [String: Int]
-    func w(_ name: String) -> UnsafeMutablePointer<T> { store.values + offsets[name]! }
-    func g(_ name: String) -> UnsafeMutablePointer<T> { store.grads + offsets[name]! }
+    /// The positions' vectors [T, C]: learned (in the parameters) or sinusoidal (fixed).
+    var positionRows: UnsafePointer<T> { config.positions == .learned ? UnsafePointer(store.values + posOffset) : UnsafePointer(sinusoid.p) }
+
+    // MARK: Shards
+    //
+    // A batch of at least `shardThreshold` sequences is cut into two fixed halves whose passes run side by
+    // side on the attached team, each half on single-threaded OpenBLAS into its own gradients (shard 0 into
+    // store.grads, shard 1 into shardGrads, then added, shard 0 first). The cut depends on the batch alone,
+    // so one thread or two give the same bits; the token tables are built before the halves and their
+    // gradients taken back after, once per pass.
+
+    public var shardThreshold = 256
+    public func shardCount(rows: Int) -> Int { rows >= max(2, shardThreshold) ? 2 : 1 }
+    public func attach(team: WorkerTeam) { self.team = team }
+
+    enum Phase { case rowsForward, rowsBackward, sumShards }
+    struct Region { var tokens: UnsafePointer<Int32>?; var count: Int; var dlogits: UnsafePointer<T>?; var shards: Int }
+    var phase = Phase.rowsForward
+    var region = Region(tokens: nil, count: 0, dlogits: nil, shards: 1)
+    lazy var task: (Int) -> Void = { [unowned self] t in self.perform(t) }
+
+    func runRegion(_ p: Phase, tasks: Int) {
+        phase = p
+        team.run(tasks: tasks, task)
+    }
+
+    func perform(_ t: Int) {
+        let r = shardRows(t, of: region.shards, rows: region.count)
+        switch phase {
+        case .rowsForward:
+            forwardRows(region.tokens!, r)
+        case .rowsBackward:
+            let grads = t == 0 ? store.grads : shardGrads.p
+            if t > 0 { grads.update(repeating: 0, count: store.count) }
+            backwardRows(region.dlogits!, r, grads: grads, shard: t)
+        case .sumShards:
+            let half = shardRows(t, of: 2, rows: store.count)
+            addAssign(store.grads + half.lowerBound, shardGrads.p + half.lowerBound, N: half.count)
+            if let tables { tables.sumShardGradients(half: t) }
+        }
+    }
+
+    /// A sharded pass runs its products on single-threaded OpenBLAS, so that its numbers do not depend on
+    /// the threads (a trainer holds OpenBLAS at one thread around its steps, so this switches nothing).
+    func onShardThreads(_ body: () -> Void) {
+        if region.shards > 1 { withSingleThreadedBLAS(body) } else { body() }
+    }
 
     @discardableResult
     public func forward(_ batch: InputBatch<T>) -> UnsafeMutablePointer<T> {
-        let B = batch.count, C = config.dModel, A = config.attentionWidth, M = config.dMLP, NH = config.heads, HS = config.dHead
+        let B = batch.count
         precondition(B <= capacity, "Transformer.forward: batch \(B) exceeds capacity \(capacity)")
-        let p = Int32(config.operands), tokens = batch.tokens!
-        for b in 0..<B {
-            let s = seq + b * Tlen
-            if config.opToken { s[0] = tokens[2 * b]; s[1] = p; s[2] = tokens[2 * b + 1]; s[3] = p + 1 }
-            else { s[0] = tokens[2 * b]; s[1] = tokens[2 * b + 1]; s[2] = p + 1 }
+        region = Region(tokens: batch.tokens!, count: B, dlogits: nil, shards: shardCount(rows: B))
+        onShardThreads {
+            tables?.forward(store: store, embedding: embedOffset, positions: positionRows, offsets: offsets[0])
+            runRegion(.rowsForward, tasks: region.shards)
         }
-        // Embedding and positions.
-        let E = w("embed")
-        let P: UnsafePointer<T> = config.positions == .learned ? UnsafePointer(w("pos")) : UnsafePointer(sinusoid.p)
-        for r in 0..<(B * Tlen) {
-            let o = h0.p + r * C, t = r % Tlen
-            o.update(from: E + Int(seq[r]) * C, count: C)
-            addAssign(o, P + t * C, N: C)
-        }
-        var x: UnsafeMutablePointer<T> = h0.p
-        for (l, bw) in blocks.enumerated() {
-            let N = B * Tlen, TQ = bw.TQ, Q = B * TQ
-            let pre = config.layerNorm == .pre, post = config.layerNorm == .post
-            // Attention input: LN1(x) (pre) or x.
-            if pre { layerNormForward(out: bw.attnIn.p, mean: bw.ln1Mean.p, rstd: bw.ln1Rstd.p, inp: x, g: w("b\(l).ln1.g"), b: w("b\(l).ln1.b"), R: N, C: C) }
-            else { bw.attnIn.p.update(from: x, count: N * C) }
-            if TQ == Tlen { bw.qIn.p.update(from: bw.attnIn.p, count: N * C); bw.xq.p.update(from: x, count: N * C) }
-            else { gatherLast(bw.qIn.p, bw.attnIn.p, B: B, Tlen: Tlen, C: C); gatherLast(bw.xq.p, x, B: B, Tlen: Tlen, C: C) }
-            linearForward(out: bw.q.p, inp: bw.qIn.p, weight: w("b\(l).wq"), bias: nil, B: Q, I: C, O: A)
-            linearForward(out: bw.k.p, inp: bw.attnIn.p, weight: w("b\(l).wk"), bias: nil, B: N, I: C, O: A)
-            linearForward(out: bw.v.p, inp: bw.attnIn.p, weight: w("b\(l).wv"), bias: nil, B: N, I: C, O: A)
-            attentionForward(y: bw.y.p, att: bw.att.p, q: bw.q.p, k: bw.k.p, v: bw.v.p, B: B, Tlen: Tlen, TQ: TQ, NH: NH, HS: HS)
-            linearForward(out: bw.o.p, inp: bw.y.p, weight: w("b\(l).wo"), bias: nil, B: Q, I: A, O: C)
-            for i in 0..<(Q * C) { bw.r1.p[i] = bw.xq.p[i] + bw.o.p[i] }
-            if post { layerNormForward(out: bw.a.p, mean: bw.ln1bMean.p, rstd: bw.ln1bRstd.p, inp: bw.r1.p, g: w("b\(l).ln1.g"), b: w("b\(l).ln1.b"), R: Q, C: C) }
-            else { bw.a.p.update(from: bw.r1.p, count: Q * C) }
-            if pre { layerNormForward(out: bw.mlpIn.p, mean: bw.ln2Mean.p, rstd: bw.ln2Rstd.p, inp: bw.a.p, g: w("b\(l).ln2.g"), b: w("b\(l).ln2.b"), R: Q, C: C) }
-            else { bw.mlpIn.p.update(from: bw.a.p, count: Q * C) }
-            linearForward(out: bw.pre.p, inp: bw.mlpIn.p, weight: w("b\(l).w_in"), bias: w("b\(l).b_in"), B: Q, I: C, O: M)
-            activationForward(config.activation, out: bw.hid.p, inp: bw.pre.p, N: Q * M)
-            linearForward(out: bw.m.p, inp: bw.hid.p, weight: w("b\(l).w_out"), bias: w("b\(l).b_out"), B: Q, I: M, O: C)
-            for i in 0..<(Q * C) { bw.r2.p[i] = bw.a.p[i] + bw.m.p[i] }
-            if post { layerNormForward(out: bw.out.p, mean: bw.ln2Mean.p, rstd: bw.ln2Rstd.p, inp: bw.r2.p, g: w("b\(l).ln2.g"), b: w("b\(l).ln2.b"), R: Q, C: C) }
-            else { bw.out.p.update(from: bw.r2.p, count: Q * C) }
-            x = bw.out.p
-        }
-        // The answer position.
-        let lastBlock = blocks[blocks.count - 1]
-        if lastBlock.TQ == Tlen { gatherLast(lastOut.p, x, B: B, Tlen: Tlen, C: C) } else { lastOut.p.update(from: x, count: B * C) }
-        if config.layerNorm == .pre { layerNormForward(out: final.p, mean: lnfMean.p, rstd: lnfRstd.p, inp: lastOut.p, g: w("lnf.g"), b: w("lnf.b"), R: B, C: C) }
-        else { final.p.update(from: lastOut.p, count: B * C) }
-        linearForward(out: logits, inp: final.p, weight: w("unembed"), bias: nil, B: B, I: C, O: config.classes)
+        region = Region(tokens: nil, count: 0, dlogits: nil, shards: 1)
         return logits
     }
 
     public func backward(_ batch: InputBatch<T>, dlogits: UnsafePointer<T>) {
-        let B = batch.count, C = config.dModel, A = config.attentionWidth, M = config.dMLP, NH = config.heads, HS = config.dHead
-        let K = config.classes
+        region = Region(tokens: batch.tokens!, count: batch.count, dlogits: dlogits, shards: shardCount(rows: batch.count))
+        onShardThreads {
+            runRegion(.rowsBackward, tasks: region.shards)
+            if region.shards > 1 { runRegion(.sumShards, tasks: 2) }
+            tables?.backward(store: store, embedding: embedOffset, positions: config.positions == .learned ? store.grads + posOffset : nil, offsets: offsets[0])
+        }
+        region = Region(tokens: nil, count: 0, dlogits: nil, shards: 1)
+    }
+
+    /// The forward pass of sequences r, writing only their rows of the workspaces.
+    func forwardRows(_ tokens: UnsafePointer<Int32>, _ r: Range<Int>) {
+        let lo = r.lowerBound, B = r.count
+        let C = config.dModel, A = config.attentionWidth, M = config.dMLP, NH = config.heads, HS = config.dHead, Tl = Tlen
+        let W = store.values
         let pre = config.layerNorm == .pre, post = config.layerNorm == .post
-        dFinal.zero()
-        linearBackward(dinp: dFinal.p, dweight: g("unembed"), dbias: nil, dout: dlogits, inp: final.p, weight: w("unembed"), B: B, I: C, O: K)
-        dLast.zero()
-        if pre { layerNormBackward(dinp: dLast.p, dg: g("lnf.g"), db: g("lnf.b"), dout: dFinal.p, inp: lastOut.p, g: w("lnf.g"), mean: lnfMean.p, rstd: lnfRstd.p, R: B, C: C) }
-        else { dLast.p.update(from: dFinal.p, count: B * C) }
+        @inline(__always) func at(_ buffer: Buffer<T>, _ perSequence: Int) -> UnsafeMutablePointer<T> { buffer.p + lo * perSequence }
+        let p = Int32(config.operands)
+        for b in r {
+            let s = seq + b * Tl
+            if config.opToken { s[0] = tokens[2 * b]; s[1] = p; s[2] = tokens[2 * b + 1]; s[3] = p + 1 }
+            else { s[0] = tokens[2 * b]; s[1] = tokens[2 * b + 1]; s[2] = p + 1 }
+        }
+        tables?.index(sequences: seq, r)
+        // Embedding and positions.
+        let E = W + embedOffset, P = positionRows
+        let x0 = at(h0, Tl * C)
+        for i in 0..<(B * Tl) {
+            let o = x0 + i * C
+            o.update(from: E + Int(seq[lo * Tl + i]) * C, count: C)
+            addAssign(o, P + (i % Tl) * C, N: C)
+        }
+        var x: UnsafeMutablePointer<T> = x0
+        for (l, bw) in blocks.enumerated() {
+            let N = B * Tl, TQ = bw.TQ, Q = B * TQ, o = offsets[l]
+            let attnIn = at(bw.attnIn, Tl * C), y = at(bw.y, TQ * A), att = at(bw.att, NH * TQ * Tl)
+            let xq = TQ == Tl ? x : at(bw.xq, TQ * C)
+            if TQ != Tl { gatherLast(xq, x, B: B, Tlen: Tl, C: C) }
+            if l == 0, let tables {
+                // Queries, keys and values read from the token tables.
+                attentionForward(y: y, att: att, q: tables.q.p, k: tables.k.p, v: tables.v.p, B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS,
+                                 index: tables.rows + lo * Tl)
+            } else {
+                // Attention input: LN1(x) (pre) or x.
+                if pre { layerNormForward(out: attnIn, mean: at(bw.ln1Mean, Tl), rstd: at(bw.ln1Rstd, Tl), inp: x, g: W + o.ln1g, b: W + o.ln1b, R: N, C: C) }
+                else { attnIn.update(from: x, count: N * C) }
+                let qIn = TQ == Tl ? attnIn : at(bw.qIn, TQ * C)
+                if TQ != Tl { gatherLast(qIn, attnIn, B: B, Tlen: Tl, C: C) }
+                let q = at(bw.q, TQ * A), k = at(bw.k, Tl * A), v = at(bw.v, Tl * A)
+                linearForward(out: q, inp: qIn, weight: W + o.wq, bias: nil, B: Q, I: C, O: A)
+                linearForward(out: k, inp: attnIn, weight: W + o.wk, bias: nil, B: N, I: C, O: A)
+                linearForward(out: v, inp: attnIn, weight: W + o.wv, bias: nil, B: N, I: C, O: A)
+                attentionForward(y: y, att: att, q: q, k: k, v: v, B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS)
+            }
+            let ao = at(bw.o, TQ * C), r1 = at(bw.r1, TQ * C), a = at(bw.a, TQ * C)
+            linearForward(out: ao, inp: y, weight: W + o.wo, bias: nil, B: Q, I: A, O: C)
+            for i in 0..<(Q * C) { r1[i] = xq[i] + ao[i] }
+            if post { layerNormForward(out: a, mean: at(bw.ln1bMean, TQ), rstd: at(bw.ln1bRstd, TQ), inp: r1, g: W + o.ln1g, b: W + o.ln1b, R: Q, C: C) }
+            else { a.update(from: r1, count: Q * C) }
+            let mlpIn = at(bw.mlpIn, TQ * C), hpre = at(bw.pre, TQ * M), hid = at(bw.hid, TQ * M), m = at(bw.m, TQ * C)
+            let r2 = at(bw.r2, TQ * C), out = at(bw.out, TQ * C)
+            if pre { layerNormForward(out: mlpIn, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), inp: a, g: W + o.ln2g, b: W + o.ln2b, R: Q, C: C) }
+            else { mlpIn.update(from: a, count: Q * C) }
+            linearForward(out: hpre, inp: mlpIn, weight: W + o.wIn, bias: W + o.bIn, B: Q, I: C, O: M)
+            activationForward(config.activation, out: hid, inp: hpre, N: Q * M)
+            linearForward(out: m, inp: hid, weight: W + o.wOut, bias: W + o.bOut, B: Q, I: M, O: C)
+            for i in 0..<(Q * C) { r2[i] = a[i] + m[i] }
+            if post { layerNormForward(out: out, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), inp: r2, g: W + o.ln2g, b: W + o.ln2b, R: Q, C: C) }
+            else { out.update(from: r2, count: Q * C) }
+            x = out
+        }
+        // The answer position.
+        let last = at(lastOut, C), fin = at(final, C)
+        if blocks[blocks.count - 1].TQ == Tl { gatherLast(last, x, B: B, Tlen: Tl, C: C) } else { last.update(from: x, count: B * C) }
+        if pre { layerNormForward(out: fin, mean: at(lnfMean, 1), rstd: at(lnfRstd, 1), inp: last, g: W + lnfGain, b: W + lnfBias, R: B, C: C) }
+        else { fin.update(from: last, count: B * C) }
+        linearForward(out: logits + lo * config.classes, inp: fin, weight: W + unembedOffset, bias: nil, B: B, I: C, O: config.classes)
+    }
+
+    /// The backward pass of sequences r into `G` (laid out as store.grads) and, for the first block's
+    /// token tables, into shard `shard`'s table gradients.
+    func backwardRows(_ dlogits: UnsafePointer<T>, _ r: Range<Int>, grads G: UnsafeMutablePointer<T>, shard: Int) {
+        let lo = r.lowerBound, B = r.count
+        let C = config.dModel, A = config.attentionWidth, M = config.dMLP, NH = config.heads, HS = config.dHead, Tl = Tlen
+        let K = config.classes, W = store.values
+        let pre = config.layerNorm == .pre, post = config.layerNorm == .post
+        @inline(__always) func at(_ buffer: Buffer<T>, _ perSequence: Int) -> UnsafeMutablePointer<T> { buffer.p + lo * perSequence }
+        let dFin = at(dFinal, C), dL = at(dLast, C), fin = at(final, C), last = at(lastOut, C)
+        dFin.update(repeating: 0, count: B * C)
+        linearBackward(dinp: dFin, dweight: G + unembedOffset, dbias: nil, dout: dlogits + lo * K, inp: fin, weight: W + unembedOffset, B: B, I: C, O: K)
+        if pre {
+            dL.update(repeating: 0, count: B * C)
+            layerNormBackward(dinp: dL, dg: G + lnfGain, db: G + lnfBias, dout: dFin, inp: last, g: W + lnfGain, mean: at(lnfMean, 1), rstd: at(lnfRstd, 1), R: B, C: C)
+        } else { dL.update(from: dFin, count: B * C) }
         // dOut: gradient of the last block's output rows.
         var dOut: UnsafeMutablePointer<T>
-        let last = blocks[blocks.count - 1]
-        if last.TQ == Tlen {
-            lastFullGrad.zero()   // the full last block's output gradient is [N, C], nonzero at the answer rows only
-            dOut = lastFullGrad.p
-            scatterLastAdd(dOut, dLast.p, B: B, Tlen: Tlen, C: C)
+        if blocks[blocks.count - 1].TQ == Tl {
+            dOut = at(lastFullGrad, Tl * C)   // the full last block's output gradient is [N, C], nonzero at the answer rows only
+            dOut.update(repeating: 0, count: B * Tl * C)
+            scatterLastAdd(dOut, dL, B: B, Tlen: Tl, C: C)
         } else {
-            dOut = dLast.p
+            dOut = dL
         }
         for l in stride(from: blocks.count - 1, through: 0, by: -1) {
-            let bw = blocks[l]
-            let N = B * Tlen, TQ = bw.TQ, Q = B * TQ
-            let xIn: UnsafeMutablePointer<T> = l == 0 ? h0.p : blocks[l - 1].out.p
+            let bw = blocks[l], o = offsets[l]
+            let N = B * Tl, TQ = bw.TQ, Q = B * TQ
+            let xIn: UnsafeMutablePointer<T> = l == 0 ? at(h0, Tl * C) : at(blocks[l - 1].out, Tl * C)
+            let dr2 = at(bw.dr2, TQ * C), da = at(bw.da, TQ * C), dhid = at(bw.dhid, TQ * M), dpre = at(bw.dpre, TQ * M)
+            let dmlpIn = at(bw.dmlpIn, TQ * C), dr1 = at(bw.dr1, TQ * C), dy = at(bw.dy, TQ * A)
             // out = LN2(r2) (post) or r2.
-            bw.dr2.zero()
-            if post { layerNormBackward(dinp: bw.dr2.p, dg: g("b\(l).ln2.g"), db: g("b\(l).ln2.b"), dout: dOut, inp: bw.r2.p, g: w("b\(l).ln2.g"), mean: bw.ln2Mean.p, rstd: bw.ln2Rstd.p, R: Q, C: C) }
-            else { bw.dr2.p.update(from: dOut, count: Q * C) }
+            if post {
+                dr2.update(repeating: 0, count: Q * C)
+                layerNormBackward(dinp: dr2, dg: G + o.ln2g, db: G + o.ln2b, dout: dOut, inp: at(bw.r2, TQ * C), g: W + o.ln2g, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), R: Q, C: C)
+            } else { dr2.update(from: dOut, count: Q * C) }
             // r2 = a + m;  m = MLP(mlpIn)
-            bw.da.p.update(from: bw.dr2.p, count: Q * C)
-            bw.dhid.zero()
-            linearBackward(dinp: bw.dhid.p, dweight: g("b\(l).w_out"), dbias: g("b\(l).b_out"), dout: bw.dr2.p, inp: bw.hid.p, weight: w("b\(l).w_out"), B: Q, I: M, O: C)
-            activationBackwardAssign(config.activation, dinp: bw.dpre.p, dout: bw.dhid.p, inp: bw.pre.p, N: Q * M)
-            bw.dmlpIn.zero()
-            linearBackward(dinp: bw.dmlpIn.p, dweight: g("b\(l).w_in"), dbias: g("b\(l).b_in"), dout: bw.dpre.p, inp: bw.mlpIn.p, weight: w("b\(l).w_in"), B: Q, I: C, O: M)
-            if pre { layerNormBackward(dinp: bw.da.p, dg: g("b\(l).ln2.g"), db: g("b\(l).ln2.b"), dout: bw.dmlpIn.p, inp: bw.a.p, g: w("b\(l).ln2.g"), mean: bw.ln2Mean.p, rstd: bw.ln2Rstd.p, R: Q, C: C) }
-            else { addAssign(bw.da.p, bw.dmlpIn.p, N: Q * C) }
+            da.update(from: dr2, count: Q * C)
+            linearBackward(dinp: dhid, dweight: G + o.wOut, dbias: G + o.bOut, dout: dr2, inp: at(bw.hid, TQ * M), weight: W + o.wOut, B: Q, I: M, O: C, assignInput: true)
+            activationBackwardAssign(config.activation, dinp: dpre, dout: dhid, inp: at(bw.pre, TQ * M), N: Q * M)
+            linearBackward(dinp: dmlpIn, dweight: G + o.wIn, dbias: G + o.bIn, dout: dpre, inp: at(bw.mlpIn, TQ * C), weight: W + o.wIn, B: Q, I: C, O: M, assignInput: true)
+            if pre { layerNormBackward(dinp: da, dg: G + o.ln2g, db: G + o.ln2b, dout: dmlpIn, inp: at(bw.a, TQ * C), g: W + o.ln2g, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), R: Q, C: C) }
+            else { addAssign(da, dmlpIn, N: Q * C) }
             // a = LN1(r1) (post) or r1;  r1 = xq + o
-            bw.dr1.zero()
-            if post { layerNormBackward(dinp: bw.dr1.p, dg: g("b\(l).ln1.g"), db: g("b\(l).ln1.b"), dout: bw.da.p, inp: bw.r1.p, g: w("b\(l).ln1.g"), mean: bw.ln1bMean.p, rstd: bw.ln1bRstd.p, R: Q, C: C) }
-            else { bw.dr1.p.update(from: bw.da.p, count: Q * C) }
+            if post {
+                dr1.update(repeating: 0, count: Q * C)
+                layerNormBackward(dinp: dr1, dg: G + o.ln1g, db: G + o.ln1b, dout: da, inp: at(bw.r1, TQ * C), g: W + o.ln1g, mean: at(bw.ln1bMean, TQ), rstd: at(bw.ln1bRstd, TQ), R: Q, C: C)
+            } else { dr1.update(from: da, count: Q * C) }
             // o = y W_Oᵀ
-            bw.dy.zero()
-            linearBackward(dinp: bw.dy.p, dweight: g("b\(l).wo"), dbias: nil, dout: bw.dr1.p, inp: bw.y.p, weight: w("b\(l).wo"), B: Q, I: A, O: C)
-            bw.dq.zero(); bw.dk.zero(); bw.dv.zero()
-            attentionBackward(dq: bw.dq.p, dk: bw.dk.p, dv: bw.dv.p, dy: bw.dy.p, att: bw.att.p, q: bw.q.p, k: bw.k.p, v: bw.v.p,
-                              B: B, Tlen: Tlen, TQ: TQ, NH: NH, HS: HS, scratch: bw.scratch.p)
-            bw.dAttnIn.zero(); bw.dqIn.zero()
-            linearBackward(dinp: bw.dqIn.p, dweight: g("b\(l).wq"), dbias: nil, dout: bw.dq.p, inp: bw.qIn.p, weight: w("b\(l).wq"), B: Q, I: C, O: A)
-            linearBackward(dinp: bw.dAttnIn.p, dweight: g("b\(l).wk"), dbias: nil, dout: bw.dk.p, inp: bw.attnIn.p, weight: w("b\(l).wk"), B: N, I: C, O: A)
-            linearBackward(dinp: bw.dAttnIn.p, dweight: g("b\(l).wv"), dbias: nil, dout: bw.dv.p, inp: bw.attnIn.p, weight: w("b\(l).wv"), B: N, I: C, O: A)
-            if TQ == Tlen { addAssign(bw.dAttnIn.p, bw.dqIn.p, N: N * C) } else { scatterLastAdd(bw.dAttnIn.p, bw.dqIn.p, B: B, Tlen: Tlen, C: C) }
-            // Into the block input x: through LN1 (pre) or directly, plus the residual at the query rows.
-            let dx = dX[l].p
-            dX[l].zero()
-            if pre { layerNormBackward(dinp: dx, dg: g("b\(l).ln1.g"), db: g("b\(l).ln1.b"), dout: bw.dAttnIn.p, inp: xIn, g: w("b\(l).ln1.g"), mean: bw.ln1Mean.p, rstd: bw.ln1Rstd.p, R: N, C: C) }
-            else { dx.update(from: bw.dAttnIn.p, count: N * C) }
-            if TQ == Tlen { addAssign(dx, bw.dr1.p, N: N * C) } else { scatterLastAdd(dx, bw.dr1.p, B: B, Tlen: Tlen, C: C) }
+            linearBackward(dinp: dy, dweight: G + o.wo, dbias: nil, dout: dr1, inp: at(bw.y, TQ * A), weight: W + o.wo, B: Q, I: A, O: C, assignInput: true)
+            let dx = at(dX[l], Tl * C)
+            let att = at(bw.att, NH * TQ * Tl), scratch = bw.scratch.p + shard * Tl
+            if l == 0, let tables {
+                // Into the token tables' gradients; the block input's gradient is the residual's alone.
+                let d = tables.gradients(shard: shard)
+                attentionBackward(dq: d.q, dk: d.k, dv: d.v, dy: dy, att: att, q: tables.q.p, k: tables.k.p, v: tables.v.p,
+                                  B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS, scratch: scratch, index: tables.rows + lo * Tl)
+                dx.update(repeating: 0, count: N * C)
+            } else {
+                let dq = at(bw.dq, TQ * A), dk = at(bw.dk, Tl * A), dv = at(bw.dv, Tl * A)
+                dq.update(repeating: 0, count: Q * A); dk.update(repeating: 0, count: N * A); dv.update(repeating: 0, count: N * A)
+                attentionBackward(dq: dq, dk: dk, dv: dv, dy: dy, att: att, q: at(bw.q, TQ * A), k: at(bw.k, Tl * A), v: at(bw.v, Tl * A),
+                                  B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS, scratch: scratch)
+                let attnIn = at(bw.attnIn, Tl * C), dAttnIn = at(bw.dAttnIn, Tl * C)
+                let qIn = TQ == Tl ? attnIn : at(bw.qIn, TQ * C), dqIn = at(bw.dqIn, TQ * C)
+                linearBackward(dinp: dqIn, dweight: G + o.wq, dbias: nil, dout: dq, inp: qIn, weight: W + o.wq, B: Q, I: C, O: A, assignInput: true)
+                linearBackward(dinp: dAttnIn, dweight: G + o.wk, dbias: nil, dout: dk, inp: attnIn, weight: W + o.wk, B: N, I: C, O: A, assignInput: true)
+                linearBackward(dinp: dAttnIn, dweight: G + o.wv, dbias: nil, dout: dv, inp: attnIn, weight: W + o.wv, B: N, I: C, O: A)
+                if TQ == Tl { addAssign(dAttnIn, dqIn, N: N * C) } else { scatterLastAdd(dAttnIn, dqIn, B: B, Tlen: Tl, C: C) }
+                // Into the block input x: through LN1 (pre) or directly, plus the residual at the query rows.
+                if pre {
+                    dx.update(repeating: 0, count: N * C)
+                    layerNormBackward(dinp: dx, dg: G + o.ln1g, db: G + o.ln1b, dout: dAttnIn, inp: xIn, g: W + o.ln1g, mean: at(bw.ln1Mean, Tl), rstd: at(bw.ln1Rstd, Tl), R: N, C: C)
+                } else { dx.update(from: dAttnIn, count: N * C) }
+            }
+            if TQ == Tl { addAssign(dx, dr1, N: N * C) } else { scatterLastAdd(dx, dr1, B: B, Tlen: Tl, C: C) }
             dOut = dx
         }
         // Embedding and learned positions.
-        let dE = g("embed")
-        let dP: UnsafeMutablePointer<T>? = config.positions == .learned ? g("pos") : nil
-        for r in 0..<(B * Tlen) {
-            addAssign(dE + Int(seq[r]) * C, dOut + r * C, N: C)
-            if let dP { addAssign(dP + (r % Tlen) * C, dOut + r * C, N: C) }
+        let dE = G + embedOffset
+        let dP: UnsafeMutablePointer<T>? = config.positions == .learned ? G + posOffset : nil
+        for i in 0..<(B * Tl) {
+            addAssign(dE + Int(seq[lo * Tl + i]) * C, dOut + i * C, N: C)
+            if let dP { addAssign(dP + (i % Tl) * C, dOut + i * C, N: C) }
         }
     }
-
 
     public var parameterCount: Int { store.count }
 
     /// The token embeddings of the operands, [p, C] (for the Fourier and PCA views of what was learned).
-    public var operandEmbeddings: [T] { Array(UnsafeBufferPointer(start: w("embed"), count: config.operands * config.dModel)) }
+    public var operandEmbeddings: [T] { Array(UnsafeBufferPointer(start: store.values + embedOffset, count: config.operands * config.dModel)) }
 }
 
 /// Models whose operand tokens have a learned representation, for the probes (spectrum, projections).

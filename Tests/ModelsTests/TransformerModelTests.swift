@@ -12,17 +12,22 @@ final class TransformerModelTests: XCTestCase {
     }
 
     /// Every parameter of the whole model, for every LayerNorm placement, both position kinds, both
-    /// sequence layouts, one and two blocks, against finite differences (loss Σ r ⊙ logits).
+    /// sequence layouts, one and two blocks, with the first block's token tables or row by row, the batch
+    /// in one shard or two, against finite differences (loss Σ r ⊙ logits).
     func testWholeModelGradients() {
         let p = 5, B = 3
         var rng = RNG(seed: 9)
         for ln in LayerNormPlacement.allCases {
             for pos in PositionKind.allCases {
                 for (opToken, layers, act) in [(true, 2, Activation.gelu), (false, 1, .relu)] {
+                  for (tables, shards) in [(true, 1), (true, 2), (false, 2)] {
                     var cfg = TransformerConfig(operands: p, classes: p, opToken: opToken, layers: layers, dModel: 6, heads: 2, dHead: 3,
                                                 dMLP: 8, activation: act, layerNorm: ln, positions: pos)
                     cfg.initScale = 1
+                    cfg.firstBlockTables = tables
                     let model = Transformer<Double>(config: cfg, capacity: B, rng: RNG(seed: 4))
+                    model.shardThreshold = shards == 2 ? 2 : 1000
+                    XCTAssertEqual(model.shardCount(rows: B), shards)
                     // Move LayerNorm gains and biases off their initial 1 and 0 so their gradients are generic.
                     var x = model.store.valueArray.map { $0 + 0.1 * rng.normal() }
                     model.store.load(x)
@@ -39,8 +44,10 @@ final class TransformerModelTests: XCTestCase {
                     _ = loss(x)
                     model.store.zeroGrads()
                     toks.withUnsafeBufferPointer { t in r.withUnsafeBufferPointer { model.backward(InputBatch(count: B, tokens: t.baseAddress!), dlogits: $0.baseAddress!) } }
-                    let res = gradientCheck("transformer ln=\(ln) pos=\(pos) op=\(opToken) layers=\(layers)", at: x, analytic: model.store.gradArray, loss)
+                    let res = gradientCheck("transformer ln=\(ln) pos=\(pos) op=\(opToken) layers=\(layers) tables=\(tables) shards=\(shards)",
+                                            at: x, analytic: model.store.gradArray, loss)
                     XCTAssertTrue(res.passed, res.description)
+                  }
                 }
             }
         }
@@ -67,6 +74,45 @@ final class TransformerModelTests: XCTestCase {
             for i in 0..<(9 * 13) { XCTAssertEqual(fast.logits[i], full.logits[i], accuracy: 1e-12, "ln=\(ln) logit \(i)") }
             let gf = fast.store.gradArray, gu = full.store.gradArray
             for i in 0..<gf.count { XCTAssertEqual(gf[i], gu[i], accuracy: 1e-10 * max(1, abs(gu[i])), "ln=\(ln) gradient \(i)") }
+        }
+    }
+
+    /// The first block's token tables equal the row-by-row projections: the same logits and gradients for
+    /// every LayerNorm placement, both sequence layouts, one and two blocks, in one shard and in two.
+    func testTokenTablesEqualTheDirectComputation() {
+        let p = 11, B = 40
+        for ln in LayerNormPlacement.allCases {
+            for (opToken, layers) in [(true, 2), (false, 1), (true, 1)] {
+                for shards in [1, 2] {
+                    let cfg = TransformerConfig(operands: p, classes: p, opToken: opToken, layers: layers, dModel: 16, heads: 4, dMLP: 24, layerNorm: ln)
+                    var directCfg = cfg; directCfg.firstBlockTables = false
+                    let tabled = Transformer<Double>(config: cfg, capacity: B, rng: RNG(seed: 1))
+                    let direct = Transformer<Double>(config: directCfg, capacity: B, rng: RNG(seed: 1))
+                    tabled.shardThreshold = shards == 2 ? 8 : 1000
+                    direct.shardThreshold = 1000
+                    XCTAssertEqual(tabled.shardCount(rows: B), shards)
+                    // LayerNorm gains and biases off 1 and 0, so every path carries a generic value.
+                    var rng = RNG(seed: 6)
+                    let x = tabled.store.valueArray.map { $0 + 0.1 * rng.normal() }
+                    tabled.store.load(x); direct.store.load(x)
+                    let toks = batch(B, p: p, seed: 3)
+                    let r = (0..<(B * p)).map { _ in rng.normal() }
+                    for m in [tabled, direct] {
+                        m.store.zeroGrads()
+                        toks.withUnsafeBufferPointer { t in
+                            _ = m.forward(InputBatch(count: B, tokens: t.baseAddress!))
+                            r.withUnsafeBufferPointer { m.backward(InputBatch(count: B, tokens: t.baseAddress!), dlogits: $0.baseAddress!) }
+                        }
+                    }
+                    let what = "ln=\(ln) op=\(opToken) layers=\(layers) shards=\(shards)"
+                    for i in 0..<(B * p) { XCTAssertEqual(tabled.logits[i], direct.logits[i], accuracy: 1e-12, "\(what) logit \(i)") }
+                    let gt = tabled.store.gradArray, gd = direct.store.gradArray
+                    var worst = 0.0
+                    for i in 0..<gt.count { worst = max(worst, abs(gt[i] - gd[i]) / max(1, abs(gd[i]))) }
+                    XCTAssertLessThan(worst, 1e-11, what)
+                    XCTAssertGreaterThan(gd.map(abs).max()!, 0.1, "the gradients are not trivially zero")
+                }
+            }
         }
     }
 

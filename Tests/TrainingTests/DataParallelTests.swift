@@ -30,4 +30,29 @@ final class DataParallelTests: XCTestCase {
             XCTAssertLessThan(one.records.last!.trainLoss, one.records.first!.trainLoss, "the run trains")
         }
     }
+
+    /// The transformers' data-parallel step: a batch of 317 sequences (full batch, 1 layer without
+    /// LayerNorm as Nanda et al.) or minibatches of 256 (2 layers, pre-LN, as Power et al.) is cut into two
+    /// shards; one thread or two give the same records and parameters, bit for bit.
+    func testTransformerOneThreadOrTwoGiveTheSameRun() throws {
+        let table = try OperationTable(operation: .add, modulus: 23)
+        let (tr, va) = try table.split(trainFraction: 0.6, rng: RNG(seed: 1))
+        let data = TrainingData<Float>(train: ClassificationSplit(examples: tr), validation: ClassificationSplit(examples: va), classes: 23)
+        for (layers, ln, batch) in [(1, LayerNormPlacement.none, nil), (2, .pre, 256)] as [(Int, LayerNormPlacement, Int?)] {
+            var tc = TrainingConfig(); tc.maxSteps = 30; tc.evalPoints = 6; tc.batchSize = batch
+            var oc = OptimizerConfig(); oc.weightDecay = 1; oc.beta2 = 0.98
+            let cfg = TransformerConfig(operands: 23, classes: 23, opToken: layers == 2, layers: layers, dModel: 32, heads: 4, dMLP: 64, layerNorm: ln)
+            func run(threads: Int) -> (TrainingOutcome, [Float], Int) {
+                let model = Transformer<Float>(config: cfg, capacity: batch ?? tr.count, rng: RNG(seed: 2))
+                let trainer = Trainer(model: model, optimizer: oc, config: tc, data: data, rng: RNG(seed: 3), threads: threads)
+                return (trainer.run(), model.store.valueArray, trainer.team.size)
+            }
+            let (one, pOne, sizeOne) = run(threads: 1), (two, pTwo, sizeTwo) = run(threads: 2)
+            XCTAssertEqual(sizeOne, 1)
+            XCTAssertEqual(sizeTwo, 2, "the shards run on a team of two")
+            XCTAssertEqual(one.records, two.records, "layers \(layers)")
+            XCTAssertEqual(pOne, pTwo, "layers \(layers)")
+            XCTAssertLessThan(one.records.last!.trainLoss, one.records.first!.trainLoss, "the run trains")
+        }
+    }
 }

@@ -1,0 +1,118 @@
+// The first block's queries, keys and values as token tables: exact shortcuts from the task's structure.
+//
+// The first block's attention input at position t is LN1(E[τ] + P[t]) (pre) or E[τ] + P[t] (none, post):
+// a function of the position and the token τ there alone. A position holding an operand has p possible
+// tokens; the op and = positions one each. So instead of projecting every row of the batch
+// (B·T rows of C, three products of C × A), the projections are computed once per step for the R table
+// rows (p per operand position, one per constant position; R = 2p + 1 for x y =, 2p + 2 for x ∘ y =),
+// and the attention reads row index[b, t] of each table. The backward pass adds each row's query, key and
+// value gradients into the table rows (shard by shard), then takes the tables back through the
+// projections, LN1 and into the embeddings and positions once.
+//
+// Shape letters as in Transformer.swift; R table rows.
+import Linalg
+
+final class TokenTables<T: Scalar> {
+    let R: Int, C: Int, A: Int, Tlen: Int
+    let operands: Int
+    /// The first table row of each position, and whether the position holds an operand (p rows) or a constant (1).
+    let firstRow: [Int]
+    let holdsOperand: [Bool]
+    /// Each table row's token and position.
+    let rowToken: [Int], rowPosition: [Int]
+    let h: Buffer<T>                 // [R, C] E[τ] + P[t]
+    let z: Buffer<T>                 // [R, C] the attention input: LN1(h) or h
+    let mean: Buffer<T>, rstd: Buffer<T>   // [R]
+    let q: Buffer<T>, k: Buffer<T>, v: Buffer<T>   // [R, A]
+    /// Per shard: the gradients of q, k and v tables, [3, R, A] (q, then k, then v).
+    let shardGradients: [Buffer<T>]
+    let dz: Buffer<T>, dh: Buffer<T> // [R, C]
+    let layerNorm: LayerNormPlacement
+    /// index[b·T + t]: the table row of sequence b's position t, for the sequences of the current pass.
+    let rows: UnsafeMutablePointer<Int32>
+
+    init(config: TransformerConfig, capacity: Int, shards: Int) {
+        let tl = config.sequenceLength, p = config.operands, opToken = config.opToken
+        C = config.dModel; A = config.attentionWidth; Tlen = tl; operands = p
+        layerNorm = config.layerNorm
+        // Sequences are x op y = (opToken) or x y =: operands at 0 and 2, or at 0 and 1.
+        let operandAt = (0..<tl).map { t in opToken ? (t == 0 || t == 2) : t < 2 }
+        var first: [Int] = [], tokens: [Int] = [], positions: [Int] = []
+        for t in 0..<tl {
+            first.append(tokens.count)
+            if operandAt[t] {
+                for tok in 0..<p { tokens.append(tok); positions.append(t) }
+            } else {
+                // The op token is p, the = token p + 1; = is always last.
+                tokens.append(t == tl - 1 ? p + 1 : p); positions.append(t)
+            }
+        }
+        holdsOperand = operandAt; firstRow = first; rowToken = tokens; rowPosition = positions
+        R = tokens.count
+        h = Buffer(R * C); z = Buffer(R * C); mean = Buffer(R); rstd = Buffer(R)
+        q = Buffer(R * A); k = Buffer(R * A); v = Buffer(R * A)
+        let gradientCount = 3 * tokens.count * config.attentionWidth
+        shardGradients = (0..<shards).map { _ in Buffer(gradientCount) }
+        dz = Buffer(R * C); dh = Buffer(R * C)
+        rows = .allocate(capacity: max(1, capacity * Tlen))
+    }
+
+    deinit { rows.deallocate() }
+
+    /// Fills the table rows of sequences r from their tokens seq[b·T + t].
+    func index(sequences seq: UnsafePointer<Int32>, _ r: Range<Int>) {
+        for i in (r.lowerBound * Tlen)..<(r.upperBound * Tlen) {
+            let t = i % Tlen
+            rows[i] = Int32(holdsOperand[t] ? firstRow[t] + Int(seq[i]) : firstRow[t])
+        }
+    }
+
+    /// The tables for the current parameters: h, z, and q, k, v = z W_{Q,K,V}ᵀ.
+    func forward(store: ParameterStore<T>, embedding: Int, positions P: UnsafePointer<T>, offsets o: BlockOffsets) {
+        let W = store.values, E = W + embedding
+        for r in 0..<R {
+            let out = h.p + r * C
+            out.update(from: E + rowToken[r] * C, count: C)
+            addAssign(out, P + rowPosition[r] * C, N: C)
+        }
+        if layerNorm == .pre { layerNormForward(out: z.p, mean: mean.p, rstd: rstd.p, inp: h.p, g: W + o.ln1g, b: W + o.ln1b, R: R, C: C) }
+        else { z.p.update(from: h.p, count: R * C) }
+        linearForward(out: q.p, inp: z.p, weight: W + o.wq, bias: nil, B: R, I: C, O: A)
+        linearForward(out: k.p, inp: z.p, weight: W + o.wk, bias: nil, B: R, I: C, O: A)
+        linearForward(out: v.p, inp: z.p, weight: W + o.wv, bias: nil, B: R, I: C, O: A)
+        for g in shardGradients { g.zero() }
+    }
+
+    /// Shard s's q, k and v table gradients (zeroed by `forward`; the rows add into them).
+    func gradients(shard s: Int) -> (q: UnsafeMutablePointer<T>, k: UnsafeMutablePointer<T>, v: UnsafeMutablePointer<T>) {
+        let g = shardGradients[s].p
+        return (g, g + R * A, g + 2 * R * A)
+    }
+
+    /// Half `half` of shard 0's table gradients += shard 1's.
+    func sumShardGradients(half: Int) {
+        let n = 3 * R * A, r = shardRows(half, of: 2, rows: n)
+        addAssign(shardGradients[0].p + r.lowerBound, shardGradients[1].p + r.lowerBound, N: r.count)
+    }
+
+    /// Takes the (summed) table gradients back: dW_{Q,K,V} += d{q,k,v}ᵀ z; dz = Σ d{q,k,v} W; through LN1;
+    /// then into the embeddings of the rows' tokens and the positions (learned ones: dPositions non-nil).
+    func backward(store: ParameterStore<T>, embedding: Int, positions dP: UnsafeMutablePointer<T>?, offsets o: BlockOffsets) {
+        let W = store.values, G = store.grads
+        let d = gradients(shard: 0)
+        linearBackward(dinp: dz.p, dweight: G + o.wq, dbias: nil, dout: d.q, inp: z.p, weight: W + o.wq, B: R, I: C, O: A, assignInput: true)
+        linearBackward(dinp: dz.p, dweight: G + o.wk, dbias: nil, dout: d.k, inp: z.p, weight: W + o.wk, B: R, I: C, O: A)
+        linearBackward(dinp: dz.p, dweight: G + o.wv, dbias: nil, dout: d.v, inp: z.p, weight: W + o.wv, B: R, I: C, O: A)
+        var dIn = dz.p
+        if layerNorm == .pre {
+            dh.zero()
+            layerNormBackward(dinp: dh.p, dg: G + o.ln1g, db: G + o.ln1b, dout: dz.p, inp: h.p, g: W + o.ln1g, mean: mean.p, rstd: rstd.p, R: R, C: C)
+            dIn = dh.p
+        }
+        let dE = G + embedding
+        for r in 0..<R {
+            addAssign(dE + rowToken[r] * C, dIn + r * C, N: C)
+            if let dP { addAssign(dP + rowPosition[r] * C, dIn + r * C, N: C) }
+        }
+    }
+}
