@@ -61,10 +61,16 @@ final class TokenTables<T: Scalar> {
 
     /// Fills the table rows of sequences r from their tokens seq[b·T + t].
     func index(sequences seq: UnsafePointer<Int32>, _ r: Range<Int>) {
-        for i in (r.lowerBound * Tlen)..<(r.upperBound * Tlen) {
-            let t = i % Tlen
-            rows[i] = Int32(holdsOperand[t] ? firstRow[t] + Int(seq[i]) : firstRow[t])
-        }
+        for i in (r.lowerBound * Tlen)..<(r.upperBound * Tlen) { rows[i] = row(position: i % Tlen, token: seq[i]) }
+    }
+
+    /// The table rows of `count` sequences of the first `prefixLength` positions (tokens [count, prefixLength]).
+    func index(sequences seq: UnsafePointer<Int32>, prefixLength k: Int, count: Int, into out: UnsafeMutablePointer<Int32>) {
+        for i in 0..<(count * k) { out[i] = row(position: i % k, token: seq[i]) }
+    }
+
+    @inline(__always) func row(position t: Int, token: Int32) -> Int32 {
+        Int32(holdsOperand[t] ? firstRow[t] + Int(token) : firstRow[t])
     }
 
     /// The tables for the current parameters: h, z, and q, k, v = z W_{Q,K,V}ᵀ.
@@ -115,4 +121,80 @@ final class TokenTables<T: Scalar> {
             if let dP { addAssign(dP + rowPosition[r] * C, dIn + r * C, N: C) }
         }
     }
+}
+
+// MARK: - The prefix rows
+//
+// In a model of two blocks or more, block 0 runs at every position. At the positions before the second
+// operand (x and op in x ∘ y =; x in x y =) its output depends on the first operand alone: causal
+// attention there sees only those positions, whose tokens are x and constants. So block 0 is computed
+// there once per operand value, as p sequences of k positions (k = 2 or 1), instead of once per row of
+// the batch; each sequence's block-1 input takes its first k positions from the rows of its x. The
+// gradients at those positions are added into the prefix rows (shard by shard) and taken back through
+// block 0 once per pass.
+
+final class PrefixRows<T: Scalar> {
+    /// k: the prefix positions; p: the operands (prefix sequences); T: the full sequence length; C: d_model.
+    let k: Int, p: Int, Tlen: Int, C: Int
+    /// Block 0 over the p prefix sequences (queries at all k positions).
+    let work: BlockWork<T>
+    /// The prefix sequences' tokens [p, k], their token-table rows [p, k], their embeddings [p, k, C] and
+    /// the gradient of those [p, k, C].
+    let seq: UnsafeMutablePointer<Int32>
+    let rows: UnsafeMutablePointer<Int32>
+    let h0: Buffer<T>, dX: Buffer<T>
+    /// Per shard: the gradient of block 0's output at the prefix rows [p, k, C].
+    let shardOut: [Buffer<T>]
+    /// Block 1's input assembled per sequence [capacity, T, C], and block 0's output gradient at the other
+    /// positions [capacity, T − k, C].
+    let input: Buffer<T>, dTail: Buffer<T>
+
+    init(config: TransformerConfig, tables: TokenTables<T>, capacity: Int, shards: Int) {
+        let tl = config.sequenceLength, pp = config.operands, kk = config.opToken ? 2 : 1, c = config.dModel
+        k = kk; p = pp; Tlen = tl; C = c
+        work = BlockWork(B: pp, Tlen: kk, TQ: kk, C: c, A: config.attentionWidth, M: config.dMLP, NH: config.heads, shards: shards)
+        seq = .allocate(capacity: pp * kk)
+        rows = .allocate(capacity: pp * kk)
+        for x in 0..<pp {
+            seq[x * kk] = Int32(x)
+            if kk == 2 { seq[x * kk + 1] = Int32(pp) }   // the op token
+        }
+        tables.index(sequences: seq, prefixLength: kk, count: pp, into: rows)
+        h0 = Buffer(pp * kk * c); dX = Buffer(pp * kk * c)
+        shardOut = (0..<shards).map { _ in Buffer(pp * kk * c) }
+        input = Buffer(capacity * tl * c); dTail = Buffer(capacity * (tl - kk) * c)
+    }
+
+    deinit { seq.deallocate(); rows.deallocate() }
+
+    /// dst[b] = (block 0's prefix rows of x_b, then tail[b]) for B sequences whose tokens are seq[b·T ...]; returns dst.
+    func assemble(_ dst: UnsafeMutablePointer<T>, tail: UnsafePointer<T>, seq tokens: UnsafePointer<Int32>, B: Int) -> UnsafeMutablePointer<T> {
+        let head = k * C, rest = (Tlen - k) * C
+        for b in 0..<B {
+            let x = Int(tokens[b * Tlen]), d = dst + b * Tlen * C
+            d.update(from: work.out.p + x * head, count: head)
+            (d + head).update(from: tail + b * rest, count: rest)
+        }
+        return dst
+    }
+
+    /// The adjoint of `assemble`: shard `shard`'s prefix-row gradients += the first k positions of d[b], and
+    /// tail[b] = the others; returns tail.
+    func split(_ d: UnsafePointer<T>, tail: UnsafeMutablePointer<T>, seq tokens: UnsafePointer<Int32>, B: Int, shard: Int) -> UnsafeMutablePointer<T> {
+        let head = k * C, rest = (Tlen - k) * C, out = shardOut[shard].p
+        for b in 0..<B {
+            let x = Int(tokens[b * Tlen]), s = d + b * Tlen * C
+            addAssign(out + x * head, s, N: head)
+            (tail + b * rest).update(from: s + head, count: rest)
+        }
+        return tail
+    }
+
+    /// Half `half` of shard 0's prefix-row gradients += shard 1's.
+    func sumShardGradients(half: Int) {
+        let r = shardRows(half, of: 2, rows: p * k * C)
+        addAssign(shardOut[0].p + r.lowerBound, shardOut[1].p + r.lowerBound, N: r.count)
+    }
+
+    func zeroGradients() { for g in shardOut { g.zero() } }
 }

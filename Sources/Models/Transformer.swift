@@ -42,6 +42,9 @@ public struct TransformerConfig: Sendable, Equatable {
     /// The first block's queries, keys and values as tables over (position, token) (TokenTables.swift),
     /// exact; false computes them row by row, and a test compares the two.
     public var firstBlockTables = true
+    /// In a model of two blocks or more, block 0 at the positions before the second operand computed once
+    /// per operand value (PrefixRows in TokenTables.swift), exact; needs `firstBlockTables`.
+    public var prefixRows = true
 
     public init(operands: Int, classes: Int, opToken: Bool = true, layers: Int = 2, dModel: Int = 128, heads: Int = 4,
                 dHead: Int? = nil, dMLP: Int = 512, activation: Activation = .relu, layerNorm: LayerNormPlacement = .pre,
@@ -221,16 +224,16 @@ public func sinusoidalPositions<T: Scalar>(T tlen: Int, C: Int) -> [T] {
 
 // MARK: - The model
 
-/// Row gather: out[b,:] = inp[b·T + T−1, :] (the last position of every sequence).
+/// Row gather of the last TQ positions: out[b, i, :] = inp[b, T − TQ + i, :].
 @inline(__always)
-func gatherLast<T: Scalar>(_ out: UnsafeMutablePointer<T>, _ inp: UnsafePointer<T>, B: Int, Tlen: Int, C: Int) {
-    for b in 0..<B { (out + b * C).update(from: inp + (b * Tlen + Tlen - 1) * C, count: C) }
+func gatherTail<T: Scalar>(_ out: UnsafeMutablePointer<T>, _ inp: UnsafePointer<T>, B: Int, Tlen: Int, TQ: Int, C: Int) {
+    for b in 0..<B { (out + b * TQ * C).update(from: inp + (b * Tlen + Tlen - TQ) * C, count: TQ * C) }
 }
 
-/// The adjoint: dinp[b·T + T−1, :] += dout[b,:].
+/// The adjoint: dinp[b, T − TQ + i, :] += dout[b, i, :].
 @inline(__always)
-func scatterLastAdd<T: Scalar>(_ dinp: UnsafeMutablePointer<T>, _ dout: UnsafePointer<T>, B: Int, Tlen: Int, C: Int) {
-    for b in 0..<B { addAssign(dinp + (b * Tlen + Tlen - 1) * C, dout + b * C, N: C) }
+func scatterTailAdd<T: Scalar>(_ dinp: UnsafeMutablePointer<T>, _ dout: UnsafePointer<T>, B: Int, Tlen: Int, TQ: Int, C: Int) {
+    for b in 0..<B { addAssign(dinp + (b * Tlen + Tlen - TQ) * C, dout + b * TQ * C, N: TQ * C) }
 }
 
 final class Buffer<T: Scalar> {
@@ -290,6 +293,10 @@ public final class Transformer<T: Scalar>: Classifier {
     let seq: UnsafeMutablePointer<Int32>   // [capacity, T] token sequences
     /// The first block's queries, keys and values as token tables (nil: computed row by row).
     let tables: TokenTables<T>?
+    /// Block 0 at the positions before the second operand, once per operand value (nil: row by row).
+    let prefix: PrefixRows<T>?
+    /// Whether this model computes block 0's prefix positions once per operand value.
+    public var computesPrefixRows: Bool { prefix != nil }
     let offsets: [BlockOffsets]
     let embedOffset: Int, posOffset: Int, lnfGain: Int, lnfBias: Int, unembedOffset: Int
     /// Shard 1's gradients (laid out as store.grads), added to shard 0's after a backward pass.
@@ -317,15 +324,18 @@ public final class Transformer<T: Scalar>: Classifier {
         if config.positions == .sinusoidal { sinusoidalPositions(T: tl, C: C).withUnsafeBufferPointer { fixed.p.update(from: $0.baseAddress!, count: tl * C) } }
         sinusoid = fixed
         h0 = Buffer(B * tl * C)
+        let tokenTables = config.firstBlockTables ? TokenTables<T>(config: config, capacity: B, shards: 2) : nil
+        tables = tokenTables
+        prefix = config.prefixRows && layers >= 2 ? tokenTables.map { PrefixRows(config: config, tables: $0, capacity: B, shards: 2) } : nil
+        let prefixLength = prefix?.k ?? 0
         blocks = (0..<layers).map { l in
-            BlockWork(B: B, Tlen: tl, TQ: (l == layers - 1 && !full) ? 1 : tl, C: C, A: A, M: M, NH: NH, shards: 2)
+            BlockWork(B: B, Tlen: tl, TQ: (l == layers - 1 && !full) ? 1 : tl - (l == 0 ? prefixLength : 0), C: C, A: A, M: M, NH: NH, shards: 2)
         }
         dX = (0..<layers).map { _ in Buffer(B * tl * C) }
         lastFullGrad = Buffer(full ? B * tl * C : 1)
         final = Buffer(B * C); lnfMean = Buffer(B); lnfRstd = Buffer(B); lastOut = Buffer(B * C); dFinal = Buffer(B * C); dLast = Buffer(B * C)
         logits = .allocate(capacity: B * config.classes)
         seq = .allocate(capacity: B * Tlen)
-        tables = config.firstBlockTables ? TokenTables(config: config, capacity: B, shards: 2) : nil
         shardGrads = Buffer(store.count)
         initialize(rng: rng)
     }
@@ -361,7 +371,7 @@ public final class Transformer<T: Scalar>: Classifier {
     public func shardCount(rows: Int) -> Int { rows >= max(2, shardThreshold) ? 2 : 1 }
     public func attach(team: WorkerTeam) { self.team = team }
 
-    enum Phase { case rowsForward, rowsBackward, sumShards }
+    enum Phase { case prefixForward, rowsForward, rowsBackward, sumPrefix, prefixBackward, sumShards }
     struct Region { var tokens: UnsafePointer<Int32>?; var count: Int; var dlogits: UnsafePointer<T>?; var shards: Int }
     var phase = Phase.rowsForward
     var region = Region(tokens: nil, count: 0, dlogits: nil, shards: 1)
@@ -375,16 +385,30 @@ public final class Transformer<T: Scalar>: Classifier {
     func perform(_ t: Int) {
         let r = shardRows(t, of: region.shards, rows: region.count)
         switch phase {
+        case .prefixForward:
+            // Shard t's operand values of the prefix rows.
+            let prefix = prefix!, k = prefix.k, C = config.dModel, rp = shardRows(t, of: region.shards, rows: prefix.p)
+            _ = blockForward(0, prefix.work, x: prefix.h0.p + rp.lowerBound * k * C, B: rp.count, Tl: k, lo: rp.lowerBound,
+                             index: prefix.rows + rp.lowerBound * k)
         case .rowsForward:
             forwardRows(region.tokens!, r)
         case .rowsBackward:
             let grads = t == 0 ? store.grads : shardGrads.p
             if t > 0 { grads.update(repeating: 0, count: store.count) }
             backwardRows(region.dlogits!, r, grads: grads, shard: t)
+        case .sumPrefix:
+            prefix!.sumShardGradients(half: t)
+        case .prefixBackward:
+            // Shard t's operand values of the prefix rows, into shard t's gradients (still to be added).
+            let prefix = prefix!, k = prefix.k, C = config.dModel, rp = shardRows(t, of: region.shards, rows: prefix.p)
+            let lo = rp.lowerBound, grads = t == 0 ? store.grads : shardGrads.p
+            let dx = blockBackward(0, prefix.work, dOut: prefix.shardOut[0].p + lo * k * C, xIn: prefix.h0.p + lo * k * C, dx: prefix.dX.p + lo * k * C,
+                                   B: rp.count, Tl: k, lo: lo, grads: grads, shard: t, index: prefix.rows + lo * k)
+            embedBackward(dx, prefix.seq + lo * k, rows: rp.count * k, Tl: k, grads: grads)
         case .sumShards:
             let half = shardRows(t, of: 2, rows: store.count)
             addAssign(store.grads + half.lowerBound, shardGrads.p + half.lowerBound, N: half.count)
-            if let tables { tables.sumShardGradients(half: t) }
+            tables?.sumShardGradients(half: t)
         }
     }
 
@@ -401,6 +425,11 @@ public final class Transformer<T: Scalar>: Classifier {
         region = Region(tokens: batch.tokens!, count: B, dlogits: nil, shards: shardCount(rows: B))
         onShardThreads {
             tables?.forward(store: store, embedding: embedOffset, positions: positionRows, offsets: offsets[0])
+            if let prefix {
+                embed(prefix.h0.p, prefix.seq, rows: prefix.p * prefix.k, Tl: prefix.k)
+                prefix.zeroGradients()
+                runRegion(.prefixForward, tasks: region.shards)
+            }
             runRegion(.rowsForward, tasks: region.shards)
         }
         region = Region(tokens: nil, count: 0, dlogits: nil, shards: 1)
@@ -411,6 +440,11 @@ public final class Transformer<T: Scalar>: Classifier {
         region = Region(tokens: batch.tokens!, count: batch.count, dlogits: dlogits, shards: shardCount(rows: batch.count))
         onShardThreads {
             runRegion(.rowsBackward, tasks: region.shards)
+            if prefix != nil {
+                // The prefix rows' output gradients, summed over the row shards, then block 0 back from them.
+                if region.shards > 1 { runRegion(.sumPrefix, tasks: 2) }
+                runRegion(.prefixBackward, tasks: region.shards)
+            }
             if region.shards > 1 { runRegion(.sumShards, tasks: 2) }
             tables?.backward(store: store, embedding: embedOffset, positions: config.positions == .learned ? store.grads + posOffset : nil, offsets: offsets[0])
         }
@@ -420,9 +454,8 @@ public final class Transformer<T: Scalar>: Classifier {
     /// The forward pass of sequences r, writing only their rows of the workspaces.
     func forwardRows(_ tokens: UnsafePointer<Int32>, _ r: Range<Int>) {
         let lo = r.lowerBound, B = r.count
-        let C = config.dModel, A = config.attentionWidth, M = config.dMLP, NH = config.heads, HS = config.dHead, Tl = Tlen
+        let C = config.dModel, Tl = Tlen
         let W = store.values
-        let pre = config.layerNorm == .pre, post = config.layerNorm == .post
         @inline(__always) func at(_ buffer: Buffer<T>, _ perSequence: Int) -> UnsafeMutablePointer<T> { buffer.p + lo * perSequence }
         let p = Int32(config.operands)
         for b in r {
@@ -431,73 +464,100 @@ public final class Transformer<T: Scalar>: Classifier {
             else { s[0] = tokens[2 * b]; s[1] = tokens[2 * b + 1]; s[2] = p + 1 }
         }
         tables?.index(sequences: seq, r)
-        // Embedding and positions.
-        let E = W + embedOffset, P = positionRows
         let x0 = at(h0, Tl * C)
-        for i in 0..<(B * Tl) {
-            let o = x0 + i * C
-            o.update(from: E + Int(seq[lo * Tl + i]) * C, count: C)
-            addAssign(o, P + (i % Tl) * C, N: C)
-        }
+        embed(x0, seq + lo * Tl, rows: B * Tl, Tl: Tl)
         var x: UnsafeMutablePointer<T> = x0
         for (l, bw) in blocks.enumerated() {
-            let N = B * Tl, TQ = bw.TQ, Q = B * TQ, o = offsets[l]
-            let attnIn = at(bw.attnIn, Tl * C), y = at(bw.y, TQ * A), att = at(bw.att, NH * TQ * Tl)
-            let xq = TQ == Tl ? x : at(bw.xq, TQ * C)
-            if TQ != Tl { gatherLast(xq, x, B: B, Tlen: Tl, C: C) }
-            if l == 0, let tables {
-                // Queries, keys and values read from the token tables.
-                attentionForward(y: y, att: att, q: tables.q.p, k: tables.k.p, v: tables.v.p, B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS,
-                                 index: tables.rows + lo * Tl)
-            } else {
-                // Attention input: LN1(x) (pre) or x.
-                if pre { layerNormForward(out: attnIn, mean: at(bw.ln1Mean, Tl), rstd: at(bw.ln1Rstd, Tl), inp: x, g: W + o.ln1g, b: W + o.ln1b, R: N, C: C) }
-                else { attnIn.update(from: x, count: N * C) }
-                let qIn = TQ == Tl ? attnIn : at(bw.qIn, TQ * C)
-                if TQ != Tl { gatherLast(qIn, attnIn, B: B, Tlen: Tl, C: C) }
-                let q = at(bw.q, TQ * A), k = at(bw.k, Tl * A), v = at(bw.v, Tl * A)
-                linearForward(out: q, inp: qIn, weight: W + o.wq, bias: nil, B: Q, I: C, O: A)
-                linearForward(out: k, inp: attnIn, weight: W + o.wk, bias: nil, B: N, I: C, O: A)
-                linearForward(out: v, inp: attnIn, weight: W + o.wv, bias: nil, B: N, I: C, O: A)
-                attentionForward(y: y, att: att, q: q, k: k, v: v, B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS)
+            if l == 1, let prefix {
+                // Block 1's input: the prefix positions from the prefix rows of each sequence's first operand,
+                // the others from block 0.
+                x = prefix.assemble(at(prefix.input, Tl * C), tail: x, seq: seq + lo * Tl, B: B)
             }
-            let ao = at(bw.o, TQ * C), r1 = at(bw.r1, TQ * C), a = at(bw.a, TQ * C)
-            linearForward(out: ao, inp: y, weight: W + o.wo, bias: nil, B: Q, I: A, O: C)
-            for i in 0..<(Q * C) { r1[i] = xq[i] + ao[i] }
-            if post { layerNormForward(out: a, mean: at(bw.ln1bMean, TQ), rstd: at(bw.ln1bRstd, TQ), inp: r1, g: W + o.ln1g, b: W + o.ln1b, R: Q, C: C) }
-            else { a.update(from: r1, count: Q * C) }
-            let mlpIn = at(bw.mlpIn, TQ * C), hpre = at(bw.pre, TQ * M), hid = at(bw.hid, TQ * M), m = at(bw.m, TQ * C)
-            let r2 = at(bw.r2, TQ * C), out = at(bw.out, TQ * C)
-            if pre { layerNormForward(out: mlpIn, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), inp: a, g: W + o.ln2g, b: W + o.ln2b, R: Q, C: C) }
-            else { mlpIn.update(from: a, count: Q * C) }
-            linearForward(out: hpre, inp: mlpIn, weight: W + o.wIn, bias: W + o.bIn, B: Q, I: C, O: M)
-            activationForward(config.activation, out: hid, inp: hpre, N: Q * M)
-            linearForward(out: m, inp: hid, weight: W + o.wOut, bias: W + o.bOut, B: Q, I: M, O: C)
-            for i in 0..<(Q * C) { r2[i] = a[i] + m[i] }
-            if post { layerNormForward(out: out, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), inp: r2, g: W + o.ln2g, b: W + o.ln2b, R: Q, C: C) }
-            else { out.update(from: r2, count: Q * C) }
-            x = out
+            x = blockForward(l, bw, x: x, B: B, Tl: Tl, lo: lo, index: l == 0 ? tables.map { UnsafePointer($0.rows + lo * Tl) } : nil)
         }
         // The answer position.
         let last = at(lastOut, C), fin = at(final, C)
-        if blocks[blocks.count - 1].TQ == Tl { gatherLast(last, x, B: B, Tlen: Tl, C: C) } else { last.update(from: x, count: B * C) }
-        if pre { layerNormForward(out: fin, mean: at(lnfMean, 1), rstd: at(lnfRstd, 1), inp: last, g: W + lnfGain, b: W + lnfBias, R: B, C: C) }
+        if blocks[blocks.count - 1].TQ == Tl { gatherTail(last, x, B: B, Tlen: Tl, TQ: 1, C: C) } else { last.update(from: x, count: B * C) }
+        if config.layerNorm == .pre { layerNormForward(out: fin, mean: at(lnfMean, 1), rstd: at(lnfRstd, 1), inp: last, g: W + lnfGain, b: W + lnfBias, R: B, C: C) }
         else { fin.update(from: last, count: B * C) }
         linearForward(out: logits + lo * config.classes, inp: fin, weight: W + unembedOffset, bias: nil, B: B, I: C, O: config.classes)
     }
 
+    /// out[i] = E[token i] + P[position i mod Tl] for `rows` rows of tokens.
+    func embed(_ out: UnsafeMutablePointer<T>, _ tokens: UnsafePointer<Int32>, rows: Int, Tl: Int) {
+        let C = config.dModel, E = store.values + embedOffset, P = positionRows
+        for i in 0..<rows {
+            let o = out + i * C
+            o.update(from: E + Int(tokens[i]) * C, count: C)
+            addAssign(o, P + (i % Tl) * C, N: C)
+        }
+    }
+
+    /// The adjoint of `embed`: dE[token i] += d[i], and d[i] into its position's row when positions are learned.
+    func embedBackward(_ d: UnsafePointer<T>, _ tokens: UnsafePointer<Int32>, rows: Int, Tl: Int, grads G: UnsafeMutablePointer<T>) {
+        let C = config.dModel, dE = G + embedOffset
+        let dP: UnsafeMutablePointer<T>? = config.positions == .learned ? G + posOffset : nil
+        for i in 0..<rows {
+            addAssign(dE + Int(tokens[i]) * C, d + i * C, N: C)
+            if let dP { addAssign(dP + (i % Tl) * C, d + i * C, N: C) }
+        }
+    }
+
+    /// Block l over B sequences of Tl positions (`bw`'s rows from sequence lo), queries at the last bw.TQ
+    /// positions; x is the block input [B, Tl, C]. With `index` (block 0) the queries, keys and values are
+    /// read from the token tables. Returns the block output [B, TQ, C].
+    func blockForward(_ l: Int, _ bw: BlockWork<T>, x: UnsafeMutablePointer<T>, B: Int, Tl: Int, lo: Int, index: UnsafePointer<Int32>?) -> UnsafeMutablePointer<T> {
+        let C = config.dModel, A = config.attentionWidth, M = config.dMLP, NH = config.heads, HS = config.dHead
+        let W = store.values, o = offsets[l]
+        let pre = config.layerNorm == .pre, post = config.layerNorm == .post
+        @inline(__always) func at(_ buffer: Buffer<T>, _ perSequence: Int) -> UnsafeMutablePointer<T> { buffer.p + lo * perSequence }
+        let N = B * Tl, TQ = bw.TQ, Q = B * TQ
+        let attnIn = at(bw.attnIn, Tl * C), y = at(bw.y, TQ * A), att = at(bw.att, NH * TQ * Tl)
+        let xq = TQ == Tl ? x : at(bw.xq, TQ * C)
+        if TQ != Tl { gatherTail(xq, x, B: B, Tlen: Tl, TQ: TQ, C: C) }
+        if let index, let tables {
+            attentionForward(y: y, att: att, q: tables.q.p, k: tables.k.p, v: tables.v.p, B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS, index: index)
+        } else {
+            // Attention input: LN1(x) (pre) or x.
+            if pre { layerNormForward(out: attnIn, mean: at(bw.ln1Mean, Tl), rstd: at(bw.ln1Rstd, Tl), inp: x, g: W + o.ln1g, b: W + o.ln1b, R: N, C: C) }
+            else { attnIn.update(from: x, count: N * C) }
+            let qIn = TQ == Tl ? attnIn : at(bw.qIn, TQ * C)
+            if TQ != Tl { gatherTail(qIn, attnIn, B: B, Tlen: Tl, TQ: TQ, C: C) }
+            let q = at(bw.q, TQ * A), k = at(bw.k, Tl * A), v = at(bw.v, Tl * A)
+            linearForward(out: q, inp: qIn, weight: W + o.wq, bias: nil, B: Q, I: C, O: A)
+            linearForward(out: k, inp: attnIn, weight: W + o.wk, bias: nil, B: N, I: C, O: A)
+            linearForward(out: v, inp: attnIn, weight: W + o.wv, bias: nil, B: N, I: C, O: A)
+            attentionForward(y: y, att: att, q: q, k: k, v: v, B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS)
+        }
+        let ao = at(bw.o, TQ * C), r1 = at(bw.r1, TQ * C), a = at(bw.a, TQ * C)
+        linearForward(out: ao, inp: y, weight: W + o.wo, bias: nil, B: Q, I: A, O: C)
+        for i in 0..<(Q * C) { r1[i] = xq[i] + ao[i] }
+        if post { layerNormForward(out: a, mean: at(bw.ln1bMean, TQ), rstd: at(bw.ln1bRstd, TQ), inp: r1, g: W + o.ln1g, b: W + o.ln1b, R: Q, C: C) }
+        else { a.update(from: r1, count: Q * C) }
+        let mlpIn = at(bw.mlpIn, TQ * C), hpre = at(bw.pre, TQ * M), hid = at(bw.hid, TQ * M), m = at(bw.m, TQ * C)
+        let r2 = at(bw.r2, TQ * C), out = at(bw.out, TQ * C)
+        if pre { layerNormForward(out: mlpIn, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), inp: a, g: W + o.ln2g, b: W + o.ln2b, R: Q, C: C) }
+        else { mlpIn.update(from: a, count: Q * C) }
+        linearForward(out: hpre, inp: mlpIn, weight: W + o.wIn, bias: W + o.bIn, B: Q, I: C, O: M)
+        activationForward(config.activation, out: hid, inp: hpre, N: Q * M)
+        linearForward(out: m, inp: hid, weight: W + o.wOut, bias: W + o.bOut, B: Q, I: M, O: C)
+        for i in 0..<(Q * C) { r2[i] = a[i] + m[i] }
+        if post { layerNormForward(out: out, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), inp: r2, g: W + o.ln2g, b: W + o.ln2b, R: Q, C: C) }
+        else { out.update(from: r2, count: Q * C) }
+        return out
+    }
+
     /// The backward pass of sequences r into `G` (laid out as store.grads) and, for the first block's
-    /// token tables, into shard `shard`'s table gradients.
+    /// token tables and the prefix rows, into shard `shard`'s gradients of them.
     func backwardRows(_ dlogits: UnsafePointer<T>, _ r: Range<Int>, grads G: UnsafeMutablePointer<T>, shard: Int) {
         let lo = r.lowerBound, B = r.count
-        let C = config.dModel, A = config.attentionWidth, M = config.dMLP, NH = config.heads, HS = config.dHead, Tl = Tlen
+        let C = config.dModel, Tl = Tlen
         let K = config.classes, W = store.values
-        let pre = config.layerNorm == .pre, post = config.layerNorm == .post
         @inline(__always) func at(_ buffer: Buffer<T>, _ perSequence: Int) -> UnsafeMutablePointer<T> { buffer.p + lo * perSequence }
         let dFin = at(dFinal, C), dL = at(dLast, C), fin = at(final, C), last = at(lastOut, C)
         dFin.update(repeating: 0, count: B * C)
         linearBackward(dinp: dFin, dweight: G + unembedOffset, dbias: nil, dout: dlogits + lo * K, inp: fin, weight: W + unembedOffset, B: B, I: C, O: K)
-        if pre {
+        if config.layerNorm == .pre {
             dL.update(repeating: 0, count: B * C)
             layerNormBackward(dinp: dL, dg: G + lnfGain, db: G + lnfBias, dout: dFin, inp: last, g: W + lnfGain, mean: at(lnfMean, 1), rstd: at(lnfRstd, 1), R: B, C: C)
         } else { dL.update(from: dFin, count: B * C) }
@@ -506,70 +566,81 @@ public final class Transformer<T: Scalar>: Classifier {
         if blocks[blocks.count - 1].TQ == Tl {
             dOut = at(lastFullGrad, Tl * C)   // the full last block's output gradient is [N, C], nonzero at the answer rows only
             dOut.update(repeating: 0, count: B * Tl * C)
-            scatterLastAdd(dOut, dL, B: B, Tlen: Tl, C: C)
+            scatterTailAdd(dOut, dL, B: B, Tlen: Tl, TQ: 1, C: C)
         } else {
             dOut = dL
         }
         for l in stride(from: blocks.count - 1, through: 0, by: -1) {
-            let bw = blocks[l], o = offsets[l]
-            let N = B * Tl, TQ = bw.TQ, Q = B * TQ
-            let xIn: UnsafeMutablePointer<T> = l == 0 ? at(h0, Tl * C) : at(blocks[l - 1].out, Tl * C)
-            let dr2 = at(bw.dr2, TQ * C), da = at(bw.da, TQ * C), dhid = at(bw.dhid, TQ * M), dpre = at(bw.dpre, TQ * M)
-            let dmlpIn = at(bw.dmlpIn, TQ * C), dr1 = at(bw.dr1, TQ * C), dy = at(bw.dy, TQ * A)
-            // out = LN2(r2) (post) or r2.
-            if post {
-                dr2.update(repeating: 0, count: Q * C)
-                layerNormBackward(dinp: dr2, dg: G + o.ln2g, db: G + o.ln2b, dout: dOut, inp: at(bw.r2, TQ * C), g: W + o.ln2g, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), R: Q, C: C)
-            } else { dr2.update(from: dOut, count: Q * C) }
-            // r2 = a + m;  m = MLP(mlpIn)
-            da.update(from: dr2, count: Q * C)
-            linearBackward(dinp: dhid, dweight: G + o.wOut, dbias: G + o.bOut, dout: dr2, inp: at(bw.hid, TQ * M), weight: W + o.wOut, B: Q, I: M, O: C, assignInput: true)
-            activationBackwardAssign(config.activation, dinp: dpre, dout: dhid, inp: at(bw.pre, TQ * M), N: Q * M)
-            linearBackward(dinp: dmlpIn, dweight: G + o.wIn, dbias: G + o.bIn, dout: dpre, inp: at(bw.mlpIn, TQ * C), weight: W + o.wIn, B: Q, I: C, O: M, assignInput: true)
-            if pre { layerNormBackward(dinp: da, dg: G + o.ln2g, db: G + o.ln2b, dout: dmlpIn, inp: at(bw.a, TQ * C), g: W + o.ln2g, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), R: Q, C: C) }
-            else { addAssign(da, dmlpIn, N: Q * C) }
-            // a = LN1(r1) (post) or r1;  r1 = xq + o
-            if post {
-                dr1.update(repeating: 0, count: Q * C)
-                layerNormBackward(dinp: dr1, dg: G + o.ln1g, db: G + o.ln1b, dout: da, inp: at(bw.r1, TQ * C), g: W + o.ln1g, mean: at(bw.ln1bMean, TQ), rstd: at(bw.ln1bRstd, TQ), R: Q, C: C)
-            } else { dr1.update(from: da, count: Q * C) }
-            // o = y W_Oᵀ
-            linearBackward(dinp: dy, dweight: G + o.wo, dbias: nil, dout: dr1, inp: at(bw.y, TQ * A), weight: W + o.wo, B: Q, I: A, O: C, assignInput: true)
-            let dx = at(dX[l], Tl * C)
-            let att = at(bw.att, NH * TQ * Tl), scratch = bw.scratch.p + shard * Tl
-            if l == 0, let tables {
-                // Into the token tables' gradients; the block input's gradient is the residual's alone.
-                let d = tables.gradients(shard: shard)
-                attentionBackward(dq: d.q, dk: d.k, dv: d.v, dy: dy, att: att, q: tables.q.p, k: tables.k.p, v: tables.v.p,
-                                  B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS, scratch: scratch, index: tables.rows + lo * Tl)
-                dx.update(repeating: 0, count: N * C)
-            } else {
-                let dq = at(bw.dq, TQ * A), dk = at(bw.dk, Tl * A), dv = at(bw.dv, Tl * A)
-                dq.update(repeating: 0, count: Q * A); dk.update(repeating: 0, count: N * A); dv.update(repeating: 0, count: N * A)
-                attentionBackward(dq: dq, dk: dk, dv: dv, dy: dy, att: att, q: at(bw.q, TQ * A), k: at(bw.k, Tl * A), v: at(bw.v, Tl * A),
-                                  B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS, scratch: scratch)
-                let attnIn = at(bw.attnIn, Tl * C), dAttnIn = at(bw.dAttnIn, Tl * C)
-                let qIn = TQ == Tl ? attnIn : at(bw.qIn, TQ * C), dqIn = at(bw.dqIn, TQ * C)
-                linearBackward(dinp: dqIn, dweight: G + o.wq, dbias: nil, dout: dq, inp: qIn, weight: W + o.wq, B: Q, I: C, O: A, assignInput: true)
-                linearBackward(dinp: dAttnIn, dweight: G + o.wk, dbias: nil, dout: dk, inp: attnIn, weight: W + o.wk, B: N, I: C, O: A, assignInput: true)
-                linearBackward(dinp: dAttnIn, dweight: G + o.wv, dbias: nil, dout: dv, inp: attnIn, weight: W + o.wv, B: N, I: C, O: A)
-                if TQ == Tl { addAssign(dAttnIn, dqIn, N: N * C) } else { scatterLastAdd(dAttnIn, dqIn, B: B, Tlen: Tl, C: C) }
-                // Into the block input x: through LN1 (pre) or directly, plus the residual at the query rows.
-                if pre {
-                    dx.update(repeating: 0, count: N * C)
-                    layerNormBackward(dinp: dx, dg: G + o.ln1g, db: G + o.ln1b, dout: dAttnIn, inp: xIn, g: W + o.ln1g, mean: at(bw.ln1Mean, Tl), rstd: at(bw.ln1Rstd, Tl), R: N, C: C)
-                } else { dx.update(from: dAttnIn, count: N * C) }
+            let bw = blocks[l]
+            if l == 0, let prefix {
+                // dOut is block 1's input gradient [B, Tl, C]: its prefix positions go to the prefix rows of
+                // each sequence's first operand, the others to block 0's output.
+                dOut = prefix.split(dOut, tail: at(prefix.dTail, bw.TQ * C), seq: seq + lo * Tl, B: B, shard: shard)
             }
-            if TQ == Tl { addAssign(dx, dr1, N: N * C) } else { scatterLastAdd(dx, dr1, B: B, Tlen: Tl, C: C) }
-            dOut = dx
+            let xIn: UnsafeMutablePointer<T> = l == 0 ? at(h0, Tl * C) : (l == 1 && prefix != nil ? at(prefix!.input, Tl * C) : at(blocks[l - 1].out, Tl * C))
+            dOut = blockBackward(l, bw, dOut: dOut, xIn: xIn, dx: at(dX[l], Tl * C), B: B, Tl: Tl, lo: lo, grads: G, shard: shard,
+                                 index: l == 0 ? tables.map { UnsafePointer($0.rows + lo * Tl) } : nil)
         }
-        // Embedding and learned positions.
-        let dE = G + embedOffset
-        let dP: UnsafeMutablePointer<T>? = config.positions == .learned ? G + posOffset : nil
-        for i in 0..<(B * Tl) {
-            addAssign(dE + Int(seq[lo * Tl + i]) * C, dOut + i * C, N: C)
-            if let dP { addAssign(dP + (i % Tl) * C, dOut + i * C, N: C) }
+        embedBackward(dOut, seq + lo * Tl, rows: B * Tl, Tl: Tl, grads: G)
+    }
+
+    /// The adjoint of `blockForward`: given dOut [B, TQ, C], accumulates block l's parameter gradients into
+    /// G (and with `index`, its query, key and value gradients into shard `shard`'s token-table gradients)
+    /// and writes the block input's gradient into dx [B, Tl, C], which it returns.
+    func blockBackward(_ l: Int, _ bw: BlockWork<T>, dOut: UnsafeMutablePointer<T>, xIn: UnsafeMutablePointer<T>, dx: UnsafeMutablePointer<T>,
+                       B: Int, Tl: Int, lo: Int, grads G: UnsafeMutablePointer<T>, shard: Int, index: UnsafePointer<Int32>?) -> UnsafeMutablePointer<T> {
+        let C = config.dModel, A = config.attentionWidth, M = config.dMLP, NH = config.heads, HS = config.dHead
+        let W = store.values, o = offsets[l]
+        let pre = config.layerNorm == .pre, post = config.layerNorm == .post
+        @inline(__always) func at(_ buffer: Buffer<T>, _ perSequence: Int) -> UnsafeMutablePointer<T> { buffer.p + lo * perSequence }
+        let N = B * Tl, TQ = bw.TQ, Q = B * TQ
+        let dr2 = at(bw.dr2, TQ * C), da = at(bw.da, TQ * C), dhid = at(bw.dhid, TQ * M), dpre = at(bw.dpre, TQ * M)
+        let dmlpIn = at(bw.dmlpIn, TQ * C), dr1 = at(bw.dr1, TQ * C), dy = at(bw.dy, TQ * A)
+        // out = LN2(r2) (post) or r2.
+        if post {
+            dr2.update(repeating: 0, count: Q * C)
+            layerNormBackward(dinp: dr2, dg: G + o.ln2g, db: G + o.ln2b, dout: dOut, inp: at(bw.r2, TQ * C), g: W + o.ln2g, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), R: Q, C: C)
+        } else { dr2.update(from: dOut, count: Q * C) }
+        // r2 = a + m;  m = MLP(mlpIn)
+        da.update(from: dr2, count: Q * C)
+        linearBackward(dinp: dhid, dweight: G + o.wOut, dbias: G + o.bOut, dout: dr2, inp: at(bw.hid, TQ * M), weight: W + o.wOut, B: Q, I: M, O: C, assignInput: true)
+        activationBackwardAssign(config.activation, dinp: dpre, dout: dhid, inp: at(bw.pre, TQ * M), N: Q * M)
+        linearBackward(dinp: dmlpIn, dweight: G + o.wIn, dbias: G + o.bIn, dout: dpre, inp: at(bw.mlpIn, TQ * C), weight: W + o.wIn, B: Q, I: C, O: M, assignInput: true)
+        if pre { layerNormBackward(dinp: da, dg: G + o.ln2g, db: G + o.ln2b, dout: dmlpIn, inp: at(bw.a, TQ * C), g: W + o.ln2g, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), R: Q, C: C) }
+        else { addAssign(da, dmlpIn, N: Q * C) }
+        // a = LN1(r1) (post) or r1;  r1 = xq + o
+        if post {
+            dr1.update(repeating: 0, count: Q * C)
+            layerNormBackward(dinp: dr1, dg: G + o.ln1g, db: G + o.ln1b, dout: da, inp: at(bw.r1, TQ * C), g: W + o.ln1g, mean: at(bw.ln1bMean, TQ), rstd: at(bw.ln1bRstd, TQ), R: Q, C: C)
+        } else { dr1.update(from: da, count: Q * C) }
+        // o = y W_Oᵀ
+        linearBackward(dinp: dy, dweight: G + o.wo, dbias: nil, dout: dr1, inp: at(bw.y, TQ * A), weight: W + o.wo, B: Q, I: A, O: C, assignInput: true)
+        let att = at(bw.att, NH * TQ * Tl), scratch = bw.scratch.p + shard * Tl
+        if let index, let tables {
+            // Into the token tables' gradients; the block input's gradient is the residual's alone.
+            let d = tables.gradients(shard: shard)
+            attentionBackward(dq: d.q, dk: d.k, dv: d.v, dy: dy, att: att, q: tables.q.p, k: tables.k.p, v: tables.v.p,
+                              B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS, scratch: scratch, index: index)
+            dx.update(repeating: 0, count: N * C)
+        } else {
+            let dq = at(bw.dq, TQ * A), dk = at(bw.dk, Tl * A), dv = at(bw.dv, Tl * A)
+            dq.update(repeating: 0, count: Q * A); dk.update(repeating: 0, count: N * A); dv.update(repeating: 0, count: N * A)
+            attentionBackward(dq: dq, dk: dk, dv: dv, dy: dy, att: att, q: at(bw.q, TQ * A), k: at(bw.k, Tl * A), v: at(bw.v, Tl * A),
+                              B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS, scratch: scratch)
+            let attnIn = at(bw.attnIn, Tl * C), dAttnIn = at(bw.dAttnIn, Tl * C)
+            let qIn = TQ == Tl ? attnIn : at(bw.qIn, TQ * C), dqIn = at(bw.dqIn, TQ * C)
+            linearBackward(dinp: dqIn, dweight: G + o.wq, dbias: nil, dout: dq, inp: qIn, weight: W + o.wq, B: Q, I: C, O: A, assignInput: true)
+            linearBackward(dinp: dAttnIn, dweight: G + o.wk, dbias: nil, dout: dk, inp: attnIn, weight: W + o.wk, B: N, I: C, O: A, assignInput: true)
+            linearBackward(dinp: dAttnIn, dweight: G + o.wv, dbias: nil, dout: dv, inp: attnIn, weight: W + o.wv, B: N, I: C, O: A)
+            if TQ == Tl { addAssign(dAttnIn, dqIn, N: N * C) } else { scatterTailAdd(dAttnIn, dqIn, B: B, Tlen: Tl, TQ: TQ, C: C) }
+            // Into the block input x: through LN1 (pre) or directly, plus the residual at the query rows.
+            if pre {
+                dx.update(repeating: 0, count: N * C)
+                layerNormBackward(dinp: dx, dg: G + o.ln1g, db: G + o.ln1b, dout: dAttnIn, inp: xIn, g: W + o.ln1g, mean: at(bw.ln1Mean, Tl), rstd: at(bw.ln1Rstd, Tl), R: N, C: C)
+            } else { dx.update(from: dAttnIn, count: N * C) }
         }
+        if TQ == Tl { addAssign(dx, dr1, N: N * C) } else { scatterTailAdd(dx, dr1, B: B, Tlen: Tl, TQ: TQ, C: C) }
+        return dx
     }
 
     public var parameterCount: Int { store.count }

@@ -20,11 +20,12 @@ final class TransformerModelTests: XCTestCase {
         for ln in LayerNormPlacement.allCases {
             for pos in PositionKind.allCases {
                 for (opToken, layers, act) in [(true, 2, Activation.gelu), (false, 1, .relu)] {
-                  for (tables, shards) in [(true, 1), (true, 2), (false, 2)] {
+                  for (tables, prefixRows, shards) in [(true, true, 1), (true, true, 2), (true, false, 2), (false, false, 2)] {
                     var cfg = TransformerConfig(operands: p, classes: p, opToken: opToken, layers: layers, dModel: 6, heads: 2, dHead: 3,
                                                 dMLP: 8, activation: act, layerNorm: ln, positions: pos)
                     cfg.initScale = 1
                     cfg.firstBlockTables = tables
+                    cfg.prefixRows = prefixRows
                     let model = Transformer<Double>(config: cfg, capacity: B, rng: RNG(seed: 4))
                     model.shardThreshold = shards == 2 ? 2 : 1000
                     XCTAssertEqual(model.shardCount(rows: B), shards)
@@ -44,7 +45,7 @@ final class TransformerModelTests: XCTestCase {
                     _ = loss(x)
                     model.store.zeroGrads()
                     toks.withUnsafeBufferPointer { t in r.withUnsafeBufferPointer { model.backward(InputBatch(count: B, tokens: t.baseAddress!), dlogits: $0.baseAddress!) } }
-                    let res = gradientCheck("transformer ln=\(ln) pos=\(pos) op=\(opToken) layers=\(layers) tables=\(tables) shards=\(shards)",
+                    let res = gradientCheck("transformer ln=\(ln) pos=\(pos) op=\(opToken) layers=\(layers) tables=\(tables) prefix=\(prefixRows) shards=\(shards)",
                                             at: x, analytic: model.store.gradArray, loss)
                     XCTAssertTrue(res.passed, res.description)
                   }
@@ -77,14 +78,17 @@ final class TransformerModelTests: XCTestCase {
         }
     }
 
-    /// The first block's token tables equal the row-by-row projections: the same logits and gradients for
-    /// every LayerNorm placement, both sequence layouts, one and two blocks, in one shard and in two.
-    func testTokenTablesEqualTheDirectComputation() {
+    /// The first block's token tables, and its prefix rows (two blocks or more), equal the row-by-row
+    /// computation: the same logits and gradients for every LayerNorm placement, both sequence layouts,
+    /// one to three blocks, in one shard and in two.
+    func testTokenTablesAndPrefixRowsEqualTheDirectComputation() {
         let p = 11, B = 40
         for ln in LayerNormPlacement.allCases {
-            for (opToken, layers) in [(true, 2), (false, 1), (true, 1)] {
+            for (opToken, layers) in [(true, 2), (false, 2), (false, 1), (true, 1), (true, 3)] {
+              for prefixRows in [true, false] where prefixRows || layers >= 2 {
                 for shards in [1, 2] {
-                    let cfg = TransformerConfig(operands: p, classes: p, opToken: opToken, layers: layers, dModel: 16, heads: 4, dMLP: 24, layerNorm: ln)
+                    var cfg = TransformerConfig(operands: p, classes: p, opToken: opToken, layers: layers, dModel: 16, heads: 4, dMLP: 24, layerNorm: ln)
+                    cfg.prefixRows = prefixRows
                     var directCfg = cfg; directCfg.firstBlockTables = false
                     let tabled = Transformer<Double>(config: cfg, capacity: B, rng: RNG(seed: 1))
                     let direct = Transformer<Double>(config: directCfg, capacity: B, rng: RNG(seed: 1))
@@ -104,7 +108,8 @@ final class TransformerModelTests: XCTestCase {
                             r.withUnsafeBufferPointer { m.backward(InputBatch(count: B, tokens: t.baseAddress!), dlogits: $0.baseAddress!) }
                         }
                     }
-                    let what = "ln=\(ln) op=\(opToken) layers=\(layers) shards=\(shards)"
+                    XCTAssertEqual(tabled.computesPrefixRows, prefixRows && layers >= 2)
+                    let what = "ln=\(ln) op=\(opToken) layers=\(layers) prefix=\(prefixRows) shards=\(shards)"
                     for i in 0..<(B * p) { XCTAssertEqual(tabled.logits[i], direct.logits[i], accuracy: 1e-12, "\(what) logit \(i)") }
                     let gt = tabled.store.gradArray, gd = direct.store.gradArray
                     var worst = 0.0
@@ -112,6 +117,7 @@ final class TransformerModelTests: XCTestCase {
                     XCTAssertLessThan(worst, 1e-11, what)
                     XCTAssertGreaterThan(gd.map(abs).max()!, 0.1, "the gradients are not trivially zero")
                 }
+              }
             }
         }
     }
