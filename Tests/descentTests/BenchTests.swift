@@ -6,26 +6,65 @@ import XCTest
 
 final class BenchTests: XCTestCase {
     /// The benchmark's own accounting: the FLOPs it records for the grokking MLP's step equal the analytic
-    /// count from the shapes, and a single-threaded step allocates nothing in steady state.
+    /// count from the shapes, and a step of the MLP and of both transformers allocates nothing in steady
+    /// state, on one thread and on two.
     func testBenchCountsFlopsAndAllocations() throws {
-        let r = try descent(["bench", "--workload", "mlp-grok", "--workload", "transformer-nanda", "--threads", "1", "--seconds", "0.2", "--json"])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-        let rows = try XCTUnwrap(doc["workloads"] as? [[String: Any]])
-        XCTAssertEqual(rows.count, 2)
-        // x+y mod 97 at 0.5: B = 4705 rows, V = 97, D = 128, H = 512, C = 97. Per step: the output layer's
-        // three products (forward, dW, dinput) and the two token tables' three each (forward, dE, dW).
-        let B = 4705.0, V = 97.0, D = 128.0, H = 512.0, C = 97.0
-        let expected = (3 * 2 * B * H * C + 2 * 3 * 2 * V * D * H) / 1e9
-        XCTAssertEqual(rows[0]["gflopPerStep"] as? Double ?? 0, expected, accuracy: 1e-9)
-        for row in rows {
-            XCTAssertEqual(row["allocationsPerStep"] as? Double, 0, "\(row["workload"] ?? "?") allocates in steady state")
-            XCTAssertGreaterThan(row["ratio"] as? Double ?? 0, 0)
+        for threads in ["1", "2"] {
+            let r = try descent(["bench", "--workload", "mlp-grok", "--workload", "transformer-nanda", "--workload", "transformer-power",
+                                 "--threads", threads, "--seconds", "0.2", "--json"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+            let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            let rows = try XCTUnwrap(doc["workloads"] as? [[String: Any]])
+            XCTAssertEqual(rows.count, 3)
+            // x+y mod 97 at 0.5: B = 4705 rows, V = 97, D = 128, H = 512, C = 97. Per step: the output layer's
+            // three products (forward, dW, dinput) and the two token tables' three each (forward, dE, dW).
+            let B = 4705.0, V = 97.0, D = 128.0, H = 512.0, C = 97.0
+            let expected = (3 * 2 * B * H * C + 2 * 3 * 2 * V * D * H) / 1e9
+            XCTAssertEqual(rows[0]["gflopPerStep"] as? Double ?? 0, expected, accuracy: 1e-9)
+            for row in rows {
+                XCTAssertEqual(row["allocationsPerStep"] as? Double, 0, "\(row["workload"] ?? "?") allocates in steady state at \(threads) thread(s)")
+                XCTAssertGreaterThan(row["ratio"] as? Double ?? 0, 0)
+            }
         }
         // Run by `descent bench`, the benchmark keeps its command's name in its messages.
         let bad = try descent(["bench", "--seconds", "0"])
         XCTAssertEqual(bad.status, 64, bad.stderr)
         XCTAssertTrue(bad.stderr.contains("--seconds must be in (0, 600]") && bad.stderr.contains("descent bench"), bad.stderr)
+    }
+
+    /// --against runs the other command once per round with the workload, seconds and threads appended,
+    /// reads the steps/s from the JSON it prints last, and gives their median and descent's ratio to it; a
+    /// command that fails or prints no rate is an error that names it.
+    func testBenchAgainstAnotherCommand() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("descent-bench-against-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let log = dir.appendingPathComponent("calls.txt"), fake = dir.appendingPathComponent("fake.sh")
+        // Rates 4, 6 and 5 in turn: the median of three rounds is 5.
+        try """
+        #!/bin/sh
+        echo "$@" >> '\(log.path)'
+        n=$(wc -l < '\(log.path)')
+        echo "warming up"
+        case $n in 1) echo '{"steps_per_second": 4.0}';; 2) echo '{"steps_per_second": 6.0}';; *) echo '{"steps_per_second": 5.0}';; esac
+        """.write(to: fake, atomically: true, encoding: .utf8)
+        let r = try descent(["bench", "--workload", "transformer-nanda", "--threads", "1", "--seconds", "0.3", "--rounds", "3",
+                             "--against", "sh '\(fake.path)'", "--json"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let row = try XCTUnwrap((doc["workloads"] as? [[String: Any]])?.first)
+        XCTAssertEqual(row["againstPerSecond"] as? Double, 5)
+        let rate = try XCTUnwrap(row["perSecond"] as? Double)
+        XCTAssertEqual(row["speedup"] as? Double ?? 0, rate / 5, accuracy: 1e-12)
+        let calls = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(calls.count, 3, "one call per round")
+        XCTAssertTrue(calls.allSatisfy { $0.hasPrefix("--workload transformer-nanda --seconds ") && $0.hasSuffix(" --threads 1") }, "\(calls)")
+        let failing = try descent(["bench", "--workload", "transformer-nanda", "--seconds", "0.1", "--rounds", "1", "--against", "false"])
+        XCTAssertEqual(failing.status, 64, failing.stderr)
+        XCTAssertTrue(failing.stderr.contains("`false --workload transformer-nanda` exited with status 1"), failing.stderr)
+        let silent = try descent(["bench", "--workload", "transformer-nanda", "--seconds", "0.1", "--rounds", "1", "--against", "true"])
+        XCTAssertEqual(silent.status, 64, silent.stderr)
+        XCTAssertTrue(silent.stderr.contains("printed no JSON object with a positive steps_per_second"), silent.stderr)
     }
 
     /// The symbols an executable defines for dynamic linking, from `nm -D --defined-only`; nil without nm.
