@@ -17,18 +17,27 @@ final class DataParallelTests: XCTestCase {
             var tc = TrainingConfig(); tc.maxSteps = 60; tc.evalPoints = 12; tc.transforms = noise > 0 ? [GradientNoise(ratio: noise)] : []
             var oc = OptimizerConfig(); oc.weightDecay = 1
             let cfg = MLPConfig(input: .embedding(dimension: 16), vocabulary: 23, hidden: [64], classes: 23, dropout: dropout)
-            func run(threads: Int) -> (TrainingOutcome, [Float], Int) {
-                let model = MLP<Float>(config: cfg, capacity: tr.count, rng: RNG(seed: 2))
-                let trainer = Trainer(model: model, optimizer: oc, config: tc, data: data, rng: RNG(seed: 3), threads: threads)
-                return (trainer.run(), model.store.valueArray, trainer.team.size)
+            assertSameRunOnOneThreadOrTwo("dropout \(dropout), noise \(noise)", optimizer: oc, config: tc, data: data) {
+                MLP<Float>(config: cfg, capacity: tr.count, rng: RNG(seed: 2))
             }
-            let (one, pOne, sizeOne) = run(threads: 1), (two, pTwo, sizeTwo) = run(threads: 2)
-            XCTAssertEqual(sizeOne, 1)
-            XCTAssertEqual(sizeTwo, 2, "the shards run on a team of two")
-            XCTAssertEqual(one.records, two.records, "dropout \(dropout), noise \(noise)")
-            XCTAssertEqual(pOne, pTwo, "dropout \(dropout), noise \(noise)")
-            XCTAssertLessThan(one.records.last!.trainLoss, one.records.first!.trainLoss, "the run trains")
         }
+    }
+
+    /// Trains a fresh model from `make` on one thread and on two: the shards run on a team of that size,
+    /// and the records and final parameters are the same bits; the run trains.
+    func assertSameRunOnOneThreadOrTwo<M: Classifier>(_ what: String, optimizer: OptimizerConfig, config: TrainingConfig, data: TrainingData<Float>,
+                                                      make: () -> M, file: StaticString = #filePath, line: UInt = #line) where M.T == Float {
+        func run(threads: Int) -> (TrainingOutcome, [Float], Int) {
+            let model = make()
+            let trainer = Trainer(model: model, optimizer: optimizer, config: config, data: data, rng: RNG(seed: 3), threads: threads)
+            return (trainer.run(), model.store.valueArray, trainer.team.size)
+        }
+        let (one, pOne, sizeOne) = run(threads: 1), (two, pTwo, sizeTwo) = run(threads: 2)
+        XCTAssertEqual(sizeOne, 1, what, file: file, line: line)
+        XCTAssertEqual(sizeTwo, 2, "\(what): the shards run on a team of two", file: file, line: line)
+        XCTAssertEqual(one.records, two.records, what, file: file, line: line)
+        XCTAssertEqual(pOne, pTwo, what, file: file, line: line)
+        XCTAssertLessThan(one.records.last!.trainLoss, one.records.first!.trainLoss, "\(what): the run trains", file: file, line: line)
     }
 
     /// The transformers' data-parallel step: a batch of 317 sequences (full batch, 1 layer without
@@ -42,17 +51,9 @@ final class DataParallelTests: XCTestCase {
             var tc = TrainingConfig(); tc.maxSteps = 30; tc.evalPoints = 6; tc.batchSize = batch
             var oc = OptimizerConfig(); oc.weightDecay = 1; oc.beta2 = 0.98
             let cfg = TransformerConfig(operands: 23, classes: 23, opToken: layers == 2, layers: layers, dModel: 32, heads: 4, dMLP: 64, layerNorm: ln)
-            func run(threads: Int) -> (TrainingOutcome, [Float], Int) {
-                let model = Transformer<Float>(config: cfg, capacity: batch ?? tr.count, rng: RNG(seed: 2))
-                let trainer = Trainer(model: model, optimizer: oc, config: tc, data: data, rng: RNG(seed: 3), threads: threads)
-                return (trainer.run(), model.store.valueArray, trainer.team.size)
+            assertSameRunOnOneThreadOrTwo("layers \(layers)", optimizer: oc, config: tc, data: data) {
+                Transformer<Float>(config: cfg, capacity: batch ?? tr.count, rng: RNG(seed: 2))
             }
-            let (one, pOne, sizeOne) = run(threads: 1), (two, pTwo, sizeTwo) = run(threads: 2)
-            XCTAssertEqual(sizeOne, 1)
-            XCTAssertEqual(sizeTwo, 2, "the shards run on a team of two")
-            XCTAssertEqual(one.records, two.records, "layers \(layers)")
-            XCTAssertEqual(pOne, pTwo, "layers \(layers)")
-            XCTAssertLessThan(one.records.last!.trainLoss, one.records.first!.trainLoss, "the run trains")
         }
     }
 }
