@@ -146,13 +146,17 @@ final class PrefixRows<T: Scalar> {
     /// Per shard: the gradient of block 0's output at the prefix rows [p, k, C].
     let shardOut: [Buffer<T>]
     /// Block 1's input assembled per sequence [capacity, T, C], and block 0's output gradient at the other
-    /// positions [capacity, T − k, C].
+    /// positions [capacity, T − k, C] (models of three blocks or more).
     let input: Buffer<T>, dTail: Buffer<T>
+    /// In a model of two blocks, block 1's keys and values at the prefix positions (then `input` and
+    /// `dTail` are unused: each sequence's block 1 reads block 0's output at its other positions directly).
+    let keys: PrefixKeys<T>?
 
     init(config: TransformerConfig, tables: TokenTables<T>, capacity: Int, shards: Int) {
         let tl = config.sequenceLength, pp = config.operands, kk = config.opToken ? 2 : 1, c = config.dModel
         k = kk; p = pp; Tlen = tl; C = c
-        work = BlockWork(B: pp, Tlen: kk, TQ: kk, C: c, A: config.attentionWidth, M: config.dMLP, NH: config.heads, shards: shards)
+        work = BlockWork(B: pp, Tlen: kk, TQ: kk, C: c, A: config.attentionWidth, M: config.dMLP, NH: config.heads, shards: shards,
+                         layerNorm: config.layerNorm)
         seq = .allocate(capacity: pp * kk)
         rows = .allocate(capacity: pp * kk)
         for x in 0..<pp {
@@ -162,7 +166,10 @@ final class PrefixRows<T: Scalar> {
         tables.index(sequences: seq, prefixLength: kk, count: pp, into: rows)
         h0 = Buffer(pp * kk * c); dX = Buffer(pp * kk * c)
         shardOut = (0..<shards).map { _ in Buffer(pp * kk * c) }
-        input = Buffer(capacity * tl * c); dTail = Buffer(capacity * (tl - kk) * c)
+        // Block 1 is the last block and reads its queries at the answer position only.
+        let twoBlocks = config.layers == 2 && !config.fullLastBlock
+        keys = twoBlocks ? PrefixKeys(config: config, prefixLength: kk, capacity: capacity, shards: shards) : nil
+        input = Buffer(twoBlocks ? 1 : capacity * tl * c); dTail = Buffer(twoBlocks ? 1 : capacity * (tl - kk) * c)
     }
 
     deinit { seq.deallocate(); rows.deallocate() }
@@ -196,5 +203,65 @@ final class PrefixRows<T: Scalar> {
         addAssign(shardOut[0].p + r.lowerBound, shardOut[1].p + r.lowerBound, N: r.count)
     }
 
-    func zeroGradients() { for g in shardOut { g.zero() } }
+    func zeroGradients() {
+        for g in shardOut { g.zero() }
+        keys?.zeroPrefixGradients()
+    }
+}
+
+// MARK: - The last block's keys and values at the prefix positions
+//
+// In a model of two blocks, block 1 is the last: it reads its queries at the answer position only, so at
+// the prefix positions it needs only keys and values, of LN1(block 0's output) there, which depend on x
+// alone. They are computed once per operand value from the prefix rows, and each sequence computes
+// block 1's keys and values at its other positions only. Keys and values sit in one buffer, the prefix
+// rows first (row x·k + s) and then the sequences' rows (row P + b·(T − k) + s − k), which `rows` indexes
+// for the attention. Their gradients at the prefix rows add up over the batch, shard by shard, and go
+// back through LN1 and the projections into the prefix rows' output gradient once per pass.
+
+final class PrefixKeys<T: Scalar> {
+    /// P = p·k prefix rows; the positions after the prefix (T − k); the attention and model widths.
+    let P: Int, tail: Int, k: Int, Tlen: Int, A: Int, C: Int
+    /// Keys and values [P + capacity·tail, A], and per shard their gradients.
+    let keys: Buffer<T>, values: Buffer<T>
+    let dKeys: [Buffer<T>], dValues: [Buffer<T>]
+    /// The prefix rows' LN1 output [P, C], its mean and reciprocal deviation, and its gradient.
+    let z: Buffer<T>, mean: Buffer<T>, rstd: Buffer<T>, dz: Buffer<T>
+    /// rows[b·T + s]: the key row of sequence b's position s.
+    let rows: UnsafeMutablePointer<Int32>
+
+    init(config: TransformerConfig, prefixLength kk: Int, capacity: Int, shards: Int) {
+        let tl = config.sequenceLength, a = config.attentionWidth, c = config.dModel, pp = config.operands * kk
+        P = pp; k = kk; tail = tl - kk; Tlen = tl; A = a; C = c
+        let count = (pp + capacity * (tl - kk)) * a
+        keys = Buffer(count); values = Buffer(count)
+        dKeys = (0..<shards).map { _ in Buffer(count) }; dValues = (0..<shards).map { _ in Buffer(count) }
+        z = Buffer(pp * c); mean = Buffer(pp); rstd = Buffer(pp); dz = Buffer(pp * c)
+        rows = .allocate(capacity: max(1, capacity * tl))
+    }
+
+    deinit { rows.deallocate() }
+
+    /// The key rows of sequences r (global indices) from their tokens seq[b·T + t].
+    func index(sequences seq: UnsafePointer<Int32>, _ r: Range<Int>) {
+        for b in r {
+            let x = Int(seq[b * Tlen])
+            for s in 0..<Tlen { rows[b * Tlen + s] = Int32(s < k ? x * k + s : P + b * tail + s - k) }
+        }
+    }
+
+    /// The gradients' prefix rows, zeroed before a pass (the sequences' rows are zeroed by each shard).
+    func zeroPrefixGradients() {
+        for s in dKeys.indices {
+            dKeys[s].p.update(repeating: 0, count: P * A)
+            dValues[s].p.update(repeating: 0, count: P * A)
+        }
+    }
+
+    /// Half `half` of shard 0's prefix-row gradients += shard 1's.
+    func sumShardGradients(half: Int) {
+        let r = shardRows(half, of: 2, rows: P * A)
+        addAssign(dKeys[0].p + r.lowerBound, dKeys[1].p + r.lowerBound, N: r.count)
+        addAssign(dValues[0].p + r.lowerBound, dValues[1].p + r.lowerBound, N: r.count)
+    }
 }

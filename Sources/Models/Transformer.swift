@@ -129,18 +129,19 @@ public func layerNormBackward<T: Scalar>(dinp: UnsafeMutablePointer<T>, dg: Unsa
 
 public func attentionForward<T: Scalar>(y: UnsafeMutablePointer<T>, att: UnsafeMutablePointer<T>,
                                         q: UnsafePointer<T>, k: UnsafePointer<T>, v: UnsafePointer<T>,
-                                        B: Int, Tlen: Int, TQ: Int, NH: Int, HS: Int, index: UnsafePointer<Int32>? = nil) {
+                                        B: Int, Tlen: Int, TQ: Int, NH: Int, HS: Int,
+                                        queries: UnsafePointer<Int32>? = nil, keys: UnsafePointer<Int32>? = nil) {
     let A = NH * HS
     let scale = 1 / T.squareRoot(T(HS))
     for b in 0..<B {
         for h in 0..<NH {
             for i in 0..<TQ {
                 let t = Tlen - TQ + i
-                let qi = q + tableRow(index, b * Tlen + t, b * TQ + i) * A + h * HS
+                let qi = q + tableRow(queries, b * Tlen + t, b * TQ + i) * A + h * HS
                 let w = att + ((b * NH + h) * TQ + i) * Tlen
                 var maxv = -T.infinity
                 for s in 0...t {
-                    let ks = k + tableRow(index, b * Tlen + s, b * Tlen + s) * A + h * HS
+                    let ks = k + tableRow(keys, b * Tlen + s, b * Tlen + s) * A + h * HS
                     var dot: T = 0
                     for e in 0..<HS { dot += qi[e] * ks[e] }
                     w[s] = dot * scale
@@ -153,7 +154,7 @@ public func attentionForward<T: Scalar>(y: UnsafeMutablePointer<T>, att: UnsafeM
                 let yi = y + (b * TQ + i) * A + h * HS
                 for e in 0..<HS { yi[e] = 0 }
                 for s in 0...t {
-                    let vs = v + tableRow(index, b * Tlen + s, b * Tlen + s) * A + h * HS
+                    let vs = v + tableRow(keys, b * Tlen + s, b * Tlen + s) * A + h * HS
                     let a = w[s]
                     for e in 0..<HS { yi[e] += a * vs[e] }
                 }
@@ -162,20 +163,22 @@ public func attentionForward<T: Scalar>(y: UnsafeMutablePointer<T>, att: UnsafeM
     }
 }
 
-/// The row of q, k or v (and of their gradients) that sequence row `sequenceRow` reads: its token table's
-/// row when the projections are tables (`index`, one entry per sequence position), else `denseRow`.
+/// The row of q, or of k and v (and of their gradients), that sequence row `sequenceRow` reads: the row
+/// `index` gives (one entry per sequence position) when they are tables, else `denseRow`. Queries and
+/// keys have an index each (`queries`, `keys`): the first block reads both from the token tables, the last
+/// block of a model with prefix rows only its keys and values.
 @inline(__always)
 func tableRow(_ index: UnsafePointer<Int32>?, _ sequenceRow: Int, _ denseRow: Int) -> Int {
     if let index { return Int(index[sequenceRow]) }
     return denseRow
 }
 
-/// dq, dk, dv += the gradients of attentionForward given dy (with `index`, into the token tables' rows).
+/// dq, dk, dv += the gradients of attentionForward given dy (with indexes, into the rows they give).
 public func attentionBackward<T: Scalar>(dq: UnsafeMutablePointer<T>, dk: UnsafeMutablePointer<T>, dv: UnsafeMutablePointer<T>,
                                          dy: UnsafePointer<T>, att: UnsafePointer<T>,
                                          q: UnsafePointer<T>, k: UnsafePointer<T>, v: UnsafePointer<T>,
                                          B: Int, Tlen: Int, TQ: Int, NH: Int, HS: Int, scratch: UnsafeMutablePointer<T>,
-                                         index: UnsafePointer<Int32>? = nil) {
+                                         queries: UnsafePointer<Int32>? = nil, keys: UnsafePointer<Int32>? = nil) {
     let A = NH * HS
     let scale = 1 / T.squareRoot(T(HS))
     let datt = scratch   // [T]
@@ -187,7 +190,7 @@ public func attentionBackward<T: Scalar>(dq: UnsafeMutablePointer<T>, dk: Unsafe
                 let dyi = dy + (b * TQ + i) * A + h * HS
                 // y = Σ_s w_s v_s:  dw_s = dy · v_s;  dv_s += w_s dy
                 for s in 0...t {
-                    let r = tableRow(index, b * Tlen + s, b * Tlen + s) * A + h * HS
+                    let r = tableRow(keys, b * Tlen + s, b * Tlen + s) * A + h * HS
                     let vs = v + r, dvs = dv + r
                     var d: T = 0
                     for e in 0..<HS { d += dyi[e] * vs[e]; dvs[e] += w[s] * dyi[e] }
@@ -196,11 +199,11 @@ public func attentionBackward<T: Scalar>(dq: UnsafeMutablePointer<T>, dk: Unsafe
                 // softmax: dscore_s = w_s (dw_s − Σ_r w_r dw_r)
                 var dot: T = 0
                 for s in 0...t { dot += w[s] * datt[s] }
-                let rq = tableRow(index, b * Tlen + t, b * TQ + i) * A + h * HS
+                let rq = tableRow(queries, b * Tlen + t, b * TQ + i) * A + h * HS
                 let qi = q + rq, dqi = dq + rq
                 for s in 0...t {
                     let ds = w[s] * (datt[s] - dot) * scale
-                    let r = tableRow(index, b * Tlen + s, b * Tlen + s) * A + h * HS
+                    let r = tableRow(keys, b * Tlen + s, b * Tlen + s) * A + h * HS
                     let ks = k + r, dks = dk + r
                     for e in 0..<HS { dqi[e] += ds * ks[e]; dks[e] += ds * qi[e] }
                 }
@@ -250,18 +253,19 @@ final class BlockWork<T: Scalar> {
     let TQ: Int
     let attnIn, ln1Mean, ln1Rstd, qIn, xq, q, k, v, att, y, o, r1, a, ln1bMean, ln1bRstd: Buffer<T>
     let mlpIn, ln2Mean, ln2Rstd, pre, hid, m, r2, out: Buffer<T>
-    let dAttnIn, dqIn, dq, dk, dv, dy, dr1, da, dmlpIn, dpre, dhid, dr2, scratch: Buffer<T>
-    init(B: Int, Tlen: Int, TQ: Int, C: Int, A: Int, M: Int, NH: Int, shards: Int) {
+    let dAttnIn, dqIn, dq, dk, dv, dy, dr1, dmlpIn, dpre, dhid, dr2, scratch: Buffer<T>
+    /// a is r1, mlpIn is a and out is r2 (the same buffer) where the LayerNorm placement puts no LN between them.
+    init(B: Int, Tlen: Int, TQ: Int, C: Int, A: Int, M: Int, NH: Int, shards: Int, layerNorm: LayerNormPlacement) {
         self.TQ = TQ
-        let N = B * Tlen, Q = B * TQ
+        let N = B * Tlen, Q = B * TQ, post = layerNorm == .post
         attnIn = Buffer(N * C); ln1Mean = Buffer(N); ln1Rstd = Buffer(N); qIn = Buffer(Q * C); xq = Buffer(Q * C)
         q = Buffer(Q * A); k = Buffer(N * A); v = Buffer(N * A); att = Buffer(B * NH * TQ * Tlen); y = Buffer(Q * A)
-        o = Buffer(Q * C); r1 = Buffer(Q * C); a = Buffer(Q * C); ln1bMean = Buffer(Q); ln1bRstd = Buffer(Q)
-        mlpIn = Buffer(Q * C); ln2Mean = Buffer(Q); ln2Rstd = Buffer(Q); pre = Buffer(Q * M); hid = Buffer(Q * M)
-        m = Buffer(Q * C); r2 = Buffer(Q * C); out = Buffer(Q * C)
+        o = Buffer(Q * C); r1 = Buffer(Q * C); a = post ? Buffer(Q * C) : r1; ln1bMean = Buffer(post ? Q : 1); ln1bRstd = Buffer(post ? Q : 1)
+        mlpIn = layerNorm == .pre ? Buffer(Q * C) : a; ln2Mean = Buffer(Q); ln2Rstd = Buffer(Q); pre = Buffer(Q * M); hid = Buffer(Q * M)
+        m = Buffer(Q * C); r2 = Buffer(Q * C); out = post ? Buffer(Q * C) : r2
         dAttnIn = Buffer(N * C); dqIn = Buffer(Q * C); dq = Buffer(Q * A); dk = Buffer(N * A); dv = Buffer(N * A)
-        dy = Buffer(Q * A); dr1 = Buffer(Q * C); da = Buffer(Q * C); dmlpIn = Buffer(Q * C); dpre = Buffer(Q * M)
-        dhid = Buffer(Q * M); dr2 = Buffer(Q * C); scratch = Buffer(shards * Tlen)
+        dy = Buffer(Q * A); dr1 = Buffer(post ? Q * C : 1); dmlpIn = Buffer(Q * C); dpre = Buffer(Q * M)
+        dhid = Buffer(Q * M); dr2 = Buffer(post ? Q * C : 1); scratch = Buffer(shards * Tlen)
     }
 }
 
@@ -329,7 +333,8 @@ public final class Transformer<T: Scalar>: Classifier {
         prefix = config.prefixRows && layers >= 2 ? tokenTables.map { PrefixRows(config: config, tables: $0, capacity: B, shards: 2) } : nil
         let prefixLength = prefix?.k ?? 0
         blocks = (0..<layers).map { l in
-            BlockWork(B: B, Tlen: tl, TQ: (l == layers - 1 && !full) ? 1 : tl - (l == 0 ? prefixLength : 0), C: C, A: A, M: M, NH: NH, shards: 2)
+            BlockWork(B: B, Tlen: tl, TQ: (l == layers - 1 && !full) ? 1 : tl - (l == 0 ? prefixLength : 0), C: C, A: A, M: M, NH: NH, shards: 2,
+                      layerNorm: config.layerNorm)
         }
         dX = (0..<layers).map { _ in Buffer(B * tl * C) }
         lastFullGrad = Buffer(full ? B * tl * C : 1)
@@ -390,6 +395,7 @@ public final class Transformer<T: Scalar>: Classifier {
             let prefix = prefix!, k = prefix.k, C = config.dModel, rp = shardRows(t, of: region.shards, rows: prefix.p)
             _ = blockForward(0, prefix.work, x: prefix.h0.p + rp.lowerBound * k * C, B: rp.count, Tl: k, lo: rp.lowerBound,
                              index: prefix.rows + rp.lowerBound * k)
+            if let keys = prefix.keys { prefixKeysForward(prefix, keys, rows: (rp.lowerBound * k)..<(rp.upperBound * k)) }
         case .rowsForward:
             forwardRows(region.tokens!, r)
         case .rowsBackward:
@@ -397,11 +403,12 @@ public final class Transformer<T: Scalar>: Classifier {
             if t > 0 { grads.update(repeating: 0, count: store.count) }
             backwardRows(region.dlogits!, r, grads: grads, shard: t)
         case .sumPrefix:
-            prefix!.sumShardGradients(half: t)
+            if let keys = prefix!.keys { keys.sumShardGradients(half: t) } else { prefix!.sumShardGradients(half: t) }
         case .prefixBackward:
             // Shard t's operand values of the prefix rows, into shard t's gradients (still to be added).
             let prefix = prefix!, k = prefix.k, C = config.dModel, rp = shardRows(t, of: region.shards, rows: prefix.p)
             let lo = rp.lowerBound, grads = t == 0 ? store.grads : shardGrads.p
+            if let keys = prefix.keys { prefixKeysBackward(prefix, keys, rows: (lo * k)..<(rp.upperBound * k), grads: grads) }
             let dx = blockBackward(0, prefix.work, dOut: prefix.shardOut[0].p + lo * k * C, xIn: prefix.h0.p + lo * k * C, dx: prefix.dX.p + lo * k * C,
                                    B: rp.count, Tl: k, lo: lo, grads: grads, shard: t, index: prefix.rows + lo * k)
             embedBackward(dx, prefix.seq + lo * k, rows: rp.count * k, Tl: k, grads: grads)
@@ -464,11 +471,17 @@ public final class Transformer<T: Scalar>: Classifier {
             else { s[0] = tokens[2 * b]; s[1] = tokens[2 * b + 1]; s[2] = p + 1 }
         }
         tables?.index(sequences: seq, r)
+        prefix?.keys?.index(sequences: seq, r)
         let x0 = at(h0, Tl * C)
         embed(x0, seq + lo * Tl, rows: B * Tl, Tl: Tl)
         var x: UnsafeMutablePointer<T> = x0
         for (l, bw) in blocks.enumerated() {
             if l == 1, let prefix {
+                if let keys = prefix.keys {
+                    // The last block, with its keys and values at the prefix positions from the prefix rows.
+                    x = lastBlockOverPrefix(bw, xTail: x, B: B, lo: lo, keys: keys)
+                    continue
+                }
                 // Block 1's input: the prefix positions from the prefix rows of each sequence's first operand,
                 // the others from block 0.
                 x = prefix.assemble(at(prefix.input, Tl * C), tail: x, seq: seq + lo * Tl, B: B)
@@ -516,7 +529,7 @@ public final class Transformer<T: Scalar>: Classifier {
         let xq = TQ == Tl ? x : at(bw.xq, TQ * C)
         if TQ != Tl { gatherTail(xq, x, B: B, Tlen: Tl, TQ: TQ, C: C) }
         if let index, let tables {
-            attentionForward(y: y, att: att, q: tables.q.p, k: tables.k.p, v: tables.v.p, B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS, index: index)
+            attentionForward(y: y, att: att, q: tables.q.p, k: tables.k.p, v: tables.v.p, B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS, queries: index, keys: index)
         } else {
             // Attention input: LN1(x) (pre) or x.
             if pre { layerNormForward(out: attnIn, mean: at(bw.ln1Mean, Tl), rstd: at(bw.ln1Rstd, Tl), inp: x, g: W + o.ln1g, b: W + o.ln1b, R: N, C: C) }
@@ -529,21 +542,29 @@ public final class Transformer<T: Scalar>: Classifier {
             linearForward(out: v, inp: attnIn, weight: W + o.wv, bias: nil, B: N, I: C, O: A)
             attentionForward(y: y, att: att, q: q, k: k, v: v, B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS)
         }
+        return blockAfterAttention(l, bw, xq: xq, B: B, lo: lo)
+    }
+
+    /// The rest of block l after its attention core: o = y W_Oᵀ, the residual with xq (the block input at
+    /// the query positions), LN and the MLP. Returns the block output [B, TQ, C].
+    func blockAfterAttention(_ l: Int, _ bw: BlockWork<T>, xq: UnsafePointer<T>, B: Int, lo: Int) -> UnsafeMutablePointer<T> {
+        let C = config.dModel, A = config.attentionWidth, M = config.dMLP
+        let W = store.values, o = offsets[l]
+        let pre = config.layerNorm == .pre, post = config.layerNorm == .post
+        @inline(__always) func at(_ buffer: Buffer<T>, _ perSequence: Int) -> UnsafeMutablePointer<T> { buffer.p + lo * perSequence }
+        let TQ = bw.TQ, Q = B * TQ, y = at(bw.y, TQ * A)
         let ao = at(bw.o, TQ * C), r1 = at(bw.r1, TQ * C), a = at(bw.a, TQ * C)
         linearForward(out: ao, inp: y, weight: W + o.wo, bias: nil, B: Q, I: A, O: C)
         for i in 0..<(Q * C) { r1[i] = xq[i] + ao[i] }
         if post { layerNormForward(out: a, mean: at(bw.ln1bMean, TQ), rstd: at(bw.ln1bRstd, TQ), inp: r1, g: W + o.ln1g, b: W + o.ln1b, R: Q, C: C) }
-        else { a.update(from: r1, count: Q * C) }
         let mlpIn = at(bw.mlpIn, TQ * C), hpre = at(bw.pre, TQ * M), hid = at(bw.hid, TQ * M), m = at(bw.m, TQ * C)
         let r2 = at(bw.r2, TQ * C), out = at(bw.out, TQ * C)
         if pre { layerNormForward(out: mlpIn, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), inp: a, g: W + o.ln2g, b: W + o.ln2b, R: Q, C: C) }
-        else { mlpIn.update(from: a, count: Q * C) }
         linearForward(out: hpre, inp: mlpIn, weight: W + o.wIn, bias: W + o.bIn, B: Q, I: C, O: M)
         activationForward(config.activation, out: hid, inp: hpre, N: Q * M)
         linearForward(out: m, inp: hid, weight: W + o.wOut, bias: W + o.bOut, B: Q, I: M, O: C)
         for i in 0..<(Q * C) { r2[i] = a[i] + m[i] }
         if post { layerNormForward(out: out, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), inp: r2, g: W + o.ln2g, b: W + o.ln2b, R: Q, C: C) }
-        else { out.update(from: r2, count: Q * C) }
         return out
     }
 
@@ -572,7 +593,12 @@ public final class Transformer<T: Scalar>: Classifier {
         }
         for l in stride(from: blocks.count - 1, through: 0, by: -1) {
             let bw = blocks[l]
-            if l == 0, let prefix {
+            if l == 1, let keys = prefix?.keys {
+                dOut = lastBlockOverPrefixBackward(bw, dOut: dOut, xTail: at(blocks[0].out, keys.tail * C), dx: at(dX[1], Tl * C), B: B, lo: lo,
+                                                   grads: G, shard: shard, keys: keys)
+                continue
+            }
+            if l == 0, let prefix, prefix.keys == nil {
                 // dOut is block 1's input gradient [B, Tl, C]: its prefix positions go to the prefix rows of
                 // each sequence's first operand, the others to block 0's output.
                 dOut = prefix.split(dOut, tail: at(prefix.dTail, bw.TQ * C), seq: seq + lo * Tl, B: B, shard: shard)
@@ -589,38 +615,18 @@ public final class Transformer<T: Scalar>: Classifier {
     /// and writes the block input's gradient into dx [B, Tl, C], which it returns.
     func blockBackward(_ l: Int, _ bw: BlockWork<T>, dOut: UnsafeMutablePointer<T>, xIn: UnsafeMutablePointer<T>, dx: UnsafeMutablePointer<T>,
                        B: Int, Tl: Int, lo: Int, grads G: UnsafeMutablePointer<T>, shard: Int, index: UnsafePointer<Int32>?) -> UnsafeMutablePointer<T> {
-        let C = config.dModel, A = config.attentionWidth, M = config.dMLP, NH = config.heads, HS = config.dHead
+        let C = config.dModel, A = config.attentionWidth, NH = config.heads, HS = config.dHead
         let W = store.values, o = offsets[l]
-        let pre = config.layerNorm == .pre, post = config.layerNorm == .post
+        let pre = config.layerNorm == .pre
         @inline(__always) func at(_ buffer: Buffer<T>, _ perSequence: Int) -> UnsafeMutablePointer<T> { buffer.p + lo * perSequence }
         let N = B * Tl, TQ = bw.TQ, Q = B * TQ
-        let dr2 = at(bw.dr2, TQ * C), da = at(bw.da, TQ * C), dhid = at(bw.dhid, TQ * M), dpre = at(bw.dpre, TQ * M)
-        let dmlpIn = at(bw.dmlpIn, TQ * C), dr1 = at(bw.dr1, TQ * C), dy = at(bw.dy, TQ * A)
-        // out = LN2(r2) (post) or r2.
-        if post {
-            dr2.update(repeating: 0, count: Q * C)
-            layerNormBackward(dinp: dr2, dg: G + o.ln2g, db: G + o.ln2b, dout: dOut, inp: at(bw.r2, TQ * C), g: W + o.ln2g, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), R: Q, C: C)
-        } else { dr2.update(from: dOut, count: Q * C) }
-        // r2 = a + m;  m = MLP(mlpIn)
-        da.update(from: dr2, count: Q * C)
-        linearBackward(dinp: dhid, dweight: G + o.wOut, dbias: G + o.bOut, dout: dr2, inp: at(bw.hid, TQ * M), weight: W + o.wOut, B: Q, I: M, O: C, assignInput: true)
-        activationBackwardAssign(config.activation, dinp: dpre, dout: dhid, inp: at(bw.pre, TQ * M), N: Q * M)
-        linearBackward(dinp: dmlpIn, dweight: G + o.wIn, dbias: G + o.bIn, dout: dpre, inp: at(bw.mlpIn, TQ * C), weight: W + o.wIn, B: Q, I: C, O: M, assignInput: true)
-        if pre { layerNormBackward(dinp: da, dg: G + o.ln2g, db: G + o.ln2b, dout: dmlpIn, inp: at(bw.a, TQ * C), g: W + o.ln2g, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), R: Q, C: C) }
-        else { addAssign(da, dmlpIn, N: Q * C) }
-        // a = LN1(r1) (post) or r1;  r1 = xq + o
-        if post {
-            dr1.update(repeating: 0, count: Q * C)
-            layerNormBackward(dinp: dr1, dg: G + o.ln1g, db: G + o.ln1b, dout: da, inp: at(bw.r1, TQ * C), g: W + o.ln1g, mean: at(bw.ln1bMean, TQ), rstd: at(bw.ln1bRstd, TQ), R: Q, C: C)
-        } else { dr1.update(from: da, count: Q * C) }
-        // o = y W_Oᵀ
-        linearBackward(dinp: dy, dweight: G + o.wo, dbias: nil, dout: dr1, inp: at(bw.y, TQ * A), weight: W + o.wo, B: Q, I: A, O: C, assignInput: true)
+        let (dy, dr1) = blockAfterAttentionBackward(l, bw, dOut: dOut, B: B, lo: lo, grads: G)
         let att = at(bw.att, NH * TQ * Tl), scratch = bw.scratch.p + shard * Tl
         if let index, let tables {
             // Into the token tables' gradients; the block input's gradient is the residual's alone.
             let d = tables.gradients(shard: shard)
             attentionBackward(dq: d.q, dk: d.k, dv: d.v, dy: dy, att: att, q: tables.q.p, k: tables.k.p, v: tables.v.p,
-                              B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS, scratch: scratch, index: index)
+                              B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS, scratch: scratch, queries: index, keys: index)
             dx.update(repeating: 0, count: N * C)
         } else {
             let dq = at(bw.dq, TQ * A), dk = at(bw.dk, Tl * A), dv = at(bw.dv, Tl * A)
@@ -641,6 +647,119 @@ public final class Transformer<T: Scalar>: Classifier {
         }
         if TQ == Tl { addAssign(dx, dr1, N: N * C) } else { scatterTailAdd(dx, dr1, B: B, Tlen: Tl, TQ: TQ, C: C) }
         return dx
+    }
+
+    /// Block 1 of a two-block model with prefix rows: LN1, keys and values at each sequence's positions
+    /// after the prefix (xTail [B, T − k, C], block 0's output there), its query at the answer position, and
+    /// attention over the keys and values of the prefix rows (of its x) and of its own positions.
+    func lastBlockOverPrefix(_ bw: BlockWork<T>, xTail: UnsafeMutablePointer<T>, B: Int, lo: Int, keys: PrefixKeys<T>) -> UnsafeMutablePointer<T> {
+        let C = config.dModel, A = config.attentionWidth, NH = config.heads, HS = config.dHead, Tl = Tlen
+        let W = store.values, o = offsets[1], tail = keys.tail, N = B * tail
+        @inline(__always) func at(_ buffer: Buffer<T>, _ perSequence: Int) -> UnsafeMutablePointer<T> { buffer.p + lo * perSequence }
+        let attnIn = at(bw.attnIn, tail * C)
+        if config.layerNorm == .pre {
+            layerNormForward(out: attnIn, mean: at(bw.ln1Mean, tail), rstd: at(bw.ln1Rstd, tail), inp: xTail, g: W + o.ln1g, b: W + o.ln1b, R: N, C: C)
+        } else { attnIn.update(from: xTail, count: N * C) }
+        let own = (keys.P + lo * tail) * A
+        linearForward(out: keys.keys.p + own, inp: attnIn, weight: W + o.wk, bias: nil, B: N, I: C, O: A)
+        linearForward(out: keys.values.p + own, inp: attnIn, weight: W + o.wv, bias: nil, B: N, I: C, O: A)
+        let qIn = at(bw.qIn, C), q = at(bw.q, A), xq = at(bw.xq, C)
+        gatherTail(qIn, attnIn, B: B, Tlen: tail, TQ: 1, C: C)
+        linearForward(out: q, inp: qIn, weight: W + o.wq, bias: nil, B: B, I: C, O: A)
+        attentionForward(y: at(bw.y, A), att: at(bw.att, NH * Tl), q: q, k: keys.keys.p, v: keys.values.p, B: B, Tlen: Tl, TQ: 1, NH: NH, HS: HS,
+                         keys: keys.rows + lo * Tl)
+        gatherTail(xq, xTail, B: B, Tlen: tail, TQ: 1, C: C)
+        return blockAfterAttention(1, bw, xq: xq, B: B, lo: lo)
+    }
+
+    /// The adjoint of `lastBlockOverPrefix`: parameter gradients into G, the key and value gradients of the
+    /// prefix rows into shard `shard`'s (added over its sequences), and xTail's gradient into dx, returned.
+    func lastBlockOverPrefixBackward(_ bw: BlockWork<T>, dOut: UnsafeMutablePointer<T>, xTail: UnsafeMutablePointer<T>, dx: UnsafeMutablePointer<T>,
+                                     B: Int, lo: Int, grads G: UnsafeMutablePointer<T>, shard: Int, keys: PrefixKeys<T>) -> UnsafeMutablePointer<T> {
+        let C = config.dModel, A = config.attentionWidth, NH = config.heads, HS = config.dHead, Tl = Tlen
+        let W = store.values, o = offsets[1], tail = keys.tail, N = B * tail
+        @inline(__always) func at(_ buffer: Buffer<T>, _ perSequence: Int) -> UnsafeMutablePointer<T> { buffer.p + lo * perSequence }
+        let (dy, dr1) = blockAfterAttentionBackward(1, bw, dOut: dOut, B: B, lo: lo, grads: G)
+        let dK = keys.dKeys[shard].p, dV = keys.dValues[shard].p, own = (keys.P + lo * tail) * A
+        (dK + own).update(repeating: 0, count: N * A); (dV + own).update(repeating: 0, count: N * A)
+        let dq = at(bw.dq, A)
+        dq.update(repeating: 0, count: B * A)
+        attentionBackward(dq: dq, dk: dK, dv: dV, dy: dy, att: at(bw.att, NH * Tl), q: at(bw.q, A), k: keys.keys.p, v: keys.values.p,
+                          B: B, Tlen: Tl, TQ: 1, NH: NH, HS: HS, scratch: bw.scratch.p + shard * Tl, keys: keys.rows + lo * Tl)
+        let attnIn = at(bw.attnIn, tail * C), dAttnIn = at(bw.dAttnIn, tail * C), qIn = at(bw.qIn, C), dqIn = at(bw.dqIn, C)
+        linearBackward(dinp: dqIn, dweight: G + o.wq, dbias: nil, dout: dq, inp: qIn, weight: W + o.wq, B: B, I: C, O: A, assignInput: true)
+        linearBackward(dinp: dAttnIn, dweight: G + o.wk, dbias: nil, dout: dK + own, inp: attnIn, weight: W + o.wk, B: N, I: C, O: A, assignInput: true)
+        linearBackward(dinp: dAttnIn, dweight: G + o.wv, dbias: nil, dout: dV + own, inp: attnIn, weight: W + o.wv, B: N, I: C, O: A)
+        scatterTailAdd(dAttnIn, dqIn, B: B, Tlen: tail, TQ: 1, C: C)
+        if config.layerNorm == .pre {
+            dx.update(repeating: 0, count: N * C)
+            layerNormBackward(dinp: dx, dg: G + o.ln1g, db: G + o.ln1b, dout: dAttnIn, inp: xTail, g: W + o.ln1g, mean: at(bw.ln1Mean, tail), rstd: at(bw.ln1Rstd, tail), R: N, C: C)
+        } else { dx.update(from: dAttnIn, count: N * C) }
+        scatterTailAdd(dx, dr1, B: B, Tlen: tail, TQ: 1, C: C)
+        return dx
+    }
+
+    /// Block 1's keys and values at prefix rows r, from block 0's output there: LN1, then W_K and W_V.
+    func prefixKeysForward(_ prefix: PrefixRows<T>, _ keys: PrefixKeys<T>, rows r: Range<Int>) {
+        let C = config.dModel, A = config.attentionWidth, W = store.values, o = offsets[1], n = r.count, lo = r.lowerBound
+        let src = prefix.work.out.p + lo * C, z = keys.z.p + lo * C
+        if config.layerNorm == .pre {
+            layerNormForward(out: z, mean: keys.mean.p + lo, rstd: keys.rstd.p + lo, inp: src, g: W + o.ln1g, b: W + o.ln1b, R: n, C: C)
+        } else { z.update(from: src, count: n * C) }
+        linearForward(out: keys.keys.p + lo * A, inp: z, weight: W + o.wk, bias: nil, B: n, I: C, O: A)
+        linearForward(out: keys.values.p + lo * A, inp: z, weight: W + o.wv, bias: nil, B: n, I: C, O: A)
+    }
+
+    /// The adjoint for prefix rows r, from the (summed) key and value gradients: W_K and W_V's gradients into
+    /// G, and block 0's output gradient at those rows into the prefix rows' (prefix.shardOut[0]).
+    func prefixKeysBackward(_ prefix: PrefixRows<T>, _ keys: PrefixKeys<T>, rows r: Range<Int>, grads G: UnsafeMutablePointer<T>) {
+        let C = config.dModel, A = config.attentionWidth, W = store.values, o = offsets[1], n = r.count, lo = r.lowerBound
+        let z = keys.z.p + lo * C, dz = keys.dz.p + lo * C, dOut = prefix.shardOut[0].p + lo * C
+        linearBackward(dinp: dz, dweight: G + o.wk, dbias: nil, dout: keys.dKeys[0].p + lo * A, inp: z, weight: W + o.wk, B: n, I: C, O: A, assignInput: true)
+        linearBackward(dinp: dz, dweight: G + o.wv, dbias: nil, dout: keys.dValues[0].p + lo * A, inp: z, weight: W + o.wv, B: n, I: C, O: A)
+        if config.layerNorm == .pre {
+            dOut.update(repeating: 0, count: n * C)
+            layerNormBackward(dinp: dOut, dg: G + o.ln1g, db: G + o.ln1b, dout: dz, inp: prefix.work.out.p + lo * C, g: W + o.ln1g,
+                              mean: keys.mean.p + lo, rstd: keys.rstd.p + lo, R: n, C: C)
+        } else { dOut.update(from: dz, count: n * C) }
+    }
+
+    /// The adjoint of `blockAfterAttention`: given dOut [B, TQ, C], accumulates the gradients of W_O, the
+    /// LayerNorms and the MLP into G and returns dy [B, TQ, A] (the attention core's output gradient) and
+    /// dr1 [B, TQ, C] (the residual's, at the query positions).
+    func blockAfterAttentionBackward(_ l: Int, _ bw: BlockWork<T>, dOut: UnsafeMutablePointer<T>, B: Int, lo: Int,
+                                     grads G: UnsafeMutablePointer<T>) -> (UnsafeMutablePointer<T>, UnsafeMutablePointer<T>) {
+        let C = config.dModel, A = config.attentionWidth, M = config.dMLP
+        let W = store.values, o = offsets[l]
+        let pre = config.layerNorm == .pre, post = config.layerNorm == .post
+        @inline(__always) func at(_ buffer: Buffer<T>, _ perSequence: Int) -> UnsafeMutablePointer<T> { buffer.p + lo * perSequence }
+        let TQ = bw.TQ, Q = B * TQ
+        let dhid = at(bw.dhid, TQ * M), dpre = at(bw.dpre, TQ * M), dmlpIn = at(bw.dmlpIn, TQ * C), dy = at(bw.dy, TQ * A)
+        // out = LN2(r2) (post) or r2. Without LN2, dOut (which nothing reads after this block) serves as dr2.
+        var dr2 = dOut
+        if post {
+            dr2 = at(bw.dr2, TQ * C)
+            dr2.update(repeating: 0, count: Q * C)
+            layerNormBackward(dinp: dr2, dg: G + o.ln2g, db: G + o.ln2b, dout: dOut, inp: at(bw.r2, TQ * C), g: W + o.ln2g, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), R: Q, C: C)
+        }
+        // r2 = a + m;  m = MLP(mlpIn). da starts as dr2 in the same buffer: W_out's backward reads dr2 before
+        // anything is added to it.
+        let da = dr2
+        linearBackward(dinp: dhid, dweight: G + o.wOut, dbias: G + o.bOut, dout: dr2, inp: at(bw.hid, TQ * M), weight: W + o.wOut, B: Q, I: M, O: C, assignInput: true)
+        activationBackwardAssign(config.activation, dinp: dpre, dout: dhid, inp: at(bw.pre, TQ * M), N: Q * M)
+        linearBackward(dinp: dmlpIn, dweight: G + o.wIn, dbias: G + o.bIn, dout: dpre, inp: at(bw.mlpIn, TQ * C), weight: W + o.wIn, B: Q, I: C, O: M, assignInput: true)
+        if pre { layerNormBackward(dinp: da, dg: G + o.ln2g, db: G + o.ln2b, dout: dmlpIn, inp: at(bw.a, TQ * C), g: W + o.ln2g, mean: at(bw.ln2Mean, TQ), rstd: at(bw.ln2Rstd, TQ), R: Q, C: C) }
+        else { addAssign(da, dmlpIn, N: Q * C) }
+        // a = LN1(r1) (post) or r1;  r1 = xq + o
+        var dr1 = da
+        if post {
+            dr1 = at(bw.dr1, TQ * C)
+            dr1.update(repeating: 0, count: Q * C)
+            layerNormBackward(dinp: dr1, dg: G + o.ln1g, db: G + o.ln1b, dout: da, inp: at(bw.r1, TQ * C), g: W + o.ln1g, mean: at(bw.ln1bMean, TQ), rstd: at(bw.ln1bRstd, TQ), R: Q, C: C)
+        }
+        // o = y W_Oᵀ
+        linearBackward(dinp: dy, dweight: G + o.wo, dbias: nil, dout: dr1, inp: at(bw.y, TQ * A), weight: W + o.wo, B: Q, I: A, O: C, assignInput: true)
+        return (dy, dr1)
     }
 
     public var parameterCount: Int { store.count }

@@ -12,7 +12,8 @@
 //     [N, C] ×2, [N, A] ×4, [Q, C] ×14, [Q, A] ×4, [Q, M] ×4 and the attention weights [B·heads·TQ, T];
 //     then h0 and one input gradient per block [N, C], the final rows [B, C] ×4, logits and dlogits [B, K];
 //     the first block's token tables (R = 2p + 2 rows at most) [R, C] ×4 and [R, A] ×9 (q, k, v and two
-//     shards' gradients), and per row the tokens and their table rows.
+//     shards' gradients), and per row the tokens and their table rows; with two blocks, the last block's
+//     keys and values after the prefix and two shards' gradients of them, [B·(T − k), A] ×6.
 //   Both: the parameters nine times over (values, gradients, the second shard's gradients, the two
 //     AdamW moments, and a checkpoint's copies), the data set (examples, the two splits) and the runtime.
 // It is an estimate of the dominant terms, within some tens of MB, not an accounting of every byte.
@@ -73,8 +74,9 @@ func estimatePeakMemory(_ spec: TrialSpec, table: (count: Int, vocabulary: Int, 
             perRow += T * C * 2 + T * 2 + T * A * 4 + heads * TQ * T + TQ * (14 * C + 4 * A + 4 * M + 6)
         }
         perRow += T * C * (1 + layers) + 4 * C + 2 + 2 * K
-        perRowInts = 2 * T
+        perRowInts = 3 * T
         fixedScalars = (2 * V + 2) * (4 * C + 9 * A)
+        if layers == 2 { perRow += (T - (m.opToken ? 2 : 1)) * A * 6 }
         dominant = "the transformer's activations and gradients, \(perRow) values per row for [\(B) rows × \(T) positions] (d_model \(C), d_mlp \(M), \(layers) block\(layers == 1 ? "" : "s"))"
     default:
         return nil

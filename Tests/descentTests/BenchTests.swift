@@ -11,7 +11,7 @@ final class BenchTests: XCTestCase {
     func testBenchCountsFlopsAndAllocations() throws {
         for threads in ["1", "2"] {
             let r = try descent(["bench", "--workload", "mlp-grok", "--workload", "transformer-nanda", "--workload", "transformer-power",
-                                 "--threads", threads, "--seconds", "0.2", "--json"])
+                                 "--threads", threads, "--seconds", "0.2", "--rounds", "1", "--json"])
             XCTAssertEqual(r.status, 0, r.stderr)
             let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
             let rows = try XCTUnwrap(doc["workloads"] as? [[String: Any]])
@@ -48,7 +48,7 @@ final class BenchTests: XCTestCase {
         echo "warming up"
         case $n in 1) echo '{"steps_per_second": 4.0}';; 2) echo '{"steps_per_second": 6.0}';; *) echo '{"steps_per_second": 5.0}';; esac
         """.write(to: fake, atomically: true, encoding: .utf8)
-        let r = try descent(["bench", "--workload", "transformer-nanda", "--threads", "1", "--seconds", "0.3", "--rounds", "3",
+        let r = try descent(["bench", "--workload", "mlp-grok", "--threads", "1", "--seconds", "0.3", "--rounds", "3",
                              "--against", "sh '\(fake.path)'", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let doc = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
@@ -58,11 +58,11 @@ final class BenchTests: XCTestCase {
         XCTAssertEqual(row["speedup"] as? Double ?? 0, rate / 5, accuracy: 1e-12)
         let calls = try String(contentsOf: log, encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(calls.count, 3, "one call per round")
-        XCTAssertTrue(calls.allSatisfy { $0.hasPrefix("--workload transformer-nanda --seconds ") && $0.hasSuffix(" --threads 1") }, "\(calls)")
-        let failing = try descent(["bench", "--workload", "transformer-nanda", "--seconds", "0.1", "--rounds", "1", "--against", "false"])
+        XCTAssertTrue(calls.allSatisfy { $0.hasPrefix("--workload mlp-grok --seconds ") && $0.hasSuffix(" --threads 1") }, "\(calls)")
+        let failing = try descent(["bench", "--workload", "mlp-grok", "--seconds", "0.1", "--rounds", "1", "--against", "false"])
         XCTAssertEqual(failing.status, 64, failing.stderr)
-        XCTAssertTrue(failing.stderr.contains("`false --workload transformer-nanda` exited with status 1"), failing.stderr)
-        let silent = try descent(["bench", "--workload", "transformer-nanda", "--seconds", "0.1", "--rounds", "1", "--against", "true"])
+        XCTAssertTrue(failing.stderr.contains("`false --workload mlp-grok` exited with status 1"), failing.stderr)
+        let silent = try descent(["bench", "--workload", "mlp-grok", "--seconds", "0.1", "--rounds", "1", "--against", "true"])
         XCTAssertEqual(silent.status, 64, silent.stderr)
         XCTAssertTrue(silent.stderr.contains("printed no JSON object with a positive steps_per_second"), silent.stderr)
     }
