@@ -86,10 +86,12 @@ final class TokenTables<T: Scalar> {
         linearForward(out: q.p, inp: z.p, weight: W + o.wq, bias: nil, B: R, I: C, O: A)
         linearForward(out: k.p, inp: z.p, weight: W + o.wk, bias: nil, B: R, I: C, O: A)
         linearForward(out: v.p, inp: z.p, weight: W + o.wv, bias: nil, B: R, I: C, O: A)
-        for g in shardGradients { g.zero() }
     }
 
-    /// Shard s's q, k and v table gradients (zeroed by `forward`; the rows add into them).
+    /// Zeroes every shard's table gradients (at the start of each backward pass; the rows add into them).
+    func zeroGradients() { for g in shardGradients { g.zero() } }
+
+    /// Shard s's q, k and v table gradients (zeroed by `zeroGradients`; the rows add into them).
     func gradients(shard s: Int) -> (q: UnsafeMutablePointer<T>, k: UnsafeMutablePointer<T>, v: UnsafeMutablePointer<T>) {
         let g = shardGradients[s].p
         return (g, g + R * A, g + 2 * R * A)

@@ -434,7 +434,6 @@ public final class Transformer<T: Scalar>: Classifier {
             tables?.forward(store: store, embedding: embedOffset, positions: positionRows, offsets: offsets[0])
             if let prefix {
                 embed(prefix.h0.p, prefix.seq, rows: prefix.p * prefix.k, Tl: prefix.k)
-                prefix.zeroGradients()
                 runRegion(.prefixForward, tasks: region.shards)
             }
             runRegion(.rowsForward, tasks: region.shards)
@@ -446,6 +445,9 @@ public final class Transformer<T: Scalar>: Classifier {
     public func backward(_ batch: InputBatch<T>, dlogits: UnsafePointer<T>) {
         region = Region(tokens: batch.tokens!, count: batch.count, dlogits: dlogits, shards: shardCount(rows: batch.count))
         onShardThreads {
+            // The gradients that the shards' rows add into start at zero in every backward pass.
+            tables?.zeroGradients()
+            prefix?.zeroGradients()
             runRegion(.rowsBackward, tasks: region.shards)
             if prefix != nil {
                 // The prefix rows' output gradients, summed over the row shards, then block 0 back from them.
@@ -520,9 +522,9 @@ public final class Transformer<T: Scalar>: Classifier {
     /// positions; x is the block input [B, Tl, C]. With `index` (block 0) the queries, keys and values are
     /// read from the token tables. Returns the block output [B, TQ, C].
     func blockForward(_ l: Int, _ bw: BlockWork<T>, x: UnsafeMutablePointer<T>, B: Int, Tl: Int, lo: Int, index: UnsafePointer<Int32>?) -> UnsafeMutablePointer<T> {
-        let C = config.dModel, A = config.attentionWidth, M = config.dMLP, NH = config.heads, HS = config.dHead
+        let C = config.dModel, A = config.attentionWidth, NH = config.heads, HS = config.dHead
         let W = store.values, o = offsets[l]
-        let pre = config.layerNorm == .pre, post = config.layerNorm == .post
+        let pre = config.layerNorm == .pre
         @inline(__always) func at(_ buffer: Buffer<T>, _ perSequence: Int) -> UnsafeMutablePointer<T> { buffer.p + lo * perSequence }
         let N = B * Tl, TQ = bw.TQ, Q = B * TQ
         let attnIn = at(bw.attnIn, Tl * C), y = at(bw.y, TQ * A), att = at(bw.att, NH * TQ * Tl)

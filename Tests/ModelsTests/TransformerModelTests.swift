@@ -122,6 +122,30 @@ final class TransformerModelTests: XCTestCase {
         }
     }
 
+    /// A backward pass adds its gradients to the store's (the caller zeroes them): a second backward pass
+    /// after the same forward pass doubles them, tables, prefix rows and shards included.
+    func testBackwardAccumulates() {
+        for (opToken, layers) in [(true, 2), (false, 1), (true, 3)] {
+            let cfg = TransformerConfig(operands: 7, classes: 7, opToken: opToken, layers: layers, dModel: 8, heads: 2, dMLP: 12, layerNorm: .pre)
+            let model = Transformer<Double>(config: cfg, capacity: 10, rng: RNG(seed: 3))
+            model.shardThreshold = 4
+            let toks = batch(10, p: 7, seed: 8)
+            var rng = RNG(seed: 2)
+            let r = (0..<(10 * 7)).map { _ in rng.normal() }
+            model.store.zeroGrads()
+            toks.withUnsafeBufferPointer { t in
+                _ = model.forward(InputBatch(count: 10, tokens: t.baseAddress!))
+                r.withUnsafeBufferPointer { model.backward(InputBatch(count: 10, tokens: t.baseAddress!), dlogits: $0.baseAddress!) }
+            }
+            let once = model.store.gradArray
+            toks.withUnsafeBufferPointer { t in
+                r.withUnsafeBufferPointer { model.backward(InputBatch(count: 10, tokens: t.baseAddress!), dlogits: $0.baseAddress!) }
+            }
+            let twice = model.store.gradArray
+            for i in once.indices { XCTAssertEqual(twice[i], 2 * once[i], accuracy: 1e-12 * max(1, abs(once[i])), "layers \(layers) gradient \(i)") }
+        }
+    }
+
     func testParameterCountOfTheNandaModel() {
         let cfg = TransformerConfig(operands: 113, classes: 113, opToken: false, layers: 1, dModel: 128, heads: 4, dHead: 32, dMLP: 512, layerNorm: .none)
         // embed (115·128) + pos (3·128) + Q,K,V,O (4·128·128) + MLP (512·128 + 512 + 128·512 + 128) + unembed (113·128)
