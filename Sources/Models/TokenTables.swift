@@ -70,7 +70,9 @@ final class TokenTables<T: Scalar> {
     }
 
     @inline(__always) func row(position t: Int, token: Int32) -> Int32 {
-        Int32(holdsOperand[t] ? firstRow[t] + Int(token) : firstRow[t])
+        guard holdsOperand[t] else { return Int32(firstRow[t]) }
+        precondition(token >= 0 && Int(token) < operands, "Transformer: operand token \(token) outside 0..<\(operands)")
+        return Int32(firstRow[t] + Int(token))
     }
 
     /// The tables for the current parameters: h, z, and q, k, v = z W_{Q,K,V}ᵀ.
@@ -131,9 +133,10 @@ final class TokenTables<T: Scalar> {
 // operand (x and op in x ∘ y =; x in x y =) its output depends on the first operand alone: causal
 // attention there sees only those positions, whose tokens are x and constants. So block 0 is computed
 // there once per operand value, as p sequences of k positions (k = 2 or 1), instead of once per row of
-// the batch; each sequence's block-1 input takes its first k positions from the rows of its x. The
-// gradients at those positions are added into the prefix rows (shard by shard) and taken back through
-// block 0 once per pass.
+// the batch, the operand values split between the two shards. With three blocks or more, each sequence's
+// block-1 input takes its first k positions from the rows of its x, and the gradients at those positions
+// are added into the prefix rows (shard by shard) and taken back through block 0 once per pass. With two,
+// block 1 reads the prefix rows only through its keys and values there (PrefixKeys, below).
 
 final class PrefixRows<T: Scalar> {
     /// k: the prefix positions; p: the operands (prefix sequences); T: the full sequence length; C: d_model.
