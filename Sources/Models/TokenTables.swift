@@ -161,7 +161,7 @@ final class PrefixRows<T: Scalar> {
         let tl = config.sequenceLength, pp = config.operands, kk = config.opToken ? 2 : 1, c = config.dModel
         k = kk; p = pp; Tlen = tl; C = c
         work = BlockWork(B: pp, Tlen: kk, TQ: kk, C: c, A: config.attentionWidth, M: config.dMLP, NH: config.heads, shards: shards,
-                         layerNorm: config.layerNorm)
+                         layerNorm: config.layerNorm, rowQueries: false, rowKeys: false)
         seq = .allocate(capacity: pp * kk)
         rows = .allocate(capacity: pp * kk)
         for x in 0..<pp {

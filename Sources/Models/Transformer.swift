@@ -254,16 +254,22 @@ final class BlockWork<T: Scalar> {
     let attnIn, ln1Mean, ln1Rstd, qIn, xq, q, k, v, att, y, o, r1, a, ln1bMean, ln1bRstd: Buffer<T>
     let mlpIn, ln2Mean, ln2Rstd, pre, hid, m, r2, out: Buffer<T>
     let dAttnIn, dqIn, dq, dk, dv, dy, dr1, dmlpIn, dpre, dhid, dr2, scratch: Buffer<T>
-    /// a is r1, mlpIn is a and out is r2 (the same buffer) where the LayerNorm placement puts no LN between them.
-    init(B: Int, Tlen: Int, TQ: Int, C: Int, A: Int, M: Int, NH: Int, shards: Int, layerNorm: LayerNormPlacement) {
+    /// a is r1, mlpIn is a and out is r2 (the same buffer) where the LayerNorm placement puts no LN between
+    /// them, and without LN1 the attention input is the block input itself. `rowQueries`: the block projects
+    /// its queries (and, with `rowKeys`, its keys and values) row by row into these buffers; a block fed by
+    /// the token tables does neither, and the last block of a two-block model with prefix rows puts its keys
+    /// and values in PrefixKeys. Buffers a block does not use are not allocated.
+    init(B: Int, Tlen: Int, TQ: Int, C: Int, A: Int, M: Int, NH: Int, shards: Int, layerNorm: LayerNormPlacement,
+         rowQueries: Bool = true, rowKeys: Bool = true) {
         self.TQ = TQ
         let N = B * Tlen, Q = B * TQ, post = layerNorm == .post
-        attnIn = Buffer(N * C); ln1Mean = Buffer(N); ln1Rstd = Buffer(N); qIn = Buffer(Q * C); xq = Buffer(Q * C)
-        q = Buffer(Q * A); k = Buffer(N * A); v = Buffer(N * A); att = Buffer(B * NH * TQ * Tlen); y = Buffer(Q * A)
+        let lnRows = rowQueries && layerNorm == .pre ? N : 0, queries = rowQueries ? Q : 0, keys = rowKeys ? N : 0
+        attnIn = Buffer(lnRows * C); ln1Mean = Buffer(lnRows); ln1Rstd = Buffer(lnRows); qIn = Buffer(queries * C); xq = Buffer(Q * C)
+        q = Buffer(queries * A); k = Buffer(keys * A); v = Buffer(keys * A); att = Buffer(B * NH * TQ * Tlen); y = Buffer(Q * A)
         o = Buffer(Q * C); r1 = Buffer(Q * C); a = post ? Buffer(Q * C) : r1; ln1bMean = Buffer(post ? Q : 1); ln1bRstd = Buffer(post ? Q : 1)
         mlpIn = layerNorm == .pre ? Buffer(Q * C) : a; ln2Mean = Buffer(Q); ln2Rstd = Buffer(Q); pre = Buffer(Q * M); hid = Buffer(Q * M)
         m = Buffer(Q * C); r2 = Buffer(Q * C); out = post ? Buffer(Q * C) : r2
-        dAttnIn = Buffer(N * C); dqIn = Buffer(Q * C); dq = Buffer(Q * A); dk = Buffer(N * A); dv = Buffer(N * A)
+        dAttnIn = Buffer(rowQueries ? N * C : 0); dqIn = Buffer(queries * C); dq = Buffer(queries * A); dk = Buffer(keys * A); dv = Buffer(keys * A)
         dy = Buffer(Q * A); dr1 = Buffer(post ? Q * C : 1); dmlpIn = Buffer(Q * C); dpre = Buffer(Q * M)
         dhid = Buffer(Q * M); dr2 = Buffer(post ? Q * C : 1); scratch = Buffer(shards * Tlen)
     }
@@ -330,11 +336,13 @@ public final class Transformer<T: Scalar>: Classifier {
         h0 = Buffer(B * tl * C)
         let tokenTables = config.firstBlockTables ? TokenTables<T>(config: config, capacity: B, shards: 2) : nil
         tables = tokenTables
-        prefix = config.prefixRows && layers >= 2 ? tokenTables.map { PrefixRows(config: config, tables: $0, capacity: B, shards: 2) } : nil
-        let prefixLength = prefix?.k ?? 0
+        let prefixRows = config.prefixRows && layers >= 2 ? tokenTables.map { PrefixRows(config: config, tables: $0, capacity: B, shards: 2) } : nil
+        prefix = prefixRows
+        let prefixLength = prefixRows?.k ?? 0, lastKeysFromPrefix = prefixRows?.keys != nil
         blocks = (0..<layers).map { l in
-            BlockWork(B: B, Tlen: tl, TQ: (l == layers - 1 && !full) ? 1 : tl - (l == 0 ? prefixLength : 0), C: C, A: A, M: M, NH: NH, shards: 2,
-                      layerNorm: config.layerNorm)
+            let fromTables = l == 0 && tokenTables != nil, prefixKeys = l == 1 && lastKeysFromPrefix
+            return BlockWork(B: B, Tlen: tl, TQ: (l == layers - 1 && !full) ? 1 : tl - (l == 0 ? prefixLength : 0), C: C, A: A, M: M, NH: NH,
+                             shards: 2, layerNorm: config.layerNorm, rowQueries: !fromTables, rowKeys: !fromTables && !prefixKeys)
         }
         dX = (0..<layers).map { _ in Buffer(B * tl * C) }
         lastFullGrad = Buffer(full ? B * tl * C : 1)
@@ -527,15 +535,15 @@ public final class Transformer<T: Scalar>: Classifier {
         let pre = config.layerNorm == .pre
         @inline(__always) func at(_ buffer: Buffer<T>, _ perSequence: Int) -> UnsafeMutablePointer<T> { buffer.p + lo * perSequence }
         let N = B * Tl, TQ = bw.TQ, Q = B * TQ
-        let attnIn = at(bw.attnIn, Tl * C), y = at(bw.y, TQ * A), att = at(bw.att, NH * TQ * Tl)
+        let y = at(bw.y, TQ * A), att = at(bw.att, NH * TQ * Tl)
         let xq = TQ == Tl ? x : at(bw.xq, TQ * C)
         if TQ != Tl { gatherTail(xq, x, B: B, Tlen: Tl, TQ: TQ, C: C) }
         if let index, let tables {
             attentionForward(y: y, att: att, q: tables.q.p, k: tables.k.p, v: tables.v.p, B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS, queries: index, keys: index)
         } else {
-            // Attention input: LN1(x) (pre) or x.
+            // Attention input: LN1(x) (pre) or x itself.
+            let attnIn = pre ? at(bw.attnIn, Tl * C) : x
             if pre { layerNormForward(out: attnIn, mean: at(bw.ln1Mean, Tl), rstd: at(bw.ln1Rstd, Tl), inp: x, g: W + o.ln1g, b: W + o.ln1b, R: N, C: C) }
-            else { attnIn.update(from: x, count: N * C) }
             let qIn = TQ == Tl ? attnIn : at(bw.qIn, TQ * C)
             if TQ != Tl { gatherTail(qIn, attnIn, B: B, Tlen: Tl, TQ: TQ, C: C) }
             let q = at(bw.q, TQ * A), k = at(bw.k, Tl * A), v = at(bw.v, Tl * A)
@@ -635,7 +643,7 @@ public final class Transformer<T: Scalar>: Classifier {
             dq.update(repeating: 0, count: Q * A); dk.update(repeating: 0, count: N * A); dv.update(repeating: 0, count: N * A)
             attentionBackward(dq: dq, dk: dk, dv: dv, dy: dy, att: att, q: at(bw.q, TQ * A), k: at(bw.k, Tl * A), v: at(bw.v, Tl * A),
                               B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS, scratch: scratch)
-            let attnIn = at(bw.attnIn, Tl * C), dAttnIn = at(bw.dAttnIn, Tl * C)
+            let attnIn = pre ? at(bw.attnIn, Tl * C) : xIn, dAttnIn = at(bw.dAttnIn, Tl * C)
             let qIn = TQ == Tl ? attnIn : at(bw.qIn, TQ * C), dqIn = at(bw.dqIn, TQ * C)
             linearBackward(dinp: dqIn, dweight: G + o.wq, dbias: nil, dout: dq, inp: qIn, weight: W + o.wq, B: Q, I: C, O: A, assignInput: true)
             linearBackward(dinp: dAttnIn, dweight: G + o.wk, dbias: nil, dout: dk, inp: attnIn, weight: W + o.wk, B: N, I: C, O: A, assignInput: true)
@@ -658,10 +666,8 @@ public final class Transformer<T: Scalar>: Classifier {
         let C = config.dModel, A = config.attentionWidth, NH = config.heads, HS = config.dHead, Tl = Tlen
         let W = store.values, o = offsets[1], tail = keys.tail, N = B * tail
         @inline(__always) func at(_ buffer: Buffer<T>, _ perSequence: Int) -> UnsafeMutablePointer<T> { buffer.p + lo * perSequence }
-        let attnIn = at(bw.attnIn, tail * C)
-        if config.layerNorm == .pre {
-            layerNormForward(out: attnIn, mean: at(bw.ln1Mean, tail), rstd: at(bw.ln1Rstd, tail), inp: xTail, g: W + o.ln1g, b: W + o.ln1b, R: N, C: C)
-        } else { attnIn.update(from: xTail, count: N * C) }
+        let pre = config.layerNorm == .pre, attnIn = pre ? at(bw.attnIn, tail * C) : xTail
+        if pre { layerNormForward(out: attnIn, mean: at(bw.ln1Mean, tail), rstd: at(bw.ln1Rstd, tail), inp: xTail, g: W + o.ln1g, b: W + o.ln1b, R: N, C: C) }
         let own = (keys.P + lo * tail) * A
         linearForward(out: keys.keys.p + own, inp: attnIn, weight: W + o.wk, bias: nil, B: N, I: C, O: A)
         linearForward(out: keys.values.p + own, inp: attnIn, weight: W + o.wv, bias: nil, B: N, I: C, O: A)
@@ -688,12 +694,13 @@ public final class Transformer<T: Scalar>: Classifier {
         dq.update(repeating: 0, count: B * A)
         attentionBackward(dq: dq, dk: dK, dv: dV, dy: dy, att: at(bw.att, NH * Tl), q: at(bw.q, A), k: keys.keys.p, v: keys.values.p,
                           B: B, Tlen: Tl, TQ: 1, NH: NH, HS: HS, scratch: bw.scratch.p + shard * Tl, keys: keys.rows + lo * Tl)
-        let attnIn = at(bw.attnIn, tail * C), dAttnIn = at(bw.dAttnIn, tail * C), qIn = at(bw.qIn, C), dqIn = at(bw.dqIn, C)
+        let pre = config.layerNorm == .pre, attnIn = pre ? at(bw.attnIn, tail * C) : xTail
+        let dAttnIn = at(bw.dAttnIn, tail * C), qIn = at(bw.qIn, C), dqIn = at(bw.dqIn, C)
         linearBackward(dinp: dqIn, dweight: G + o.wq, dbias: nil, dout: dq, inp: qIn, weight: W + o.wq, B: B, I: C, O: A, assignInput: true)
         linearBackward(dinp: dAttnIn, dweight: G + o.wk, dbias: nil, dout: dK + own, inp: attnIn, weight: W + o.wk, B: N, I: C, O: A, assignInput: true)
         linearBackward(dinp: dAttnIn, dweight: G + o.wv, dbias: nil, dout: dV + own, inp: attnIn, weight: W + o.wv, B: N, I: C, O: A)
         scatterTailAdd(dAttnIn, dqIn, B: B, Tlen: tail, TQ: 1, C: C)
-        if config.layerNorm == .pre {
+        if pre {
             dx.update(repeating: 0, count: N * C)
             layerNormBackward(dinp: dx, dg: G + o.ln1g, db: G + o.ln1b, dout: dAttnIn, inp: xTail, g: W + o.ln1g, mean: at(bw.ln1Mean, tail), rstd: at(bw.ln1Rstd, tail), R: N, C: C)
         } else { dx.update(from: dAttnIn, count: N * C) }

@@ -9,7 +9,8 @@
 //     gradient); the trainer's dlogits [B, C].
 //   Transformer (Sources/Models/Transformer.swift): per block, with N = B·T rows at every position and
 //     Q = B·TQ at the query positions (TQ = 1 in the last block), the activations and gradients
-//     [N, C] ×2, [N, A] ×4, [Q, C] ×14, [Q, A] ×4, [Q, M] ×4 and the attention weights [B·heads·TQ, T];
+//     [N, C] ×2, [N, A] ×4, [Q, C] ×14, [Q, A] ×4, [Q, M] ×4 and the attention weights [B·heads·TQ, T]
+//     (the first block, fed by the token tables, has no [N, C] or [N, A] buffers);
 //     then h0 and one input gradient per block [N, C], the final rows [B, C] ×4, logits and dlogits [B, K];
 //     the first block's token tables (R = 2p + 2 rows at most) [R, C] ×4 and [R, A] ×9 (q, k, v and two
 //     shards' gradients), and per row the tokens and their table rows; with two blocks, the last block's
@@ -71,7 +72,7 @@ func estimatePeakMemory(_ spec: TrialSpec, table: (count: Int, vocabulary: Int, 
         let T = cfg.sequenceLength, A = cfg.attentionWidth
         for l in 0..<layers {
             let TQ = l == layers - 1 ? 1 : T
-            perRow += T * C * 2 + T * 2 + T * A * 4 + heads * TQ * T + TQ * (14 * C + 4 * A + 4 * M + 6)
+            perRow += (l == 0 ? 0 : T * C * 2 + T * 2 + T * A * 4) + heads * TQ * T + TQ * (14 * C + 4 * A + 4 * M + 6)
         }
         perRow += T * C * (1 + layers) + 4 * C + 2 + 2 * K
         perRowInts = 3 * T
