@@ -24,7 +24,9 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         // Allocation counting for `descent bench` (interposes malloc in the descent-bench executable only).
         .target(name: "CAllocCounter"),
-        .target(name: "Linalg", dependencies: ["CBLAS"], swiftSettings: fast),
+        // Elementwise kernels that Swift leaves scalar (the Adam step), vectorized in C with the same bits.
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
+        .target(name: "Linalg", dependencies: ["CBLAS", "CKernels"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["Linalg"], swiftSettings: fast),
         .target(name: "Models", dependencies: ["Linalg"], swiftSettings: fast),
         .target(name: "Training", dependencies: ["Linalg", "Datasets", "Models"], swiftSettings: fast),

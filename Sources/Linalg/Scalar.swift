@@ -2,6 +2,7 @@
 // Float is the training path (every matrix product goes to OpenBLAS sgemm); Double serves the
 // finite-difference gradient checks and the optional Float64 training path (dgemm).
 import CBLAS
+import CKernels
 import Foundation
 
 public protocol Scalar: BinaryFloatingPoint, Sendable, LosslessStringConvertible
@@ -18,6 +19,20 @@ where RawSignificand: FixedWidthInteger {
     static func squareRoot(_ x: Self) -> Self
     /// out[i] = sign[i] > 0 ? value[i] : 0, branch-free (out may alias value or sign).
     static func reluMask(out: UnsafeMutablePointer<Self>, value: UnsafePointer<Self>, sign: UnsafePointer<Self>, N: Int)
+    /// One Adam step over n entries (the rule in Training/Optimizers/Adam.swift), vectorized in C
+    /// (CKernels) with the scalar rule's arithmetic, so the same bits:
+    ///   g ← g + l2 θ;  m ← β1 m + (1 − β1) g;  v ← β2 v + (1 − β2) g²;  θ ← θ shrink − lr (m c1) / (√(v c2) + ε)
+    static func adamStep(theta: UnsafeMutablePointer<Self>, grad: UnsafePointer<Self>, m: UnsafeMutablePointer<Self>, v: UnsafeMutablePointer<Self>,
+                         n: Int, lr: Self, beta1: Self, beta2: Self, c1: Self, c2: Self, epsilon: Self, shrink: Self, l2: Self)
+    /// The causal attention core's passes (Models' attentionForward and attentionBackward), in C (CKernels):
+    /// its dot products and sums in the same order, its independent loops vectorized, so the same bits.
+    static func attentionForwardKernel(y: UnsafeMutablePointer<Self>, att: UnsafeMutablePointer<Self>, q: UnsafePointer<Self>, k: UnsafePointer<Self>,
+                                       v: UnsafePointer<Self>, B: Int, Tlen: Int, TQ: Int, NH: Int, HS: Int,
+                                       queries: UnsafePointer<Int32>?, keys: UnsafePointer<Int32>?)
+    static func attentionBackwardKernel(dq: UnsafeMutablePointer<Self>, dk: UnsafeMutablePointer<Self>, dv: UnsafeMutablePointer<Self>,
+                                        dy: UnsafePointer<Self>, att: UnsafePointer<Self>, q: UnsafePointer<Self>, k: UnsafePointer<Self>, v: UnsafePointer<Self>,
+                                        B: Int, Tlen: Int, TQ: Int, NH: Int, HS: Int, scratch: UnsafeMutablePointer<Self>,
+                                        queries: UnsafePointer<Int32>?, keys: UnsafePointer<Int32>?)
 }
 
 @inline(__always)
@@ -130,6 +145,21 @@ extension Float {
             o[i] = v[i] & ~((x &- 1) >> 31) & ~(x >> 31)
         }
     }
+    public static func adamStep(theta: UnsafeMutablePointer<Float>, grad: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                                n: Int, lr: Float, beta1: Float, beta2: Float, c1: Float, c2: Float, epsilon: Float, shrink: Float, l2: Float) {
+        descent_adam_f32(theta, grad, m, v, n, lr, beta1, beta2, c1, c2, epsilon, shrink, l2)
+    }
+    public static func attentionForwardKernel(y: UnsafeMutablePointer<Float>, att: UnsafeMutablePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>,
+                                              v: UnsafePointer<Float>, B: Int, Tlen: Int, TQ: Int, NH: Int, HS: Int,
+                                              queries: UnsafePointer<Int32>?, keys: UnsafePointer<Int32>?) {
+        descent_attention_forward_f32(y, att, q, k, v, B, Tlen, TQ, NH, HS, queries, keys)
+    }
+    public static func attentionBackwardKernel(dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                                               dy: UnsafePointer<Float>, att: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
+                                               B: Int, Tlen: Int, TQ: Int, NH: Int, HS: Int, scratch: UnsafeMutablePointer<Float>,
+                                               queries: UnsafePointer<Int32>?, keys: UnsafePointer<Int32>?) {
+        descent_attention_backward_f32(dq, dk, dv, dy, att, q, k, v, B, Tlen, TQ, NH, HS, scratch, queries, keys)
+    }
 }
 
 extension Double {
@@ -142,6 +172,21 @@ extension Double {
             let x = s[i]
             o[i] = v[i] & ~((x &- 1) >> 63) & ~(x >> 63)
         }
+    }
+    public static func adamStep(theta: UnsafeMutablePointer<Double>, grad: UnsafePointer<Double>, m: UnsafeMutablePointer<Double>, v: UnsafeMutablePointer<Double>,
+                                n: Int, lr: Double, beta1: Double, beta2: Double, c1: Double, c2: Double, epsilon: Double, shrink: Double, l2: Double) {
+        descent_adam_f64(theta, grad, m, v, n, lr, beta1, beta2, c1, c2, epsilon, shrink, l2)
+    }
+    public static func attentionForwardKernel(y: UnsafeMutablePointer<Double>, att: UnsafeMutablePointer<Double>, q: UnsafePointer<Double>, k: UnsafePointer<Double>,
+                                              v: UnsafePointer<Double>, B: Int, Tlen: Int, TQ: Int, NH: Int, HS: Int,
+                                              queries: UnsafePointer<Int32>?, keys: UnsafePointer<Int32>?) {
+        descent_attention_forward_f64(y, att, q, k, v, B, Tlen, TQ, NH, HS, queries, keys)
+    }
+    public static func attentionBackwardKernel(dq: UnsafeMutablePointer<Double>, dk: UnsafeMutablePointer<Double>, dv: UnsafeMutablePointer<Double>,
+                                               dy: UnsafePointer<Double>, att: UnsafePointer<Double>, q: UnsafePointer<Double>, k: UnsafePointer<Double>, v: UnsafePointer<Double>,
+                                               B: Int, Tlen: Int, TQ: Int, NH: Int, HS: Int, scratch: UnsafeMutablePointer<Double>,
+                                               queries: UnsafePointer<Int32>?, keys: UnsafePointer<Int32>?) {
+        descent_attention_backward_f64(dq, dk, dv, dy, att, q, k, v, B, Tlen, TQ, NH, HS, scratch, queries, keys)
     }
 }
 

@@ -125,91 +125,32 @@ public func layerNormBackward<T: Scalar>(dinp: UnsafeMutablePointer<T>, dg: Unsa
 // MARK: - Causal multi-head attention core (after the q, k, v projections, before W_O)
 //
 // q[B,TQ,A] holds the queries of the last TQ positions; k, v [B,T,A]; att[B,NH,TQ,T] the softmax weights;
-// y[B,TQ,A] = Σ_s att · v. Query i sits at position t = T − TQ + i and sees keys s ≤ t.
+// y[B,TQ,A] = Σ_s att · v. Query i sits at position t = T − TQ + i and sees keys s ≤ t. With an index
+// (`queries`, `keys`: one entry per sequence position) a sequence row reads q, or k and v (and writes their
+// gradients), at the table row the index gives: the first block reads both from the token tables, the
+// last block of a model with prefix rows only its keys and values.
 
 public func attentionForward<T: Scalar>(y: UnsafeMutablePointer<T>, att: UnsafeMutablePointer<T>,
                                         q: UnsafePointer<T>, k: UnsafePointer<T>, v: UnsafePointer<T>,
                                         B: Int, Tlen: Int, TQ: Int, NH: Int, HS: Int,
                                         queries: UnsafePointer<Int32>? = nil, keys: UnsafePointer<Int32>? = nil) {
-    let A = NH * HS
-    let scale = 1 / T.squareRoot(T(HS))
-    for b in 0..<B {
-        for h in 0..<NH {
-            for i in 0..<TQ {
-                let t = Tlen - TQ + i
-                let qi = q + tableRow(queries, b * Tlen + t, b * TQ + i) * A + h * HS
-                let w = att + ((b * NH + h) * TQ + i) * Tlen
-                var maxv = -T.infinity
-                for s in 0...t {
-                    let ks = k + tableRow(keys, b * Tlen + s, b * Tlen + s) * A + h * HS
-                    var dot: T = 0
-                    for e in 0..<HS { dot += qi[e] * ks[e] }
-                    w[s] = dot * scale
-                    if w[s] > maxv { maxv = w[s] }
-                }
-                var sum: T = 0
-                for s in 0...t { w[s] = T.exp(w[s] - maxv); sum += w[s] }
-                for s in 0...t { w[s] /= sum }
-                for s in (t + 1)..<max(t + 1, Tlen) { w[s] = 0 }
-                let yi = y + (b * TQ + i) * A + h * HS
-                for e in 0..<HS { yi[e] = 0 }
-                for s in 0...t {
-                    let vs = v + tableRow(keys, b * Tlen + s, b * Tlen + s) * A + h * HS
-                    let a = w[s]
-                    for e in 0..<HS { yi[e] += a * vs[e] }
-                }
-            }
-        }
-    }
+    // Per sequence b, head h and query i at position t: score_s = q_i · k_s / √HS for s ≤ t (dot products
+    // in increasing e), att = softmax over s (less the max, sums in increasing s), y_i = Σ_s att_s v_s,
+    // in C (Linalg's Scalar.attentionForwardKernel).
+    T.attentionForwardKernel(y: y, att: att, q: q, k: k, v: v, B: B, Tlen: Tlen, TQ: TQ, NH: NH, HS: HS, queries: queries, keys: keys)
 }
 
-/// The row of q, or of k and v (and of their gradients), that sequence row `sequenceRow` reads: the row
-/// `index` gives (one entry per sequence position) when they are tables, else `denseRow`. Queries and
-/// keys have an index each (`queries`, `keys`): the first block reads both from the token tables, the last
-/// block of a model with prefix rows only its keys and values.
-@inline(__always)
-func tableRow(_ index: UnsafePointer<Int32>?, _ sequenceRow: Int, _ denseRow: Int) -> Int {
-    if let index { return Int(index[sequenceRow]) }
-    return denseRow
-}
-
-/// dq, dk, dv += the gradients of attentionForward given dy (with indexes, into the rows they give).
+/// dq, dk, dv += the gradients of attentionForward given dy (with indexes, into the rows they give); dq, dk
+/// and dv are distinct buffers, scratch holds Tlen values.
 public func attentionBackward<T: Scalar>(dq: UnsafeMutablePointer<T>, dk: UnsafeMutablePointer<T>, dv: UnsafeMutablePointer<T>,
                                          dy: UnsafePointer<T>, att: UnsafePointer<T>,
                                          q: UnsafePointer<T>, k: UnsafePointer<T>, v: UnsafePointer<T>,
                                          B: Int, Tlen: Int, TQ: Int, NH: Int, HS: Int, scratch: UnsafeMutablePointer<T>,
                                          queries: UnsafePointer<Int32>? = nil, keys: UnsafePointer<Int32>? = nil) {
-    let A = NH * HS
-    let scale = 1 / T.squareRoot(T(HS))
-    let datt = scratch   // [T]
-    for b in 0..<B {
-        for h in 0..<NH {
-            for i in 0..<TQ {
-                let t = Tlen - TQ + i
-                let w = att + ((b * NH + h) * TQ + i) * Tlen
-                let dyi = dy + (b * TQ + i) * A + h * HS
-                // y = Σ_s w_s v_s:  dw_s = dy · v_s;  dv_s += w_s dy
-                for s in 0...t {
-                    let r = tableRow(keys, b * Tlen + s, b * Tlen + s) * A + h * HS
-                    let vs = v + r, dvs = dv + r
-                    var d: T = 0
-                    for e in 0..<HS { d += dyi[e] * vs[e]; dvs[e] += w[s] * dyi[e] }
-                    datt[s] = d
-                }
-                // softmax: dscore_s = w_s (dw_s − Σ_r w_r dw_r)
-                var dot: T = 0
-                for s in 0...t { dot += w[s] * datt[s] }
-                let rq = tableRow(queries, b * Tlen + t, b * TQ + i) * A + h * HS
-                let qi = q + rq, dqi = dq + rq
-                for s in 0...t {
-                    let ds = w[s] * (datt[s] - dot) * scale
-                    let r = tableRow(keys, b * Tlen + s, b * Tlen + s) * A + h * HS
-                    let ks = k + r, dks = dk + r
-                    for e in 0..<HS { dqi[e] += ds * ks[e]; dks[e] += ds * qi[e] }
-                }
-            }
-        }
-    }
+    // dw_s = dy · v_s and dv_s += w_s dy; then dscore_s = w_s (dw_s − Σ_r w_r dw_r) / √HS, dq_i += dscore_s k_s
+    // and dk_s += dscore_s q_i, in C (Linalg's Scalar.attentionBackwardKernel).
+    T.attentionBackwardKernel(dq: dq, dk: dk, dv: dv, dy: dy, att: att, q: q, k: k, v: v, B: B, Tlen: Tlen, TQ: TQ, NH: NH, HS: HS,
+                              scratch: scratch, queries: queries, keys: keys)
 }
 
 /// Sinusoidal positions (Vaswani et al. 2017): P[t, 2i] = sin(t / 10000^(2i/C)), P[t, 2i+1] = cos(...).

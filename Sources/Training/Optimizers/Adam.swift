@@ -15,13 +15,11 @@ enum Adam {
         for (offset, n, decays) in u.tensors {
             let shrink: T = decoupled && decays ? 1 - lr * wd : 1
             let l2: T = !decoupled && decays ? wd : 0
-            for i in u.overlap(offset, n) {
-                let gi = g[i] + l2 * p[i]
-                let mi = b1 * m[i] + (1 - b1) * gi
-                let vi = b2 * v[i] + (1 - b2) * gi * gi
-                m[i] = mi; v[i] = vi
-                p[i] = p[i] * shrink - lr * (mi * c1) / (T.squareRoot(vi * c2) + eps)
-            }
+            let r = u.overlap(offset, n)
+            if r.isEmpty { continue }
+            // The rule above, entry by entry, vectorized in C (Linalg's Scalar.adamStep: the same bits).
+            T.adamStep(theta: p + r.lowerBound, grad: g + r.lowerBound, m: m + r.lowerBound, v: v + r.lowerBound, n: r.count,
+                       lr: lr, beta1: b1, beta2: b2, c1: c1, c2: c2, epsilon: eps, shrink: shrink, l2: l2)
         }
     }
 }
