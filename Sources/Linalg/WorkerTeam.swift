@@ -1,20 +1,63 @@
 // WorkerTeam: a fixed set of threads that run the tasks of one parallel region together, for the
 // data-parallel training step (a batch cut into fixed row shards, one task per shard).
 //
-// Member 0 is the calling thread; members 1 ..< size are threads the team starts once and parks on a
-// semaphore between regions, so a region costs two semaphore hand-offs per helper and no allocation.
-// Task t runs on member t % size, members taking their tasks in increasing order. Inside a region with
-// more than one member OpenBLAS runs on one thread, so the members' products run side by side instead of
-// contending for OpenBLAS's own thread pool. A region sets that and restores the old count after, but
-// OpenBLAS allocates when its thread count changes, so a caller that opens many regions should hold
-// OpenBLAS at one thread around them all (`withSingleThreadedBLAS`).
+// Member 0 is the calling thread; members 1 ..< size are threads the team starts once. A region is
+// announced by advancing an atomic epoch: a helper that finished the last region less than
+// `spinNanoseconds` (1 ms) ago is still watching it and starts at once; one that has waited longer sleeps
+// on its semaphore and is woken by it. The caller waits for the helpers the same way (watching a count,
+// then sleeping). A training step opens several regions well within a millisecond of each other, so a
+// hand-off costs a few microseconds where a sleeping thread's wake-up cost 20-80 µs on the 2-core machine
+// of docs/performance.md (several per cent of a transformer-power step); a team left idle sleeps after
+// 1 ms and takes no processor time. No allocation either way. Task t runs on member
+// t % size, members taking their tasks in increasing order. Inside a region with more than one member
+// OpenBLAS runs on one thread, so the members' products run side by side instead of contending for
+// OpenBLAS's own thread pool. A region sets that and restores the old count after, but OpenBLAS allocates
+// when its thread count changes, so a caller that opens many regions should hold OpenBLAS at one thread
+// around them all (`withSingleThreadedBLAS`).
 //
 // What a task computes must not depend on which member runs it or on the team's size: results are then
 // the same, bit for bit, on one thread or several.
+import CKernels
 import Foundation
+import Synchronization
 
 public final class WorkerTeam: @unchecked Sendable {
     public let size: Int
+
+    /// How long a waiting thread watches for the next region (or the helpers' end) before it sleeps.
+    static let spinNanoseconds: UInt64 = 1_000_000
+
+    /// A flag a sleeping thread raises before it sleeps: whoever lowers it owes the sleeper a signal.
+    final class Sleeper: @unchecked Sendable {
+        let asleep = Atomic<Int>(0)
+        let semaphore = DispatchSemaphore(value: 0)
+
+        /// Waits until `ready()`: watching for spinNanoseconds, then asleep until `wake()` is called. The
+        /// flag is raised before ready() is looked at again, so a wake() that comes in between is not lost.
+        func wait(until ready: () -> Bool) {
+            if ready() { return }
+            let start = DispatchTime.now().uptimeNanoseconds
+            var k = 0
+            while true {
+                descent_cpu_relax()
+                if ready() { return }
+                k += 1
+                if k & 63 == 0 && DispatchTime.now().uptimeNanoseconds - start > WorkerTeam.spinNanoseconds { break }
+            }
+            asleep.store(1, ordering: .sequentiallyConsistent)
+            if ready() {
+                // Take the flag back; if the waker lowered it first, its signal is on its way: consume it.
+                if !asleep.compareExchange(expected: 1, desired: 0, ordering: .sequentiallyConsistent).exchanged { semaphore.wait() }
+                return
+            }
+            semaphore.wait()
+        }
+
+        /// After making the sleeper's condition true: signals it if it sleeps (or is about to).
+        func wake() {
+            if asleep.exchange(0, ordering: .sequentiallyConsistent) == 1 { semaphore.signal() }
+        }
+    }
 
     /// State shared with the helper threads (which must not keep the team itself alive).
     private final class Shared: @unchecked Sendable {
@@ -22,9 +65,13 @@ public final class WorkerTeam: @unchecked Sendable {
         var body: (Int) -> Void = { _ in }
         var tasks = 0
         var stopping = false
-        let wake: [DispatchSemaphore]
-        let done = DispatchSemaphore(value: 0)
-        init(helpers: Int) { wake = (0..<helpers).map { _ in DispatchSemaphore(value: 0) } }
+        /// Regions announced so far; a helper runs its tasks of region e once it sees epoch e.
+        let epoch = Atomic<Int>(0)
+        /// Helpers done with the current region.
+        let finished = Atomic<Int>(0)
+        let helpers: [Sleeper]
+        let caller = Sleeper()
+        init(helpers: Int) { self.helpers = (0..<helpers).map { _ in Sleeper() } }
     }
 
     private let shared: Shared
@@ -36,15 +83,17 @@ public final class WorkerTeam: @unchecked Sendable {
         self.size = size
         shared = Shared(helpers: size - 1)
         for member in 1..<size {
-            let s = shared
+            let s = shared, me = s.helpers[member - 1], helpers = size - 1
             let thread = Thread {
+                var seen = 0
                 while true {
-                    s.wake[member - 1].wait()
+                    me.wait { s.epoch.load(ordering: .sequentiallyConsistent) != seen }
+                    seen = s.epoch.load(ordering: .acquiring)
                     if s.stopping { return }
                     let body = s.body
                     var t = member
                     while t < s.tasks { body(t); t += size }
-                    s.done.signal()
+                    if s.finished.add(1, ordering: .sequentiallyConsistent).newValue == helpers { s.caller.wake() }
                 }
             }
             thread.name = "descent-worker-\(member)"
@@ -54,7 +103,8 @@ public final class WorkerTeam: @unchecked Sendable {
 
     deinit {
         shared.stopping = true
-        shared.wake.forEach { $0.signal() }
+        shared.epoch.add(1, ordering: .sequentiallyConsistent)
+        shared.helpers.forEach { $0.wake() }
     }
 
     /// Runs body(0), ..., body(tasks − 1), spread over the members, and returns when all have finished.
@@ -71,11 +121,14 @@ public final class WorkerTeam: @unchecked Sendable {
         withSingleThreadedBLAS {
             shared.body = body
             shared.tasks = tasks
-            let helpers = min(size, tasks) - 1
-            for h in 0..<helpers { shared.wake[h].signal() }
+            shared.finished.store(0, ordering: .relaxed)
+            // Every helper takes part (one without a task reports at once).
+            shared.epoch.add(1, ordering: .sequentiallyConsistent)
+            for h in shared.helpers { h.wake() }
             var t = 0
             while t < tasks { body(t); t += size }
-            for _ in 0..<helpers { shared.done.wait() }
+            let s = shared, helpers = size - 1
+            s.caller.wait { s.finished.load(ordering: .sequentiallyConsistent) == helpers }
             shared.body = WorkerTeam.idle
         }
         running = false

@@ -31,6 +31,27 @@ final class WorkerTeamTests: XCTestCase {
         }
     }
 
+    /// The hand-offs both ways when the waiting side has gone to sleep (the helpers between regions 3 ms
+    /// apart, the caller while a helper's task takes 3 ms) and when it is still watching (regions back to
+    /// back): every region runs all its tasks and returns only after them. A lost wake-up would hang here.
+    func testHandOffsWhetherTheWaitingThreadSleepsOrWatches() {
+        for size in [2, 3] {
+            let team = WorkerTeam(size: size)
+            let counts = UnsafeMutablePointer<Int>.allocate(capacity: 4)
+            defer { counts.deallocate() }
+            for region in 0..<60 {
+                counts.initialize(repeating: 0, count: 4)
+                let helperSleeps = region % 3 == 1
+                team.run(tasks: 4) { t in
+                    if helperSleeps && t % size != 0 { usleep(3_000) }
+                    counts[t] += 1
+                }
+                XCTAssertEqual(Array(UnsafeBufferPointer(start: counts, count: 4)), [1, 1, 1, 1], "size \(size), region \(region)")
+                if region % 3 == 2 { usleep(3_000) }
+            }
+        }
+    }
+
     func testNestedRegionsRunInOrderOnTheCaller() {
         let team = WorkerTeam(size: 2)
         let order = UnsafeMutablePointer<Int>.allocate(capacity: 2 * 3)

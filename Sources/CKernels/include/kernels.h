@@ -28,3 +28,10 @@ void descent_attention_backward_f32(float *restrict dq, float *restrict dk, floa
 void descent_attention_backward_f64(double *restrict dq, double *restrict dk, double *restrict dv, const double *dy, const double *att,
                                     const double *q, const double *k, const double *v, ptrdiff_t B, ptrdiff_t Tlen, ptrdiff_t TQ,
                                     ptrdiff_t NH, ptrdiff_t HS, double *restrict scratch, const int32_t *queries, const int32_t *keys);
+
+/// A spin-wait hint for the processor (PAUSE on x86-64), for the worker team's short waits.
+static inline void descent_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
