@@ -8,7 +8,9 @@
 // then sleeping). A training step opens several regions well within a millisecond of each other, so a
 // hand-off costs a few microseconds where a sleeping thread's wake-up cost 20-80 µs on the 2-core machine
 // of docs/performance.md (several per cent of a transformer-power step); a team left idle sleeps after
-// 1 ms and takes no processor time. No allocation either way. Task t runs on member
+// 1 ms and takes no processor time, and sooner when OpenBLAS is back on several threads (outside a
+// trainer's steps), whose own threads would otherwise compete with the watching helper for the cores.
+// No allocation either way. Task t runs on member
 // t % size, members taking their tasks in increasing order. Inside a region with more than one member
 // OpenBLAS runs on one thread, so the members' products run side by side instead of contending for
 // OpenBLAS's own thread pool. A region sets that and restores the old count after, but OpenBLAS allocates
@@ -42,7 +44,9 @@ public final class WorkerTeam: @unchecked Sendable {
                 descent_cpu_relax()
                 if ready() { return }
                 k += 1
-                if k & 63 == 0 && DispatchTime.now().uptimeNanoseconds - start > WorkerTeam.spinNanoseconds { break }
+                // Stop watching after spinNanoseconds, or at once when OpenBLAS runs on several threads
+                // again (the caller has left its single-threaded stretch): its threads need the cores.
+                if k & 63 == 0 && (DispatchTime.now().uptimeNanoseconds - start > WorkerTeam.spinNanoseconds || BLAS.threads > 1) { break }
             }
             asleep.store(1, ordering: .sequentiallyConsistent)
             if ready() {
