@@ -10,12 +10,13 @@
 // of docs/performance.md (several per cent of a transformer-power step); a team left idle sleeps after
 // 1 ms and takes no processor time, and sooner when OpenBLAS is back on several threads (outside a
 // trainer's steps), whose own threads would otherwise compete with the watching helper for the cores.
-// No allocation either way. Task t runs on member
-// t % size, members taking their tasks in increasing order. Inside a region with more than one member
-// OpenBLAS runs on one thread, so the members' products run side by side instead of contending for
-// OpenBLAS's own thread pool. A region sets that and restores the old count after, but OpenBLAS allocates
-// when its thread count changes, so a caller that opens many regions should hold OpenBLAS at one thread
-// around them all (`withSingleThreadedBLAS`).
+// No allocation either way.
+//
+// Task t runs on member t % size, members taking their tasks in increasing order. Inside a region with
+// more than one member OpenBLAS runs on one thread, so the members' products run side by side instead of
+// contending for OpenBLAS's own thread pool. A region sets that and restores the old count after, but
+// OpenBLAS allocates when its thread count changes, so a caller that opens many regions should hold
+// OpenBLAS at one thread around them all (`withSingleThreadedBLAS`).
 //
 // What a task computes must not depend on which member runs it or on the team's size: results are then
 // the same, bit for bit, on one thread or several.
