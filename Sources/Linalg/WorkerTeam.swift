@@ -156,3 +156,11 @@ public func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
 public func shardRows(_ s: Int, of count: Int, rows: Int) -> Range<Int> {
     (rows * s / count) ..< (rows * (s + 1) / count)
 }
+
+/// Half `half` (0 or 1) of dst[0 ..< count] += src's same entries: the two members of a team add the
+/// second shard's gradients into the first's, each over its own half.
+@inline(__always)
+public func addHalf<T: Scalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, count: Int, half: Int) {
+    let r = shardRows(half, of: 2, rows: count)
+    addAssign(dst + r.lowerBound, src + r.lowerBound, N: r.count)
+}

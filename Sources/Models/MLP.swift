@@ -234,9 +234,8 @@ public final class MLP<T: Scalar> {
             backwardRows(batch, dlogits: region.dlogits!, shardRows(t, of: region.shards, rows: B), grads: grads, dtables: t == 0 ? dtables : shardTables)
         case .sumShards:
             // Half t of grads += shard 1's gradients, and of dtables += shard 1's tables.
-            let r = shardRows(t, of: 2, rows: store.count), rt = shardRows(t, of: 2, rows: tableCount)
-            addAssign(store.grads + r.lowerBound, shardGrads + r.lowerBound, N: r.count)
-            addAssign(dtables + rt.lowerBound, shardTables + rt.lowerBound, N: rt.count)
+            addHalf(store.grads, shardGrads, count: store.count, half: t)
+            addHalf(dtables, shardTables, count: tableCount, half: t)
         case .tablesBackward:
             if case .embedding(let D) = config.input {
                 // dE += Σ_l dtable_l · W_l (task 0) and dW_l += dtable_lᵀ · E (task 1) write different tensors.

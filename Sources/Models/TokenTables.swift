@@ -101,8 +101,7 @@ final class TokenTables<T: Scalar> {
 
     /// Half `half` of shard 0's table gradients += shard 1's.
     func sumShardGradients(half: Int) {
-        let n = 3 * R * A, r = shardRows(half, of: 2, rows: n)
-        addAssign(shardGradients[0].p + r.lowerBound, shardGradients[1].p + r.lowerBound, N: r.count)
+        addHalf(shardGradients[0].p, shardGradients[1].p, count: 3 * R * A, half: half)
     }
 
     /// Takes the (summed) table gradients back: dW_{Q,K,V} += d{q,k,v}ᵀ z; dz = Σ d{q,k,v} W; through LN1;
@@ -204,8 +203,7 @@ final class PrefixRows<T: Scalar> {
 
     /// Half `half` of shard 0's prefix-row gradients += shard 1's.
     func sumShardGradients(half: Int) {
-        let r = shardRows(half, of: 2, rows: p * k * C)
-        addAssign(shardOut[0].p + r.lowerBound, shardOut[1].p + r.lowerBound, N: r.count)
+        addHalf(shardOut[0].p, shardOut[1].p, count: p * k * C, half: half)
     }
 
     func zeroGradients() {
@@ -265,8 +263,7 @@ final class PrefixKeys<T: Scalar> {
 
     /// Half `half` of shard 0's prefix-row gradients += shard 1's.
     func sumShardGradients(half: Int) {
-        let r = shardRows(half, of: 2, rows: P * A)
-        addAssign(dKeys[0].p + r.lowerBound, dKeys[1].p + r.lowerBound, N: r.count)
-        addAssign(dValues[0].p + r.lowerBound, dValues[1].p + r.lowerBound, N: r.count)
+        addHalf(dKeys[0].p, dKeys[1].p, count: P * A, half: half)
+        addHalf(dValues[0].p, dValues[1].p, count: P * A, half: half)
     }
 }

@@ -362,8 +362,7 @@ public final class Transformer<T: Scalar>: Classifier {
                                    B: rp.count, Tl: k, lo: lo, grads: grads, shard: t, index: prefix.rows + lo * k)
             embedBackward(dx, prefix.seq + lo * k, rows: rp.count * k, Tl: k, grads: grads)
         case .sumShards:
-            let half = shardRows(t, of: 2, rows: store.count)
-            addAssign(store.grads + half.lowerBound, shardGrads.p + half.lowerBound, N: half.count)
+            addHalf(store.grads, shardGrads.p, count: store.count, half: t)
             tables?.sumShardGradients(half: t)
         }
     }
