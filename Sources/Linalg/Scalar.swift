@@ -17,8 +17,17 @@ where RawSignificand: FixedWidthInteger {
     static func log(_ x: Self) -> Self
     static func tanh(_ x: Self) -> Self
     static func squareRoot(_ x: Self) -> Self
-    /// out[i] = sign[i] > 0 ? value[i] : 0, branch-free (out may alias value or sign).
+    /// out[i] = sign[i] > 0 ? value[i] : 0 on the bits (+0 for a sign of ±0, a negative number or a
+    /// negative NaN), in C (CKernels); out may be value or sign (the same entries), never a shifted overlap.
     static func reluMask(out: UnsafeMutablePointer<Self>, value: UnsafePointer<Self>, sign: UnsafePointer<Self>, N: Int)
+    /// LayerNorm over R rows of C (Models' layerNormForward and layerNormBackward), in C (CKernels): each
+    /// row's sums in increasing index as the Swift rule had them, four rows side by side, so the same bits.
+    /// The buffers of one call do not overlap.
+    static func layerNormForwardKernel(out: UnsafeMutablePointer<Self>, mean: UnsafeMutablePointer<Self>, rstd: UnsafeMutablePointer<Self>,
+                                       inp: UnsafePointer<Self>, g: UnsafePointer<Self>, b: UnsafePointer<Self>, R: Int, C: Int)
+    static func layerNormBackwardKernel(dinp: UnsafeMutablePointer<Self>, dg: UnsafeMutablePointer<Self>, db: UnsafeMutablePointer<Self>,
+                                        dout: UnsafePointer<Self>, inp: UnsafePointer<Self>, g: UnsafePointer<Self>,
+                                        mean: UnsafePointer<Self>, rstd: UnsafePointer<Self>, R: Int, C: Int)
     /// One Adam step over n entries (the rule in Training/Optimizers/Adam.swift), vectorized in C
     /// (CKernels) with the scalar rule's arithmetic, so the same bits:
     ///   g ← g + l2 θ;  m ← β1 m + (1 − β1) g;  v ← β2 v + (1 − β2) g²;  θ ← θ shrink − lr (m c1) / (√(v c2) + ε)
@@ -135,15 +144,17 @@ public func addAssign<T: Scalar>(_ acc: UnsafeMutablePointer<T>, _ x: UnsafePoin
 }
 
 extension Float {
-    /// out[i] = sign[i] > 0 ? value[i] : 0
     public static func reluMask(out: UnsafeMutablePointer<Float>, value: UnsafePointer<Float>, sign: UnsafePointer<Float>, N: Int) {
-        let o = UnsafeMutableRawPointer(out).assumingMemoryBound(to: Int32.self)
-        let v = UnsafeRawPointer(value).assumingMemoryBound(to: Int32.self)
-        let s = UnsafeRawPointer(sign).assumingMemoryBound(to: Int32.self)
-        for i in 0..<N {
-            let x = s[i]
-            o[i] = v[i] & ~((x &- 1) >> 31) & ~(x >> 31)
-        }
+        descent_relu_mask_f32(out, value, sign, N)
+    }
+    public static func layerNormForwardKernel(out: UnsafeMutablePointer<Float>, mean: UnsafeMutablePointer<Float>, rstd: UnsafeMutablePointer<Float>,
+                                              inp: UnsafePointer<Float>, g: UnsafePointer<Float>, b: UnsafePointer<Float>, R: Int, C: Int) {
+        descent_layernorm_forward_f32(out, mean, rstd, inp, g, b, R, C)
+    }
+    public static func layerNormBackwardKernel(dinp: UnsafeMutablePointer<Float>, dg: UnsafeMutablePointer<Float>, db: UnsafeMutablePointer<Float>,
+                                               dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, g: UnsafePointer<Float>,
+                                               mean: UnsafePointer<Float>, rstd: UnsafePointer<Float>, R: Int, C: Int) {
+        descent_layernorm_backward_f32(dinp, dg, db, dout, inp, g, mean, rstd, R, C)
     }
     public static func adamStep(theta: UnsafeMutablePointer<Float>, grad: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
                                 n: Int, lr: Float, beta1: Float, beta2: Float, c1: Float, c2: Float, epsilon: Float, shrink: Float, l2: Float) {
@@ -163,15 +174,17 @@ extension Float {
 }
 
 extension Double {
-    /// out[i] = sign[i] > 0 ? value[i] : 0
     public static func reluMask(out: UnsafeMutablePointer<Double>, value: UnsafePointer<Double>, sign: UnsafePointer<Double>, N: Int) {
-        let o = UnsafeMutableRawPointer(out).assumingMemoryBound(to: Int64.self)
-        let v = UnsafeRawPointer(value).assumingMemoryBound(to: Int64.self)
-        let s = UnsafeRawPointer(sign).assumingMemoryBound(to: Int64.self)
-        for i in 0..<N {
-            let x = s[i]
-            o[i] = v[i] & ~((x &- 1) >> 63) & ~(x >> 63)
-        }
+        descent_relu_mask_f64(out, value, sign, N)
+    }
+    public static func layerNormForwardKernel(out: UnsafeMutablePointer<Double>, mean: UnsafeMutablePointer<Double>, rstd: UnsafeMutablePointer<Double>,
+                                              inp: UnsafePointer<Double>, g: UnsafePointer<Double>, b: UnsafePointer<Double>, R: Int, C: Int) {
+        descent_layernorm_forward_f64(out, mean, rstd, inp, g, b, R, C)
+    }
+    public static func layerNormBackwardKernel(dinp: UnsafeMutablePointer<Double>, dg: UnsafeMutablePointer<Double>, db: UnsafeMutablePointer<Double>,
+                                               dout: UnsafePointer<Double>, inp: UnsafePointer<Double>, g: UnsafePointer<Double>,
+                                               mean: UnsafePointer<Double>, rstd: UnsafePointer<Double>, R: Int, C: Int) {
+        descent_layernorm_backward_f64(dinp, dg, db, dout, inp, g, mean, rstd, R, C)
     }
     public static func adamStep(theta: UnsafeMutablePointer<Double>, grad: UnsafePointer<Double>, m: UnsafeMutablePointer<Double>, v: UnsafeMutablePointer<Double>,
                                 n: Int, lr: Double, beta1: Double, beta2: Double, c1: Double, c2: Double, epsilon: Double, shrink: Double, l2: Double) {

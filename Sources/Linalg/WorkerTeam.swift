@@ -157,6 +157,17 @@ public func shardRows(_ s: Int, of count: Int, rows: Int) -> Range<Int> {
     (rows * s / count) ..< (rows * (s + 1) / count)
 }
 
+/// Rows 0 ..< cut (part 0) or cut ..< n (part 1) of a product's n output rows, for the two members of a
+/// team: the cut is a multiple of 48 near n / 2. OpenBLAS's sgemm kernels take output rows in blocks (16
+/// rows with AVX-512, 24 with AVX2, shorter paths for the rows left over), and a row's bits depend on the
+/// path that computes it; cut at a multiple of both, every row takes the path it takes in one whole
+/// product, so the two parts give the whole product's bits (GemmCutTests).
+@inline(__always)
+public func productHalf(_ part: Int, of n: Int) -> Range<Int> {
+    let cut = min(n, (n / 2 + 24) / 48 * 48)
+    return part == 0 ? 0..<cut : cut..<n
+}
+
 /// Half `half` (0 or 1) of dst[0 ..< count] += src's same entries: the two members of a team add the
 /// second shard's gradients into the first's, each over its own half.
 @inline(__always)

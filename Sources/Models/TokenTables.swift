@@ -75,19 +75,22 @@ final class TokenTables<T: Scalar> {
         return Int32(firstRow[t] + Int(token))
     }
 
-    /// The tables for the current parameters: h, z, and q, k, v = z W_{Q,K,V}ᵀ.
-    func forward(store: ParameterStore<T>, embedding: Int, positions P: UnsafePointer<T>, offsets o: BlockOffsets) {
-        let W = store.values, E = W + embedding
-        for r in 0..<R {
+    /// Part `part` (0 or 1) of the tables for the current parameters: h, z, and q, k, v = z W_{Q,K,V}ᵀ at
+    /// its rows. The parts are independent, so a team runs them side by side, and they give the bits of one
+    /// pass over all rows.
+    func forward(part: Int, store: ParameterStore<T>, embedding: Int, positions P: UnsafePointer<T>, offsets o: BlockOffsets) {
+        let W = store.values, E = W + embedding, rows = productHalf(part, of: R), lo = rows.lowerBound, n = rows.count
+        for r in rows {
             let out = h.p + r * C
             out.update(from: E + rowToken[r] * C, count: C)
             addAssign(out, P + rowPosition[r] * C, N: C)
         }
-        if layerNorm == .pre { layerNormForward(out: z.p, mean: mean.p, rstd: rstd.p, inp: h.p, g: W + o.ln1g, b: W + o.ln1b, R: R, C: C) }
-        else { z.p.update(from: h.p, count: R * C) }
-        linearForward(out: q.p, inp: z.p, weight: W + o.wq, bias: nil, B: R, I: C, O: A)
-        linearForward(out: k.p, inp: z.p, weight: W + o.wk, bias: nil, B: R, I: C, O: A)
-        linearForward(out: v.p, inp: z.p, weight: W + o.wv, bias: nil, B: R, I: C, O: A)
+        let hp = h.p + lo * C, zp = z.p + lo * C
+        if layerNorm == .pre { layerNormForward(out: zp, mean: mean.p + lo, rstd: rstd.p + lo, inp: hp, g: W + o.ln1g, b: W + o.ln1b, R: n, C: C) }
+        else { zp.update(from: hp, count: n * C) }
+        linearForward(out: q.p + lo * A, inp: zp, weight: W + o.wq, bias: nil, B: n, I: C, O: A)
+        linearForward(out: k.p + lo * A, inp: zp, weight: W + o.wk, bias: nil, B: n, I: C, O: A)
+        linearForward(out: v.p + lo * A, inp: zp, weight: W + o.wv, bias: nil, B: n, I: C, O: A)
     }
 
     /// Zeroes every shard's table gradients (at the start of each backward pass; the rows add into them).
@@ -104,14 +107,32 @@ final class TokenTables<T: Scalar> {
         addHalf(shardGradients[0].p, shardGradients[1].p, count: 3 * R * A, half: half)
     }
 
-    /// Takes the (summed) table gradients back: dW_{Q,K,V} += d{q,k,v}ᵀ z; dz = Σ d{q,k,v} W; through LN1;
-    /// then into the embeddings of the rows' tokens and the positions (learned ones: dPositions non-nil).
-    func backward(store: ParameterStore<T>, embedding: Int, positions dP: UnsafeMutablePointer<T>?, offsets o: BlockOffsets) {
+    /// Part `part` (0 or 1) of taking the (summed) table gradients back through the projections: dz = Σ
+    /// d{q,k,v} W_{Q,K,V} at its rows of dz, and dW_{Q,K,V} += d{q,k,v}ᵀ z, part 0 taking W_Q's and the
+    /// first rows of W_K's, part 1 the rest of W_K's and W_V's. The parts write disjoint entries and give
+    /// the bits of the whole products (Linalg's productHalf).
+    func backwardProducts(part: Int, store: ParameterStore<T>, offsets o: BlockOffsets) {
+        let W = store.values, G = store.grads, d = gradients(shard: 0)
+        let rows = productHalf(part, of: R), lo = rows.lowerBound, n = rows.count
+        let dzp = dz.p + lo * C
+        T.gemm(transA: false, transB: false, m: n, n: C, k: A, alpha: 1, a: d.q + lo * A, lda: A, b: W + o.wq, ldb: C, beta: 0, c: dzp, ldc: C)
+        T.gemm(transA: false, transB: false, m: n, n: C, k: A, alpha: 1, a: d.k + lo * A, lda: A, b: W + o.wk, ldb: C, beta: 1, c: dzp, ldc: C)
+        T.gemm(transA: false, transB: false, m: n, n: C, k: A, alpha: 1, a: d.v + lo * A, lda: A, b: W + o.wv, ldb: C, beta: 1, c: dzp, ldc: C)
+        // dW[outs] += d[:, outs]ᵀ z for the weight rows `outs`.
+        func weightGradient(_ dw: Int, _ g: UnsafePointer<T>, _ outs: Range<Int>) {
+            let a = outs.lowerBound
+            T.gemm(transA: true, transB: false, m: outs.count, n: C, k: R, alpha: 1, a: g + a, lda: A, b: z.p, ldb: C, beta: 1, c: G + dw + a * C, ldc: C)
+        }
+        let keyRows = productHalf(part, of: A)
+        if part == 0 { weightGradient(o.wq, d.q, 0..<A) }
+        weightGradient(o.wk, d.k, keyRows)
+        if part == 1 { weightGradient(o.wv, d.v, 0..<A) }
+    }
+
+    /// After every part of `backwardProducts`: dz back through LN1 and into the embeddings of the rows'
+    /// tokens and the positions (learned ones: dPositions non-nil), row by row in order.
+    func backwardInputs(store: ParameterStore<T>, embedding: Int, positions dP: UnsafeMutablePointer<T>?, offsets o: BlockOffsets) {
         let W = store.values, G = store.grads
-        let d = gradients(shard: 0)
-        linearBackward(dinp: dz.p, dweight: G + o.wq, dbias: nil, dout: d.q, inp: z.p, weight: W + o.wq, B: R, I: C, O: A, assignInput: true)
-        linearBackward(dinp: dz.p, dweight: G + o.wk, dbias: nil, dout: d.k, inp: z.p, weight: W + o.wk, B: R, I: C, O: A)
-        linearBackward(dinp: dz.p, dweight: G + o.wv, dbias: nil, dout: d.v, inp: z.p, weight: W + o.wv, B: R, I: C, O: A)
         var dIn = dz.p
         if layerNorm == .pre {
             dh.zero()

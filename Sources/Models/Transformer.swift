@@ -80,46 +80,23 @@ public struct TransformerConfig: Sendable, Equatable {
 
 // MARK: - LayerNorm: out = (x − mean) · rstd · g + b over the last dimension (C), ε = 1e-5
 
-/// out[R,C], mean[R], rstd[R] from inp[R,C].
+/// out[R,C], mean[R], rstd[R] from inp[R,C]: per row, mean = Σ x / C and var = Σ (x − mean)² / C (sums in
+/// increasing c), rstd = 1/√(var + ε), out = (x − mean)·rstd·g + b; in C (Linalg's Scalar.layerNormForwardKernel).
+/// The buffers do not overlap.
+@inline(__always)
 public func layerNormForward<T: Scalar>(out: UnsafeMutablePointer<T>, mean: UnsafeMutablePointer<T>, rstd: UnsafeMutablePointer<T>,
                                         inp: UnsafePointer<T>, g: UnsafePointer<T>, b: UnsafePointer<T>, R: Int, C: Int) {
-    for r in 0..<R {
-        let x = inp + r * C, o = out + r * C
-        var m: T = 0
-        for c in 0..<C { m += x[c] }
-        m /= T(C)
-        var v: T = 0
-        for c in 0..<C { let d = x[c] - m; v += d * d }
-        v /= T(C)
-        let s = 1 / T.squareRoot(v + T(1e-5))
-        for c in 0..<C { o[c] = (x[c] - m) * s * g[c] + b[c] }
-        mean[r] = m; rstd[r] = s
-    }
+    T.layerNormForwardKernel(out: out, mean: mean, rstd: rstd, inp: inp, g: g, b: b, R: R, C: C)
 }
 
-/// dinp += ∂/∂x;  dg += Σ dout · x̂;  db += Σ dout   (x̂ = (x − mean)·rstd)
+/// dinp += ∂/∂x;  dg += Σ dout · x̂;  db += Σ dout   (x̂ = (x − mean)·rstd): per row, with dn = g·dout,
+/// dinp += (dn − Σ dn / C − x̂ · Σ dn x̂ / C)·rstd (sums in increasing c; rows in increasing order into dg
+/// and db); in C (Linalg's Scalar.layerNormBackwardKernel). The buffers do not overlap.
+@inline(__always)
 public func layerNormBackward<T: Scalar>(dinp: UnsafeMutablePointer<T>, dg: UnsafeMutablePointer<T>, db: UnsafeMutablePointer<T>,
                                          dout: UnsafePointer<T>, inp: UnsafePointer<T>, g: UnsafePointer<T>,
                                          mean: UnsafePointer<T>, rstd: UnsafePointer<T>, R: Int, C: Int) {
-    for r in 0..<R {
-        let x = inp + r * C, d = dout + r * C, di = dinp + r * C
-        let m = mean[r], s = rstd[r]
-        var dnormMean: T = 0, dnormNormMean: T = 0
-        for c in 0..<C {
-            let xh = (x[c] - m) * s
-            let dn = g[c] * d[c]
-            dnormMean += dn
-            dnormNormMean += dn * xh
-        }
-        dnormMean /= T(C); dnormNormMean /= T(C)
-        for c in 0..<C {
-            let xh = (x[c] - m) * s
-            let dn = g[c] * d[c]
-            db[c] += d[c]
-            dg[c] += xh * d[c]
-            di[c] += (dn - dnormMean - xh * dnormNormMean) * s
-        }
-    }
+    T.layerNormBackwardKernel(dinp: dinp, dg: dg, db: db, dout: dout, inp: inp, g: g, mean: mean, rstd: rstd, R: R, C: C)
 }
 
 // MARK: - Causal multi-head attention core (after the q, k, v projections, before W_O)
@@ -325,7 +302,7 @@ public final class Transformer<T: Scalar>: Classifier {
     public func shardCount(rows: Int) -> Int { rows >= max(2, shardThreshold) ? 2 : 1 }
     public func attach(team: WorkerTeam) { self.team = team }
 
-    enum Phase { case prefixForward, rowsForward, rowsBackward, sumPrefix, prefixBackward, sumShards }
+    enum Phase { case tablesForward, prefixForward, rowsForward, rowsBackward, sumPrefix, prefixBackward, sumShards, tablesBackward }
     struct Region { var tokens: UnsafePointer<Int32>?; var count: Int; var dlogits: UnsafePointer<T>?; var shards: Int }
     var phase = Phase.rowsForward
     var region = Region(tokens: nil, count: 0, dlogits: nil, shards: 1)
@@ -339,6 +316,10 @@ public final class Transformer<T: Scalar>: Classifier {
     func perform(_ t: Int) {
         let r = shardRows(t, of: region.shards, rows: region.count)
         switch phase {
+        case .tablesForward:
+            tables!.forward(part: t, store: store, embedding: embedOffset, positions: positionRows, offsets: offsets[0])
+        case .tablesBackward:
+            tables!.backwardProducts(part: t, store: store, offsets: offsets[0])
         case .prefixForward:
             // Shard t's operand values of the prefix rows.
             let prefix = prefix!, k = prefix.k, C = config.dModel, rp = shardRows(t, of: region.shards, rows: prefix.p)
@@ -348,9 +329,8 @@ public final class Transformer<T: Scalar>: Classifier {
         case .rowsForward:
             forwardRows(region.tokens!, r)
         case .rowsBackward:
-            let grads = t == 0 ? store.grads : shardGrads.p
-            if t > 0 { grads.update(repeating: 0, count: store.count) }
-            backwardRows(region.dlogits!, r, grads: grads, shard: t)
+            // shardGrads is all zeros here: zeroed when made, and by .sumShards after each use.
+            backwardRows(region.dlogits!, r, grads: t == 0 ? store.grads : shardGrads.p, shard: t)
         case .sumPrefix:
             if let keys = prefix!.keys { keys.sumShardGradients(half: t) } else { prefix!.sumShardGradients(half: t) }
         case .prefixBackward:
@@ -362,7 +342,11 @@ public final class Transformer<T: Scalar>: Classifier {
                                    B: rp.count, Tl: k, lo: lo, grads: grads, shard: t, index: prefix.rows + lo * k)
             embedBackward(dx, prefix.seq + lo * k, rows: rp.count * k, Tl: k, grads: grads)
         case .sumShards:
+            // Shard 1's gradients into shard 0's, then zeroed for the next backward pass (each half by one
+            // member, so neither shard's pass carries the zeroing).
             addHalf(store.grads, shardGrads.p, count: store.count, half: t)
+            let h = shardRows(t, of: 2, rows: store.count)
+            (shardGrads.p + h.lowerBound).update(repeating: 0, count: h.count)
             tables?.sumShardGradients(half: t)
         }
     }
@@ -379,7 +363,8 @@ public final class Transformer<T: Scalar>: Classifier {
         precondition(B <= capacity, "Transformer.forward: batch \(B) exceeds capacity \(capacity)")
         region = Region(tokens: batch.tokens!, count: B, dlogits: nil, shards: shardCount(rows: B))
         onShardThreads {
-            tables?.forward(store: store, embedding: embedOffset, positions: positionRows, offsets: offsets[0])
+            // The token tables in two parts, side by side on the team (Linalg's productHalf: the bits of one pass).
+            if tables != nil { runRegion(.tablesForward, tasks: 2) }
             if let prefix {
                 embed(prefix.h0.p, prefix.seq, rows: prefix.p * prefix.k, Tl: prefix.k)
                 runRegion(.prefixForward, tasks: region.shards)
@@ -403,7 +388,10 @@ public final class Transformer<T: Scalar>: Classifier {
                 runRegion(.prefixBackward, tasks: region.shards)
             }
             if region.shards > 1 { runRegion(.sumShards, tasks: 2) }
-            tables?.backward(store: store, embedding: embedOffset, positions: config.positions == .learned ? store.grads + posOffset : nil, offsets: offsets[0])
+            if let tables {
+                runRegion(.tablesBackward, tasks: 2)
+                tables.backwardInputs(store: store, embedding: embedOffset, positions: config.positions == .learned ? store.grads + posOffset : nil, offsets: offsets[0])
+            }
         }
         region = Region(tokens: nil, count: 0, dlogits: nil, shards: 1)
     }

@@ -255,6 +255,9 @@ public final class Trainer<M: Classifier> {
                                                 scale: g.dlogits == nil ? T(1) : T(1) / T(g.B))
     }
 
+    /// Zeroes half of the gradients (the two halves side by side on the team; built once, so no allocation).
+    lazy var zeroTask: (Int) -> Void = { [unowned self] h in self.model.store.zeroGrads(half: h) }
+
     public var batchSize: Int { min(config.batchSize ?? data.train.count, data.train.count) }
 
     /// The next minibatch: rows drawn without replacement, reshuffled each epoch.
@@ -293,7 +296,7 @@ public final class Trainer<M: Classifier> {
         model.prepareTrainingStep(rows: input.count, rng: &rng)
         let logits = model.forward(input)
         let sums = loss(logits: logits, labels: labels, B: input.count, dlogits: dlogits)
-        model.store.zeroGrads()
+        if shardsBatches { team.run(tasks: 2, zeroTask) } else { model.store.zeroGrads() }
         model.backward(input, dlogits: dlogits)
         model.endTrainingStep()
         for s in gradientStages { s.apply(model.store, &rng) }

@@ -100,8 +100,8 @@ final class CKernelTests: XCTestCase {
         } } }
     }
 
-    func checkAttention<T: Scalar>(_: T.Type, indexed: Bool, TQ: Int) {
-        let B = 5, Tl = 4, NH = 4, HS = 32, A = NH * HS
+    func checkAttention<T: Scalar>(_: T.Type, indexed: Bool, TQ: Int, HS: Int) {
+        let B = 5, Tl = 4, NH = 4, A = NH * HS
         // Indexed: q, k and v are tables of R rows, each sequence position reading the row its index gives
         // (rows repeat across sequences, so the gradients add into shared rows).
         let R = 7
@@ -120,7 +120,7 @@ final class CKernelTests: XCTestCase {
         withIndexes { qi, ki in
             T.attentionForwardKernel(y: &y2, att: &att2, q: q, k: k, v: v, B: B, Tlen: Tl, TQ: TQ, NH: NH, HS: HS, queries: qi, keys: ki)
         }
-        let what = "\(T.self) indexed=\(indexed) TQ=\(TQ)"
+        let what = "\(T.self) indexed=\(indexed) TQ=\(TQ) HS=\(HS)"
         XCTAssertEqual(bits(y2), bits(y), "\(what) y")
         XCTAssertEqual(bits(att2), bits(att), "\(what) att")
         // The backward pass adds into gradients that already hold values.
@@ -139,10 +139,96 @@ final class CKernelTests: XCTestCase {
 
     func testAttentionKernelsAreTheScalarLoopsBitForBit() {
         for indexed in [false, true] {
-            for TQ in [4, 2, 1] {
-                checkAttention(Float.self, indexed: indexed, TQ: TQ)
-                checkAttention(Double.self, indexed: indexed, TQ: TQ)
+            // Head sizes 32 and 16 take the kernels' paths with the size a constant; 5 the general one.
+            for TQ in [4, 2, 1] { for HS in [32, 16, 5] {
+                checkAttention(Float.self, indexed: indexed, TQ: TQ, HS: HS)
+                checkAttention(Double.self, indexed: indexed, TQ: TQ, HS: HS)
+            } }
+        }
+    }
+
+    // MARK: LayerNorm
+
+    func layerNormForwardReference<T: Scalar>(_ out: inout [T], _ mean: inout [T], _ rstd: inout [T], _ x: [T], _ g: [T], _ b: [T], R: Int, C: Int) {
+        for r in 0..<R {
+            var m: T = 0
+            for c in 0..<C { m += x[r * C + c] }
+            m /= T(C)
+            var v: T = 0
+            for c in 0..<C { let d = x[r * C + c] - m; v += d * d }
+            v /= T(C)
+            let s = 1 / T.squareRoot(v + T(1e-5))
+            for c in 0..<C { out[r * C + c] = (x[r * C + c] - m) * s * g[c] + b[c] }
+            mean[r] = m; rstd[r] = s
+        }
+    }
+
+    func layerNormBackwardReference<T: Scalar>(_ dx: inout [T], _ dg: inout [T], _ db: inout [T], _ d: [T], _ x: [T], _ g: [T],
+                                               _ mean: [T], _ rstd: [T], R: Int, C: Int) {
+        for r in 0..<R {
+            let m = mean[r], s = rstd[r]
+            var dnormMean: T = 0, dnormNormMean: T = 0
+            for c in 0..<C {
+                let xh = (x[r * C + c] - m) * s, dn = g[c] * d[r * C + c]
+                dnormMean += dn; dnormNormMean += dn * xh
+            }
+            dnormMean /= T(C); dnormNormMean /= T(C)
+            for c in 0..<C {
+                let xh = (x[r * C + c] - m) * s, dn = g[c] * d[r * C + c]
+                db[c] += d[r * C + c]
+                dg[c] += xh * d[r * C + c]
+                dx[r * C + c] += (dn - dnormMean - xh * dnormNormMean) * s
             }
         }
+    }
+
+    func checkLayerNorm<T: Scalar>(_: T.Type, R: Int, C: Int) {
+        // Rows offset from zero, so that the means matter; gradients added into values already there.
+        let x = values(R * C, T.self).map { $0 + 3 }, g = values(C, T.self), b = values(C, T.self)
+        var out = [T](repeating: 0, count: R * C), mean = [T](repeating: 0, count: R), rstd = mean
+        var (out2, mean2, rstd2) = (out, mean, rstd)
+        layerNormForwardReference(&out, &mean, &rstd, x, g, b, R: R, C: C)
+        T.layerNormForwardKernel(out: &out2, mean: &mean2, rstd: &rstd2, inp: x, g: g, b: b, R: R, C: C)
+        let what = "\(T.self) R=\(R) C=\(C)"
+        XCTAssertEqual(bits(out2), bits(out), "\(what) out")
+        XCTAssertEqual(bits(mean2), bits(mean), "\(what) mean")
+        XCTAssertEqual(bits(rstd2), bits(rstd), "\(what) rstd")
+        let d = values(R * C, T.self)
+        var dx = values(R * C, T.self), dg = values(C, T.self), db = values(C, T.self)
+        var (dx2, dg2, db2) = (dx, dg, db)
+        layerNormBackwardReference(&dx, &dg, &db, d, x, g, mean, rstd, R: R, C: C)
+        T.layerNormBackwardKernel(dinp: &dx2, dg: &dg2, db: &db2, dout: d, inp: x, g: g, mean: mean, rstd: rstd, R: R, C: C)
+        XCTAssertEqual(bits(dx2), bits(dx), "\(what) dx")
+        XCTAssertEqual(bits(dg2), bits(dg), "\(what) dg")
+        XCTAssertEqual(bits(db2), bits(db), "\(what) db")
+    }
+
+    func testLayerNormKernelsAreTheScalarLoopsBitForBit() {
+        // Row counts around the four rows taken together, widths around the vector widths.
+        for (R, C) in [(1, 128), (3, 17), (4, 128), (7, 33), (13, 64), (64, 128)] {
+            checkLayerNorm(Float.self, R: R, C: C)
+            checkLayerNorm(Double.self, R: R, C: C)
+        }
+    }
+
+    // MARK: ReLU mask
+
+    func checkReluMask<T: Scalar>(_: T.Type) {
+        // Signs that are ±0, ±∞, NaN of either sign, subnormal and ordinary numbers.
+        let special: [T] = [0, -0.0, .infinity, -.infinity, .nan, -T.nan, T.leastNonzeroMagnitude, -T.leastNonzeroMagnitude, 1, -1]
+        let sign = special + values(70, T.self), value = values(sign.count, T.self)
+        let expected = zip(value, sign).map { v, s in s.sign == .plus && (s > 0 || s.isNaN) ? v : T(0) }
+        var out = [T](repeating: 7, count: sign.count)
+        T.reluMask(out: &out, value: value, sign: sign, N: sign.count)
+        XCTAssertEqual(bits(out), bits(expected), "\(T.self)")
+        // In place: out is value.
+        var inPlace = value
+        inPlace.withUnsafeMutableBufferPointer { p in T.reluMask(out: p.baseAddress!, value: p.baseAddress!, sign: sign, N: sign.count) }
+        XCTAssertEqual(bits(inPlace), bits(expected), "\(T.self) in place")
+    }
+
+    func testReluMaskKeepsValueWhereTheSignIsPositive() {
+        checkReluMask(Float.self)
+        checkReluMask(Double.self)
     }
 }

@@ -29,6 +29,23 @@ void descent_attention_backward_f64(double *restrict dq, double *restrict dk, do
                                     const double *q, const double *k, const double *v, ptrdiff_t B, ptrdiff_t Tlen, ptrdiff_t TQ,
                                     ptrdiff_t NH, ptrdiff_t HS, double *restrict scratch, const int32_t *queries, const int32_t *keys);
 
+/// LayerNorm over R rows of C (Models/Transformer.swift's layerNormForward and layerNormBackward):
+/// out = (x − mean)·rstd·g + b, ε = 1e-5; the backward pass adds into dinp, dg and db.
+void descent_layernorm_forward_f32(float *restrict out, float *restrict mean, float *restrict rstd, const float *restrict inp,
+                                   const float *restrict g, const float *restrict b, ptrdiff_t R, ptrdiff_t C);
+void descent_layernorm_forward_f64(double *restrict out, double *restrict mean, double *restrict rstd, const double *restrict inp,
+                                   const double *restrict g, const double *restrict b, ptrdiff_t R, ptrdiff_t C);
+void descent_layernorm_backward_f32(float *restrict dinp, float *restrict dg, float *restrict db, const float *restrict dout,
+                                    const float *restrict inp, const float *restrict g, const float *restrict mean,
+                                    const float *restrict rstd, ptrdiff_t R, ptrdiff_t C);
+void descent_layernorm_backward_f64(double *restrict dinp, double *restrict dg, double *restrict db, const double *restrict dout,
+                                    const double *restrict inp, const double *restrict g, const double *restrict mean,
+                                    const double *restrict rstd, ptrdiff_t R, ptrdiff_t C);
+
+/// out[i] = sign[i] > 0 ? value[i] : 0, on the bits (Linalg's reluMask); out may be value or sign.
+void descent_relu_mask_f32(float *out, const float *value, const float *sign, ptrdiff_t n);
+void descent_relu_mask_f64(double *out, const double *value, const double *sign, ptrdiff_t n);
+
 /// A spin-wait hint for the processor (PAUSE on x86-64), for the worker team's short waits.
 static inline void descent_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
