@@ -24,8 +24,8 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         // Allocation counting for `descent bench` (interposes malloc in the descent-bench executable only).
         .target(name: "CAllocCounter"),
-        // Elementwise loops that Swift leaves scalar (the Adam step, the attention core), vectorized in C with
-        // the same bits (and the worker team's spin-wait hint).
+        // Elementwise loops that Swift leaves scalar (the Adam step, the attention core, LayerNorm, the ReLU
+        // mask), vectorized in C with the same bits (and the worker team's spin-wait hint).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=off", "-fno-math-errno"])]),
         .target(name: "Linalg", dependencies: ["CBLAS", "CKernels"], swiftSettings: fast),
         .target(name: "Datasets", dependencies: ["Linalg"], swiftSettings: fast),

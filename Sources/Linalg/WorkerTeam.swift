@@ -168,10 +168,24 @@ public func productHalf(_ part: Int, of n: Int) -> Range<Int> {
     return part == 0 ? 0..<cut : cut..<n
 }
 
-/// Half `half` (0 or 1) of dst[0 ..< count] += src's same entries: the two members of a team add the
-/// second shard's gradients into the first's, each over its own half.
+/// Member `half`'s (0 or 1) share of count entries of an elementwise pass run by two members of a team,
+/// as ranges given to body: chunks of 8192 entries, taken in turn (member 0 the first, 1 the second, 0
+/// the third...). Interleaved, each member's share holds a like mix of the array's parts: with two
+/// contiguous halves, the AdamW update of a transformer-power step took twice as long on the half with
+/// the first block's parameters as on the other (what the caches held differed), and one member waited.
+@inline(__always)
+public func forEachChunk(ofHalf half: Int, count: Int, _ body: (Range<Int>) -> Void) {
+    let chunk = 8192
+    var lo = half * chunk
+    while lo < count {
+        body(lo..<min(lo + chunk, count))
+        lo += 2 * chunk
+    }
+}
+
+/// Half `half` (0 or 1) of dst[0 ..< count] += src's same entries (`forEachChunk`): the two members of a
+/// team add the second shard's gradients into the first's.
 @inline(__always)
 public func addHalf<T: Scalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, count: Int, half: Int) {
-    let r = shardRows(half, of: 2, rows: count)
-    addAssign(dst + r.lowerBound, src + r.lowerBound, N: r.count)
+    forEachChunk(ofHalf: half, count: count) { r in addAssign(dst + r.lowerBound, src + r.lowerBound, N: r.count) }
 }

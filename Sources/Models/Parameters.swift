@@ -53,10 +53,9 @@ public final class ParameterStore<T: Scalar> {
 
     /// The one place gradients are zeroed before a backward pass accumulates into them.
     public func zeroGrads() { grads.update(repeating: 0, count: count) }
-    /// Half `half` (0 or 1) of zeroGrads, for the two members of a team.
+    /// Half `half` (0 or 1) of zeroGrads, for the two members of a team (Linalg's forEachChunk).
     public func zeroGrads(half: Int) {
-        let r = shardRows(half, of: 2, rows: count)
-        (grads + r.lowerBound).update(repeating: 0, count: r.count)
+        forEachChunk(ofHalf: half, count: count) { r in (grads + r.lowerBound).update(repeating: 0, count: r.count) }
     }
 
     /// Euclidean norm of one tensor, accumulated in Double.

@@ -342,11 +342,12 @@ public final class Transformer<T: Scalar>: Classifier {
                                    B: rp.count, Tl: k, lo: lo, grads: grads, shard: t, index: prefix.rows + lo * k)
             embedBackward(dx, prefix.seq + lo * k, rows: rp.count * k, Tl: k, grads: grads)
         case .sumShards:
-            // Shard 1's gradients into shard 0's, then zeroed for the next backward pass (each half by one
-            // member, so neither shard's pass carries the zeroing).
-            addHalf(store.grads, shardGrads.p, count: store.count, half: t)
-            let h = shardRows(t, of: 2, rows: store.count)
-            (shardGrads.p + h.lowerBound).update(repeating: 0, count: h.count)
+            // Shard 1's gradients into shard 0's, then zeroed for the next backward pass, each member over
+            // its half (Linalg's forEachChunk), so neither shard's pass carries the zeroing.
+            forEachChunk(ofHalf: t, count: store.count) { r in
+                addAssign(store.grads + r.lowerBound, shardGrads.p + r.lowerBound, N: r.count)
+                (shardGrads.p + r.lowerBound).update(repeating: 0, count: r.count)
+            }
             tables?.sumShardGradients(half: t)
         }
     }

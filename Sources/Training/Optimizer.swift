@@ -55,7 +55,8 @@ public final class Optimizer<T: Scalar> {
     }
 
     /// One update of all parameters from store.grads; returns the learning rate used. With a team, its
-    /// members update halves of the parameters (each entry's update is the same either way).
+    /// two members update interleaved halves of the parameters (Linalg's forEachChunk; each entry's update
+    /// is the same either way).
     @discardableResult
     public func step(_ store: ParameterStore<T>, team: WorkerTeam? = nil) -> Double {
         t += 1
@@ -70,7 +71,7 @@ public final class Optimizer<T: Scalar> {
     struct Pending { let store: ParameterStore<T>; let lr: T; let c1: T; let c2: T }
     var pending: Pending? = nil
     /// Built once, so that a parallel update allocates nothing.
-    lazy var updateTask: (Int) -> Void = { [unowned self] h in self.update(shardRows(h, of: 2, rows: self.count)) }
+    lazy var updateTask: (Int) -> Void = { [unowned self] h in forEachChunk(ofHalf: h, count: self.count) { self.update($0) } }
 
     /// The update of the parameters with flat indices in `range`, by the configured rule (Optimizers/).
     func update(_ range: Range<Int>) {

@@ -87,4 +87,27 @@ final class WorkerTeamTests: XCTestCase {
             }
         }
     }
+
+    func testTheTwoHalvesOfAnElementwisePassCoverEachEntryOnce() {
+        // Counts below, at and around the chunk (8192 entries) and its multiples.
+        for count in [0, 1, 8191, 8192, 8193, 16384, 16385, 3 * 8192 + 5, 422_154] {
+            var seen = [Int](repeating: 0, count: count)
+            var shares = [0, 0]
+            for half in 0..<2 {
+                forEachChunk(ofHalf: half, count: count) { r in
+                    for i in r { seen[i] += 1 }
+                    shares[half] += r.count
+                }
+            }
+            XCTAssertEqual(seen.filter { $0 != 1 }.count, 0, "count \(count)")
+            // Neither member's share exceeds the other's by more than one chunk.
+            XCTAssertLessThanOrEqual(abs(shares[0] - shares[1]), 8192, "count \(count)")
+        }
+        // addHalf over both halves adds every entry once.
+        var dst: [Double] = (0..<20000).map(Double.init), src = [Double](repeating: 0.5, count: 20000)
+        dst.withUnsafeMutableBufferPointer { d in src.withUnsafeMutableBufferPointer { s in
+            for half in 0..<2 { addHalf(d.baseAddress!, s.baseAddress!, count: 20000, half: half) }
+        } }
+        XCTAssertEqual(dst, (0..<20000).map { Double($0) + 0.5 })
+    }
 }
