@@ -189,3 +189,14 @@ public func forEachChunk(ofHalf half: Int, count: Int, _ body: (Range<Int>) -> V
 public func addHalf<T: Scalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafePointer<T>, count: Int, half: Int) {
     forEachChunk(ofHalf: half, count: count) { r in addAssign(dst + r.lowerBound, src + r.lowerBound, N: r.count) }
 }
+
+/// addHalf, then those entries of src zeroed: a model's second shard adds its gradients into a buffer
+/// that is all zeros outside a backward pass (zeroed when made, and here after each use), so neither
+/// shard's pass carries the zeroing and each member zeroes the chunks it has just read.
+@inline(__always)
+public func addHalfAndZero<T: Scalar>(_ dst: UnsafeMutablePointer<T>, _ src: UnsafeMutablePointer<T>, count: Int, half: Int) {
+    forEachChunk(ofHalf: half, count: count) { r in
+        addAssign(dst + r.lowerBound, src + r.lowerBound, N: r.count)
+        (src + r.lowerBound).update(repeating: 0, count: r.count)
+    }
+}

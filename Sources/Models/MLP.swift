@@ -132,7 +132,7 @@ public final class MLP<T: Scalar> {
         maxWidth = max(config.hidden.max()!, config.classes)
         gradA = .allocate(capacity: capacity * maxWidth)
         gradZ = .allocate(capacity: capacity * maxWidth)
-        shardGrads = .allocate(capacity: max(1, layout.count))
+        shardGrads = .allocate(capacity: max(1, layout.count)); shardGrads.initialize(repeating: 0, count: max(1, layout.count))
         shardTables = .allocate(capacity: max(1, tableCount))
         masks = config.dropout > 0 ? config.hidden.map { UnsafeMutablePointer<T>.allocate(capacity: capacity * $0) } : []
         initialize(rng: rng)
@@ -229,12 +229,13 @@ public final class MLP<T: Scalar> {
         case .rowsForward:
             forwardRows(batch, shardRows(t, of: region.shards, rows: B))
         case .rowsBackward:
+            // shardGrads is all zeros here: zeroed when made, and by .sumShards after each use (addHalfAndZero).
             let grads = t == 0 ? store.grads : shardGrads
-            if t > 0 { grads.update(repeating: 0, count: store.count) }
             backwardRows(batch, dlogits: region.dlogits!, shardRows(t, of: region.shards, rows: B), grads: grads, dtables: t == 0 ? dtables : shardTables)
         case .sumShards:
-            // Half t of grads += shard 1's gradients, and of dtables += shard 1's tables.
-            addHalf(store.grads, shardGrads, count: store.count, half: t)
+            // Half t of grads += shard 1's gradients (which are then zeroed for the next backward pass), and
+            // of dtables += shard 1's tables.
+            addHalfAndZero(store.grads, shardGrads, count: store.count, half: t)
             addHalf(dtables, shardTables, count: tableCount, half: t)
         case .tablesBackward:
             if case .embedding(let D) = config.input {

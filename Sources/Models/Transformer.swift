@@ -329,7 +329,7 @@ public final class Transformer<T: Scalar>: Classifier {
         case .rowsForward:
             forwardRows(region.tokens!, r)
         case .rowsBackward:
-            // shardGrads is all zeros here: zeroed when made, and by .sumShards after each use.
+            // shardGrads is all zeros here: zeroed when made, and by .sumShards after each use (addHalfAndZero).
             backwardRows(region.dlogits!, r, grads: t == 0 ? store.grads : shardGrads.p, shard: t)
         case .sumPrefix:
             if let keys = prefix!.keys { keys.sumShardGradients(half: t) } else { prefix!.sumShardGradients(half: t) }
@@ -342,12 +342,8 @@ public final class Transformer<T: Scalar>: Classifier {
                                    B: rp.count, Tl: k, lo: lo, grads: grads, shard: t, index: prefix.rows + lo * k)
             embedBackward(dx, prefix.seq + lo * k, rows: rp.count * k, Tl: k, grads: grads)
         case .sumShards:
-            // Shard 1's gradients into shard 0's, then zeroed for the next backward pass, each member over
-            // its half (Linalg's forEachChunk), so neither shard's pass carries the zeroing.
-            forEachChunk(ofHalf: t, count: store.count) { r in
-                addAssign(store.grads + r.lowerBound, shardGrads.p + r.lowerBound, N: r.count)
-                (shardGrads.p + r.lowerBound).update(repeating: 0, count: r.count)
-            }
+            // Shard 1's gradients into shard 0's, then zeroed for the next backward pass.
+            addHalfAndZero(store.grads, shardGrads.p, count: store.count, half: t)
             tables?.sumShardGradients(half: t)
         }
     }

@@ -109,5 +109,11 @@ final class WorkerTeamTests: XCTestCase {
             for half in 0..<2 { addHalf(d.baseAddress!, s.baseAddress!, count: 20000, half: half) }
         } }
         XCTAssertEqual(dst, (0..<20000).map { Double($0) + 0.5 })
+        // addHalfAndZero adds as addHalf does and leaves the source all zeros.
+        dst.withUnsafeMutableBufferPointer { d in src.withUnsafeMutableBufferPointer { s in
+            for half in 0..<2 { addHalfAndZero(d.baseAddress!, s.baseAddress!, count: 20000, half: half) }
+        } }
+        XCTAssertEqual(dst, (0..<20000).map { Double($0) + 1 })
+        XCTAssertEqual(src, [Double](repeating: 0, count: 20000))
     }
 }
